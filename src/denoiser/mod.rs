@@ -1,0 +1,96 @@
+//! Denoisers D(x; sigma): the analytic Gaussian mixture (the test oracle) and the empirical
+//! optimal denoiser of a point set (KDE). Each runs in f64 on `Vec<f64>` batches and on burn
+//! tensors, from one JSON spec.
+
+pub mod gmm;
+pub mod kde;
+
+pub use gmm::Gmm;
+pub use kde::Kde;
+
+use crate::plan::Denoiser;
+use crate::{Error, Result};
+use burn::prelude::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+/// A denoiser file: `{"kind": "gmm", ...}` or `{"kind": "kde", ...}` (see docs/formats.md).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DenoiserSpec {
+    Gmm(Gmm),
+    Kde(Kde),
+}
+
+impl DenoiserSpec {
+    pub fn from_json(text: &str) -> Result<Self> {
+        let spec: DenoiserSpec = serde_json::from_str(text).map_err(|e| Error(format!("invalid denoiser JSON: {e}")))?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            DenoiserSpec::Gmm(g) => g.validate(),
+            DenoiserSpec::Kde(k) => k.validate(),
+        }
+    }
+
+    /// Dimension of one sample.
+    pub fn dim(&self) -> usize {
+        match self {
+            DenoiserSpec::Gmm(g) => g.dim(),
+            DenoiserSpec::Kde(k) => k.dim(),
+        }
+    }
+
+    /// Uploads the denoiser's constants to a device.
+    pub fn to_device(&self, device: &Device) -> TensorDenoiser {
+        match self {
+            DenoiserSpec::Gmm(g) => TensorDenoiser::Gmm(g.to_device(device)),
+            DenoiserSpec::Kde(k) => TensorDenoiser::Kde(k.to_device(device)),
+        }
+    }
+}
+
+impl Denoiser<Vec<f64>> for DenoiserSpec {
+    fn denoise(&self, x: &Vec<f64>, sigma: f64) -> Result<Vec<f64>> {
+        match self {
+            DenoiserSpec::Gmm(g) => g.denoise(x, sigma),
+            DenoiserSpec::Kde(k) => k.denoise(x, sigma),
+        }
+    }
+}
+
+/// A denoiser whose constants live on a burn device.
+pub enum TensorDenoiser {
+    Gmm(gmm::GmmTensors),
+    Kde(kde::KdeTensors),
+}
+
+impl Denoiser<Tensor<2>> for TensorDenoiser {
+    fn denoise(&self, x: &Tensor<2>, sigma: f64) -> Result<Tensor<2>> {
+        Ok(match self {
+            TensorDenoiser::Gmm(g) => g.denoise(x.clone(), sigma),
+            TensorDenoiser::Kde(k) => k.denoise(x.clone(), sigma),
+        })
+    }
+}
+
+/// Checks that a flat batch holds whole rows of `dim`.
+pub(crate) fn check_batch(x: &[f64], dim: usize) -> Result<usize> {
+    if dim == 0 || x.len() % dim != 0 {
+        crate::bail!("batch of {} numbers is not a whole number of {dim}-dimensional samples", x.len());
+    }
+    Ok(x.len() / dim)
+}
+
+/// log-sum-exp normalised weights, in place.
+pub(crate) fn softmax_in_place(logits: &mut [f64]) {
+    let m = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let mut total = 0.0;
+    for l in logits.iter_mut() {
+        *l = (*l - m).exp();
+        total += *l;
+    }
+    logits.iter_mut().for_each(|l| *l /= total);
+}

@@ -1,0 +1,26 @@
+//! gits-sampler: fast diffusion sampling with GITS time schedules, natively and in the browser.
+//!
+//! Crate map:
+//! - [`schedule`]  sigma grids (polynomial, logSNR, time-uniform) and their validation
+//! - [`solver`]    one plan compiler per solver (Euler/DDIM, Heun, iPNDM, RK4) and the plan builder
+//! - [`plan`]      the plan register program, its validator and the one executor
+//! - [`denoiser`]  denoisers: analytic Gaussian mixture and KDE, in f64 and on burn tensors
+//! - [`tensor`]    burn tensors as an executor vector space
+//! - [`noise`]     seeded standard-normal noise
+//! - [`io`]        JSON batch and trajectory formats shared by the CLI and the browser
+//! - `web`         (wasm32 only) the whole wasm-bindgen surface
+//!
+//! Conventions (EDM): x at noise level sigma, PF-ODE dx/dsigma = (x - D(x; sigma)) / sigma.
+
+pub mod denoiser;
+mod error;
+pub mod io;
+pub mod noise;
+pub mod plan;
+pub mod schedule;
+pub mod solver;
+pub mod tensor;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+pub use error::{Error, Result};

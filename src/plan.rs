@@ -1,0 +1,240 @@
+//! Plans: a solver compiled to a tiny register program, its validation, and the one executor.
+//!
+//! Register 0 holds the starting noise z ~ N(0, I). Every other register is written exactly once
+//! (by an `Eval` or a `Combine`), so a plan is easy to check and the executor can free a register
+//! after its last read. The sample is the register of the last `Emit`.
+
+use crate::schedule::validate_sigmas;
+use crate::{Error, Result, bail};
+use serde::{Deserialize, Serialize};
+
+pub const PLAN_VERSION: u32 = 1;
+
+pub type Reg = u32;
+
+/// Register holding the standard-normal starting noise.
+pub const NOISE: Reg = 0;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// out = D(input; sigma)
+    Eval {
+        input: Reg,
+        sigma: f64,
+        out: Reg,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        thresholding: bool,
+    },
+    /// out = sum of coefficient * register
+    Combine { out: Reg, terms: Vec<(f64, Reg)> },
+    /// The register holds x at schedule point `step` (a trajectory point).
+    Emit { reg: Reg, step: u32 },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub version: u32,
+    pub solver: String,
+    #[serde(default)]
+    pub options: serde_json::Value,
+    pub sigmas: Vec<f64>,
+    pub nfe: u32,
+    pub ops: Vec<Op>,
+}
+
+impl Plan {
+    pub fn from_json(text: &str) -> Result<Plan> {
+        let plan: Plan = serde_json::from_str(text).map_err(|e| Error(format!("invalid plan JSON: {e}")))?;
+        plan.validate()?;
+        Ok(plan)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("plans always serialize")
+    }
+
+    /// Number of steps of the schedule (sigmas.len() - 1).
+    pub fn steps(&self) -> usize {
+        self.sigmas.len().saturating_sub(1)
+    }
+
+    /// Checks everything the executor relies on, with a message naming the offending op.
+    pub fn validate(&self) -> Result<()> {
+        if self.version != PLAN_VERSION {
+            bail!("unsupported plan version {} (this build reads version {PLAN_VERSION})", self.version);
+        }
+        validate_sigmas(&self.sigmas).map_err(|e| Error(format!("plan sigmas: {e}")))?;
+        let mut defined = vec![true]; // register 0: the noise
+        let define = |out: Reg, at: usize, defined: &mut Vec<bool>| -> Result<()> {
+            let i = out as usize;
+            if i >= defined.len() {
+                defined.resize(i + 1, false);
+            }
+            if defined[i] {
+                bail!("op {at}: register {out} is written twice (plans write each register once)");
+            }
+            defined[i] = true;
+            Ok(())
+        };
+        let read = |r: Reg, at: usize, defined: &Vec<bool>| -> Result<()> {
+            if !defined.get(r as usize).copied().unwrap_or(false) {
+                bail!("op {at}: register {r} is read before it is defined");
+            }
+            Ok(())
+        };
+        let (mut evals, mut last_step) = (0u32, None::<u32>);
+        for (at, op) in self.ops.iter().enumerate() {
+            match op {
+                Op::Eval { input, sigma, out, .. } => {
+                    read(*input, at, &defined)?;
+                    if !(sigma.is_finite() && *sigma > 0.0) {
+                        bail!("op {at}: denoiser evaluated at sigma = {sigma} (must be finite and > 0)");
+                    }
+                    define(*out, at, &mut defined)?;
+                    evals += 1;
+                }
+                Op::Combine { out, terms } => {
+                    if terms.is_empty() {
+                        bail!("op {at}: combine with no terms");
+                    }
+                    for &(c, r) in terms {
+                        if !c.is_finite() {
+                            bail!("op {at}: non-finite coefficient {c} on register {r}");
+                        }
+                        read(r, at, &defined)?;
+                    }
+                    define(*out, at, &mut defined)?;
+                }
+                Op::Emit { reg, step } => {
+                    read(*reg, at, &defined)?;
+                    if *step as usize > self.steps() {
+                        bail!("op {at}: emit of step {step} but the schedule has {} steps", self.steps());
+                    }
+                    if last_step.is_some_and(|s| *step <= s) {
+                        bail!("op {at}: emitted steps must increase (step {step} after {})", last_step.unwrap());
+                    }
+                    last_step = Some(*step);
+                }
+            }
+        }
+        if last_step != Some(self.steps() as u32) {
+            bail!("the plan must end by emitting the final step {}", self.steps());
+        }
+        if evals != self.nfe {
+            bail!("plan declares nfe = {} but has {evals} denoiser evaluations", self.nfe);
+        }
+        Ok(())
+    }
+}
+
+/// A vector type the executor can run on: anything that forms linear combinations.
+pub trait Space: Clone {
+    fn lincomb(terms: &[(f64, &Self)]) -> Self;
+}
+
+/// The denoiser D(x; sigma) -> estimate of the clean data, on a batch.
+pub trait Denoiser<V> {
+    fn denoise(&self, x: &V, sigma: f64) -> Result<V>;
+}
+
+impl Space for Vec<f64> {
+    fn lincomb(terms: &[(f64, &Self)]) -> Self {
+        let mut out = vec![0.0; terms[0].1.len()];
+        for (c, v) in terms {
+            assert_eq!(v.len(), out.len(), "combined vectors must have one length");
+            out.iter_mut().zip(v.iter()).for_each(|(o, x)| *o += c * x);
+        }
+        out
+    }
+}
+
+/// A trajectory point: x at a step of the schedule.
+#[derive(Clone, Debug)]
+pub struct StepPoint<V> {
+    pub step: u32,
+    pub sigma: f64,
+    pub x: V,
+}
+
+/// One denoiser evaluation: the denoising trajectory of the paper.
+#[derive(Clone, Debug)]
+pub struct EvalPoint<V> {
+    pub sigma: f64,
+    pub denoised: V,
+}
+
+#[derive(Clone, Debug)]
+pub struct Run<V> {
+    pub sample: V,
+    pub steps: Vec<StepPoint<V>>,
+    pub evals: Vec<EvalPoint<V>>,
+    pub nfe: u32,
+}
+
+/// Runs a plan from standard-normal `noise`. With `record`, keeps every emitted x and every
+/// denoiser output; without, only the sample (for long reference solves).
+pub fn execute<V: Space, D: Denoiser<V> + ?Sized>(plan: &Plan, noise: V, denoiser: &D, record: bool) -> Result<Run<V>> {
+    plan.validate()?;
+    let frees = frees_after(plan);
+    let mut regs: Vec<Option<V>> = vec![None];
+    regs[0] = Some(noise);
+    let get = |regs: &Vec<Option<V>>, r: Reg| regs[r as usize].clone().expect("validated plans read defined registers");
+    let (mut steps, mut evals, mut sample, mut nfe) = (Vec::new(), Vec::new(), None, 0);
+    for (at, op) in plan.ops.iter().enumerate() {
+        match op {
+            Op::Eval { input, sigma, out, thresholding } => {
+                if *thresholding {
+                    bail!("op {at}: dynamic thresholding is not available in this executor");
+                }
+                let d = denoiser.denoise(regs[*input as usize].as_ref().unwrap(), *sigma)?;
+                nfe += 1;
+                if record {
+                    evals.push(EvalPoint { sigma: *sigma, denoised: d.clone() });
+                }
+                store(&mut regs, *out, d);
+            }
+            Op::Combine { out, terms } => {
+                let vs: Vec<(f64, &V)> = terms.iter().map(|&(c, r)| (c, regs[r as usize].as_ref().unwrap())).collect();
+                let v = V::lincomb(&vs);
+                store(&mut regs, *out, v);
+            }
+            Op::Emit { reg, step } => {
+                let x = get(&regs, *reg);
+                if record {
+                    steps.push(StepPoint { step: *step, sigma: plan.sigmas[*step as usize], x: x.clone() });
+                }
+                sample = Some(x);
+            }
+        }
+        for &r in &frees[at] {
+            regs[r as usize] = None;
+        }
+    }
+    Ok(Run { sample: sample.expect("validated plans emit"), steps, evals, nfe })
+}
+
+fn store<V>(regs: &mut Vec<Option<V>>, r: Reg, v: V) {
+    let i = r as usize;
+    if i >= regs.len() {
+        regs.resize_with(i + 1, || None);
+    }
+    regs[i] = Some(v);
+}
+
+/// For each op, the registers it reads for the last time (free them after it).
+fn frees_after(plan: &Plan) -> Vec<Vec<Reg>> {
+    let mut last: std::collections::HashMap<Reg, usize> = Default::default();
+    for (at, op) in plan.ops.iter().enumerate() {
+        match op {
+            Op::Eval { input, .. } => _ = last.insert(*input, at),
+            Op::Combine { terms, .. } => terms.iter().for_each(|&(_, r)| _ = last.insert(r, at)),
+            Op::Emit { reg, .. } => _ = last.insert(*reg, at),
+        }
+    }
+    let mut frees = vec![Vec::new(); plan.ops.len()];
+    for (r, at) in last {
+        frees[at].push(r);
+    }
+    frees
+}

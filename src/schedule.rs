@@ -1,0 +1,150 @@
+//! Sigma grids (EDM / VE convention, sigma(t) = t), strictly decreasing from sigma_max to sigma_min.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Default sigma range of EDM-style models.
+pub const SIGMA_MIN: f64 = 0.002;
+pub const SIGMA_MAX: f64 = 80.0;
+
+/// VP time floor used by the time-uniform schedule (as in DDPM/EDM code).
+const EPS_S: f64 = 1e-3;
+
+/// A family of time discretisations.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Schedule {
+    /// EDM's polynomial schedule in sigma with exponent `rho` (7 by default).
+    Polynomial { rho: f64 },
+    /// Geometric in sigma: uniform in log-SNR (DPM-Solver's choice).
+    Logsnr,
+    /// Uniform in VP time tau^(1/rho_t) (rho_t = 1: DDPM's uniform time; 2: DDIM's quadratic).
+    TimeUniform { rho_t: f64 },
+    /// Uniform in sigma itself. Not a good grid; fixed-step multistep methods reach their order on it.
+    UniformSigma,
+}
+
+impl Schedule {
+    /// `n + 1` sigmas from `smax` down to `smin` (n steps).
+    pub fn sigmas(&self, n: usize, smin: f64, smax: f64) -> Result<Vec<f64>, String> {
+        check_range(n, smin, smax)?;
+        let frac = |i: usize| i as f64 / n as f64;
+        let sigmas: Vec<f64> = match *self {
+            Schedule::Polynomial { rho } => {
+                if !(rho.is_finite() && rho > 0.0) {
+                    return Err(format!("polynomial rho must be positive, got {rho}"));
+                }
+                let (a, b) = (smax.powf(1.0 / rho), smin.powf(1.0 / rho));
+                (0..=n).map(|i| (a + frac(i) * (b - a)).powf(rho)).collect()
+            }
+            Schedule::Logsnr => {
+                let (a, b) = (smax.ln(), smin.ln());
+                (0..=n).map(|i| (a + frac(i) * (b - a)).exp()).collect()
+            }
+            Schedule::TimeUniform { rho_t } => {
+                if !(rho_t.is_finite() && rho_t > 0.0) {
+                    return Err(format!("time_uniform rho_t must be positive, got {rho_t}"));
+                }
+                let vp = VpTime::new(smin, smax);
+                let e = EPS_S.powf(1.0 / rho_t);
+                (0..=n).map(|i| vp.sigma((1.0 + frac(i) * (e - 1.0)).powf(rho_t))).collect()
+            }
+            Schedule::UniformSigma => (0..=n).map(|i| smax + frac(i) * (smin - smax)).collect(),
+        };
+        // Pin the endpoints exactly; pow/exp round-trips are off by an ulp or two.
+        let mut sigmas = sigmas;
+        sigmas[0] = smax;
+        sigmas[n] = smin;
+        Ok(sigmas)
+    }
+}
+
+fn check_range(n: usize, smin: f64, smax: f64) -> Result<(), String> {
+    if n == 0 {
+        return Err("a schedule needs at least 1 step".into());
+    }
+    if !(smin.is_finite() && smax.is_finite() && smin > 0.0 && smax > smin) {
+        return Err(format!("sigma range must satisfy 0 < sigma_min < sigma_max, got [{smin}, {smax}]"));
+    }
+    Ok(())
+}
+
+/// The VP-SDE time map of Song et al. fitted so that sigma(1) = smax and sigma(eps_s) = smin.
+#[derive(Clone, Copy, Debug)]
+pub struct VpTime {
+    beta_d: f64,
+    beta_min: f64,
+}
+
+impl VpTime {
+    pub fn new(smin: f64, smax: f64) -> Self {
+        let (lmin, lmax) = ((smin * smin).ln_1p(), (smax * smax).ln_1p());
+        let beta_d = 2.0 / (EPS_S - 1.0) * (lmin / EPS_S - lmax);
+        VpTime { beta_d, beta_min: lmax - 0.5 * beta_d }
+    }
+
+    /// sigma(tau) = sqrt(exp(beta_d tau^2 / 2 + beta_min tau) - 1).
+    pub fn sigma(&self, tau: f64) -> f64 {
+        (0.5 * self.beta_d * tau * tau + self.beta_min * tau).exp_m1().sqrt()
+    }
+}
+
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Schedule::Polynomial { rho } => write!(f, "polynomial:{rho}"),
+            Schedule::Logsnr => write!(f, "logsnr"),
+            Schedule::TimeUniform { rho_t } => write!(f, "time_uniform:{rho_t}"),
+            Schedule::UniformSigma => write!(f, "uniform_sigma"),
+        }
+    }
+}
+
+/// Parses `polynomial[:rho]`, `logsnr`, `uniform` (= `time_uniform:1`), `time_uniform[:rho_t]`,
+/// `quadratic` (= `time_uniform:2`) and `uniform_sigma`.
+impl FromStr for Schedule {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (name, arg) = match s.split_once(':') {
+            Some((n, a)) => (n, Some(a)),
+            None => (s, None),
+        };
+        let num = |default: f64| -> Result<f64, String> {
+            arg.map_or(Ok(default), |a| a.parse().map_err(|_| format!("bad number '{a}' in schedule '{s}'")))
+        };
+        let no_arg = |sched: Schedule| match arg {
+            None => Ok(sched),
+            Some(_) => Err(format!("schedule '{name}' takes no parameter")),
+        };
+        match name {
+            "polynomial" | "edm" => Ok(Schedule::Polynomial { rho: num(7.0)? }),
+            "logsnr" => no_arg(Schedule::Logsnr),
+            "uniform" => no_arg(Schedule::TimeUniform { rho_t: 1.0 }),
+            "quadratic" => no_arg(Schedule::TimeUniform { rho_t: 2.0 }),
+            "time_uniform" => Ok(Schedule::TimeUniform { rho_t: num(1.0)? }),
+            "uniform_sigma" => no_arg(Schedule::UniformSigma),
+            _ => Err(format!(
+                "unknown schedule '{s}' (expected polynomial[:rho], logsnr, uniform, quadratic, time_uniform[:rho_t], uniform_sigma)"
+            )),
+        }
+    }
+}
+
+/// Checks a sigma list a plan will run on: finite, strictly decreasing, positive except an
+/// optional final 0.
+pub fn validate_sigmas(sigmas: &[f64]) -> Result<(), String> {
+    if sigmas.len() < 2 {
+        return Err(format!("a schedule needs at least 2 sigmas, got {}", sigmas.len()));
+    }
+    for (i, &s) in sigmas.iter().enumerate() {
+        let last = i + 1 == sigmas.len();
+        if !s.is_finite() || s < 0.0 || (s == 0.0 && !last) {
+            return Err(format!("sigma[{i}] = {s} must be finite and > 0 (only the last may be 0)"));
+        }
+        if i > 0 && s >= sigmas[i - 1] {
+            return Err(format!("sigmas must be strictly decreasing: sigma[{}] = {} <= sigma[{i}] = {s}", i - 1, sigmas[i - 1]));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! Solvers as plan compilers: pure f64 code that turns a sigma schedule into a [`Plan`].
+//! One file per solver; each is one short step function in the style of k-diffusion.
+
+pub mod builder;
+pub mod euler;
+pub mod heun;
+pub mod ipndm;
+pub mod rk4;
+
+use crate::plan::Plan;
+use crate::schedule::{Schedule, validate_sigmas};
+use crate::{Error, Result, bail};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
+pub enum Solver {
+    /// Euler in sigma = DDIM. Order 1.
+    Euler,
+    /// EDM's Heun. Order 2.
+    Heun,
+    /// Fixed-weight Adams–Bashforth on d, orders 1..4.
+    Ipndm { max_order: usize },
+    /// Classical Runge–Kutta 4, used as the high-accuracy reference.
+    Rk4,
+}
+
+/// One line per solver for `gits-sampler solvers` and error messages.
+pub const SOLVERS: &[(&str, &str)] = &[
+    ("euler (alias ddim)", "first order; NFE = steps"),
+    ("heun", "EDM's second-order Heun; NFE = 2 x steps"),
+    ("ipndm[:max_order]", "Adams-Bashforth with fixed weights, max_order 1..4 (default 4); NFE = steps"),
+    ("rk4", "classical Runge-Kutta 4, the reference solver; NFE = 4 x steps"),
+];
+
+impl Solver {
+    /// Denoiser evaluations per step (a step that ends at sigma = 0 always takes one).
+    pub fn nfe_per_step(&self) -> u32 {
+        match self {
+            Solver::Euler | Solver::Ipndm { .. } => 1,
+            Solver::Heun => 2,
+            Solver::Rk4 => 4,
+        }
+    }
+
+    /// NFE of a plan over `steps` steps; `to_zero` means the last step ends at sigma = 0.
+    pub fn nfe(&self, steps: usize, to_zero: bool) -> u32 {
+        let z = to_zero as u32;
+        self.nfe_per_step() * (steps as u32 - z) + z
+    }
+
+    /// The number of steps that spends exactly `nfe` evaluations, or why none does.
+    pub fn steps_for_nfe(&self, nfe: u32, to_zero: bool) -> Result<usize> {
+        let (k, z) = (self.nfe_per_step(), to_zero as u32);
+        if nfe <= z || (nfe - z) % k != 0 {
+            bail!(
+                "{self} spends {k} NFE per step{}: NFE {nfe} is not reachable (try {})",
+                if to_zero { " plus 1 for the final step to sigma = 0" } else { "" },
+                k * ((nfe.saturating_sub(z)) / k).max(1) + z
+            );
+        }
+        Ok(((nfe - z) / k + z) as usize)
+    }
+
+    /// Compiles the solver over an explicit sigma list (a final 0 means a last step to sigma = 0).
+    pub fn compile(&self, sigmas: &[f64]) -> Result<Plan> {
+        validate_sigmas(sigmas).map_err(Error)?;
+        let b = match *self {
+            Solver::Euler => builder::build(sigmas, |b, x, i| euler::step(b, sigmas, x, i)),
+            Solver::Heun => builder::build(sigmas, |b, x, i| heun::step(b, sigmas, x, i)),
+            Solver::Rk4 => builder::build(sigmas, |b, x, i| rk4::step(b, sigmas, x, i)),
+            Solver::Ipndm { max_order } => {
+                if !(1..=4).contains(&max_order) {
+                    bail!("ipndm max_order must be 1..4, got {max_order}");
+                }
+                let mut s = ipndm::Ipndm::new(max_order);
+                builder::build(sigmas, |b, x, i| s.step(b, sigmas, x, i))
+            }
+        };
+        let options = serde_json::to_value(self).expect("solvers serialize");
+        let plan = b.finish(&self.name(), options);
+        plan.validate()?;
+        Ok(plan)
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            Solver::Euler => "euler",
+            Solver::Heun => "heun",
+            Solver::Ipndm { .. } => "ipndm",
+            Solver::Rk4 => "rk4",
+        }
+        .into()
+    }
+}
+
+impl fmt::Display for Solver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Solver::Ipndm { max_order } => write!(f, "ipndm:{max_order}"),
+            other => f.write_str(&other.name()),
+        }
+    }
+}
+
+impl FromStr for Solver {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let (name, arg) = s.split_once(':').map_or((s, None), |(n, a)| (n, Some(a)));
+        let solver = match (name, arg) {
+            ("euler" | "ddim", None) => Solver::Euler,
+            ("heun", None) => Solver::Heun,
+            ("rk4", None) => Solver::Rk4,
+            ("ipndm", None) => Solver::Ipndm { max_order: 4 },
+            ("ipndm", Some(a)) => match a.parse() {
+                Ok(k @ 1..=4) => Solver::Ipndm { max_order: k },
+                _ => bail!("ipndm max_order must be 1..4, got '{a}'"),
+            },
+            _ => {
+                let known: Vec<&str> = SOLVERS.iter().map(|s| s.0).collect();
+                bail!("unknown solver '{s}' (known: {})", known.join(", "))
+            }
+        };
+        Ok(solver)
+    }
+}
+
+/// What a user picks: solver, schedule family, NFE budget and range. Compiles to a plan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SamplingSpec {
+    pub solver: Solver,
+    pub schedule: Schedule,
+    pub nfe: u32,
+    pub sigma_min: f64,
+    pub sigma_max: f64,
+    #[serde(default)]
+    pub to_zero: bool,
+}
+
+impl SamplingSpec {
+    pub fn sigmas(&self) -> Result<Vec<f64>> {
+        let steps = self.solver.steps_for_nfe(self.nfe, self.to_zero)?;
+        let n = steps - self.to_zero as usize;
+        let mut sigmas = self.schedule.sigmas(n, self.sigma_min, self.sigma_max).map_err(Error)?;
+        if self.to_zero {
+            sigmas.push(0.0);
+        }
+        Ok(sigmas)
+    }
+
+    pub fn plan(&self) -> Result<Plan> {
+        self.solver.compile(&self.sigmas()?)
+    }
+}

@@ -1,0 +1,30 @@
+//! burn tensors as an executor vector space, and moving batches between f64 and a device.
+
+use crate::plan::Space;
+use crate::{Error, Result};
+use burn::prelude::{Device, Tensor, TensorData};
+
+impl Space for Tensor<2> {
+    fn lincomb(terms: &[(f64, &Self)]) -> Self {
+        let scaled = |&(c, t): &(f64, &Tensor<2>)| if c == 1.0 { t.clone() } else { t.clone().mul_scalar(c) };
+        terms[1..].iter().fold(scaled(&terms[0]), |acc, term| acc + scaled(term))
+    }
+}
+
+/// A row-major [batch, dim] f64 batch as an f32 tensor on `device`.
+pub fn to_tensor(x: &[f64], dim: usize, device: &Device) -> Tensor<2> {
+    let data: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    Tensor::from_data(TensorData::new(data, [x.len() / dim, dim]), device)
+}
+
+/// Reads a tensor back as f32 values (blocking; native only).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn read(t: Tensor<2>) -> Result<Vec<f32>> {
+    t.into_data().try_into_vec::<f32>().map_err(|e| Error(format!("cannot read tensor: {e:?}")))
+}
+
+/// Reads a tensor back as f32 values without blocking (required on WebGPU in the browser).
+pub async fn read_async(t: Tensor<2>) -> Result<Vec<f32>> {
+    let data = t.into_data_async().await.map_err(|e| Error(format!("cannot read tensor from the device: {e:?}")))?;
+    data.try_into_vec::<f32>().map_err(|e| Error(format!("cannot read tensor: {e:?}")))
+}

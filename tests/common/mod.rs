@@ -1,0 +1,39 @@
+//! Shared fixtures: the Gaussian-mixture oracle used by the numerical tests.
+
+#![allow(dead_code)]
+
+use gits_sampler::denoiser::{DenoiserSpec, Gmm};
+use gits_sampler::noise::standard_normal;
+use gits_sampler::plan::{Plan, execute};
+
+/// An 8-dimensional, 3-component mixture with variances large enough (s >= 0.45) that the
+/// PF-ODE is smooth down to sigma_min and every solver reaches its asymptotic order by NFE ~512.
+pub fn gmm8() -> DenoiserSpec {
+    let dim = 8;
+    let mean = |k: usize| (0..dim).map(|j| ((k * 7 + j * 3) % 5) as f64 * 0.5 - 1.0).collect::<Vec<f64>>();
+    DenoiserSpec::Gmm(Gmm { weights: vec![0.5, 0.3, 0.2], means: (0..3).map(mean).collect(), variances: vec![0.2, 0.35, 0.5] })
+}
+
+pub fn noise(spec: &DenoiserSpec, batch: usize, seed: u64) -> Vec<f64> {
+    standard_normal(seed, batch, spec.dim())
+}
+
+/// Final samples of `plan` in f64.
+pub fn run(plan: &Plan, spec: &DenoiserSpec, z: &[f64]) -> Vec<f64> {
+    execute(plan, z.to_vec(), spec, false).unwrap().sample
+}
+
+/// RMS difference per coordinate.
+pub fn rms(a: &[f64], b: &[f64]) -> f64 {
+    (a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>() / a.len() as f64).sqrt()
+}
+
+/// Least-squares slope of log(err) against log(nfe), reported positive for a falling error.
+pub fn order(nfes: &[u32], errs: &[f64]) -> f64 {
+    let xs: Vec<f64> = nfes.iter().map(|&n| (n as f64).ln()).collect();
+    let ys: Vec<f64> = errs.iter().map(|e| e.ln()).collect();
+    let (mx, my) = (xs.iter().sum::<f64>() / xs.len() as f64, ys.iter().sum::<f64>() / ys.len() as f64);
+    let cov: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let var: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+    -cov / var
+}
