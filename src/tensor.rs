@@ -28,3 +28,16 @@ pub async fn read_async(t: Tensor<2>) -> Result<Vec<f32>> {
     let data = t.into_data_async().await.map_err(|e| Error(format!("cannot read tensor from the device: {e:?}")))?;
     data.try_into_vec::<f32>().map_err(|e| Error(format!("cannot read tensor: {e:?}")))
 }
+
+/// Reads every tensor of a run back to f64 (blocking; native only).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn run_to_f64(run: crate::plan::Run<Tensor<2>>) -> Result<crate::plan::Run<Vec<f64>>> {
+    use crate::plan::{EvalPoint, Run, StepPoint};
+    let f64s = |t: Tensor<2>| -> Result<Vec<f64>> { Ok(read(t)?.into_iter().map(f64::from).collect()) };
+    Ok(Run {
+        sample: f64s(run.sample)?,
+        steps: run.steps.into_iter().map(|s| Ok(StepPoint { step: s.step, sigma: s.sigma, x: f64s(s.x)? })).collect::<Result<_>>()?,
+        evals: run.evals.into_iter().map(|e| Ok(EvalPoint { sigma: e.sigma, denoised: f64s(e.denoised)? })).collect::<Result<_>>()?,
+        nfe: run.nfe,
+    })
+}

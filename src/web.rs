@@ -1,1 +1,178 @@
-//! placeholder
+//! The whole wasm-bindgen surface. Nothing else in the crate knows about JavaScript.
+//!
+//! Every entry point validates its input before any tensor work and turns errors into rejected
+//! promises or thrown `Error`s with the message; no Rust panic is meant to reach JS.
+
+use crate::denoiser::DenoiserSpec;
+use crate::plan::{Plan, execute};
+use crate::schedule::Schedule;
+use crate::solver::{SamplingSpec, Solver};
+use crate::tensor::{read_async, to_tensor};
+use crate::{Error, Result, noise};
+use burn::prelude::{Device, Tensor};
+use js_sys::{Float32Array, Float64Array, Object, Reflect};
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+fn js_err(e: Error) -> JsError {
+    JsError::new(&e.0)
+}
+
+/// Where sampling runs: the device and a sentence a person can read.
+#[derive(Clone)]
+struct Backend {
+    device: Device,
+    kind: &'static str,
+    description: String,
+}
+
+thread_local! {
+    // The wgpu runtime may be initialised once per page: keep its outcome.
+    static WEBGPU: RefCell<Option<std::result::Result<Backend, String>>> = const { RefCell::new(None) };
+}
+
+fn has_navigator_gpu() -> bool {
+    let global = js_sys::global();
+    Reflect::get(&global, &"navigator".into())
+        .ok()
+        .filter(|n| !n.is_undefined())
+        .and_then(|n| Reflect::get(&n, &"gpu".into()).ok())
+        .is_some_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
+}
+
+async fn init_webgpu() -> std::result::Result<Backend, String> {
+    if !has_navigator_gpu() {
+        return Err("this browser exposes no WebGPU (navigator.gpu is missing)".into());
+    }
+    match Device::wgpu_options().init_with_setup_async().await {
+        Ok((device, setup)) => {
+            let info = setup.adapter.get_info();
+            let name = if info.name.is_empty() { "unnamed adapter".to_string() } else { info.name.clone() };
+            let driver = [info.driver.as_str(), info.driver_info.as_str()].iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(" ");
+            let description = if driver.is_empty() { format!("WebGPU: {name}") } else { format!("WebGPU: {name} ({driver})") };
+            Ok(Backend { device, kind: "webgpu", description })
+        }
+        Err(e) => Err(format!("no usable WebGPU adapter: {e}")),
+    }
+}
+
+fn cpu_backend(why: &str) -> Backend {
+    Backend { device: Device::flex(), kind: "cpu", description: format!("CPU fallback (burn flex): {why}") }
+}
+
+/// Samples from a denoiser by running solver plans on WebGPU or, without it, on the CPU.
+#[wasm_bindgen]
+pub struct Sampler {
+    backend: Backend,
+}
+
+#[wasm_bindgen]
+impl Sampler {
+    /// Picks the backend: WebGPU when `prefer_webgpu` and an adapter exists, else the CPU.
+    pub async fn create(prefer_webgpu: bool) -> std::result::Result<Sampler, JsError> {
+        if !prefer_webgpu {
+            return Ok(Sampler { backend: cpu_backend("WebGPU was turned off by the page") });
+        }
+        let cached = WEBGPU.with(|w| w.borrow().clone());
+        let outcome = match cached {
+            Some(outcome) => outcome,
+            None => {
+                let outcome = init_webgpu().await;
+                WEBGPU.with(|w| *w.borrow_mut() = Some(outcome.clone()));
+                outcome
+            }
+        };
+        Ok(Sampler { backend: outcome.unwrap_or_else(|why| cpu_backend(&why)) })
+    }
+
+    /// "webgpu" or "cpu".
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        self.backend.kind.into()
+    }
+
+    /// The adapter in use, or why sampling fell back to the CPU.
+    #[wasm_bindgen(getter)]
+    pub fn description(&self) -> String {
+        self.backend.description.clone()
+    }
+
+    /// Runs a plan (JSON) on a denoiser (JSON) from standard-normal `noise` (row-major
+    /// [batch, dim]). Resolves to `{ dim, batch, nfe, samples, stepSigmas, steps, evalSigmas,
+    /// evals }`: `steps` holds x at every step and `evals` every denoiser output, each
+    /// [count, batch, dim] flattened.
+    pub fn sample(&self, plan_json: &str, denoiser_json: &str, noise: Vec<f64>) -> js_sys::Promise {
+        let prepared = prepare(plan_json, denoiser_json, &noise);
+        let backend = self.backend.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let (plan, spec) = prepared.map_err(|e| JsValue::from(js_err(e)))?;
+            run(&backend.device, &plan, &spec, &noise).await.map_err(|e| JsValue::from(js_err(e)))
+        })
+    }
+}
+
+fn prepare(plan_json: &str, denoiser_json: &str, noise: &[f64]) -> Result<(Plan, DenoiserSpec)> {
+    let plan = Plan::from_json(plan_json)?;
+    let spec = DenoiserSpec::from_json(denoiser_json)?;
+    let dim = spec.dim();
+    if noise.is_empty() || noise.len() % dim != 0 {
+        crate::bail!("noise has {} numbers: not a whole batch of {dim}-dimensional samples", noise.len());
+    }
+    if noise.iter().any(|v| !v.is_finite()) {
+        crate::bail!("noise must be finite");
+    }
+    Ok((plan, spec))
+}
+
+async fn run(device: &Device, plan: &Plan, spec: &DenoiserSpec, noise: &[f64]) -> Result<JsValue> {
+    let dim = spec.dim();
+    let batch = noise.len() / dim;
+    let denoiser = spec.to_device(device);
+    let out = execute(plan, to_tensor(noise, dim, device), &denoiser, true)?;
+    let step_sigmas: Vec<f64> = out.steps.iter().map(|s| s.sigma).collect();
+    let eval_sigmas: Vec<f64> = out.evals.iter().map(|e| e.sigma).collect();
+    // One readback for all steps and one for all evaluations.
+    let steps = read_async(Tensor::cat(out.steps.into_iter().map(|s| s.x).collect(), 0)).await?;
+    let evals = read_async(Tensor::cat(out.evals.into_iter().map(|e| e.denoised).collect(), 0)).await?;
+    let samples = &steps[steps.len() - batch * dim..];
+    let obj = Object::new();
+    let set = |k: &str, v: JsValue| Reflect::set(&obj, &k.into(), &v).map(|_| ()).map_err(|_| Error("cannot build the result object".into()));
+    set("dim", (dim as u32).into())?;
+    set("batch", (batch as u32).into())?;
+    set("nfe", out.nfe.into())?;
+    set("samples", Float32Array::from(samples).into())?;
+    set("stepSigmas", Float64Array::from(&step_sigmas[..]).into())?;
+    set("steps", Float32Array::from(&steps[..]).into())?;
+    set("evalSigmas", Float64Array::from(&eval_sigmas[..]).into())?;
+    set("evals", Float32Array::from(&evals[..]).into())?;
+    Ok(obj.into())
+}
+
+/// Compiles `solver` over `schedule` with `nfe` evaluations to plan JSON.
+#[wasm_bindgen(js_name = compilePlan)]
+pub fn compile_plan(solver: &str, schedule: &str, nfe: u32, sigma_min: f64, sigma_max: f64, to_zero: bool) -> std::result::Result<String, JsError> {
+    let solver: Solver = solver.parse().map_err(js_err)?;
+    let schedule: Schedule = schedule.parse().map_err(|e: String| js_err(Error(e)))?;
+    let spec = SamplingSpec { solver, schedule, nfe, sigma_min, sigma_max, to_zero };
+    Ok(spec.plan().map_err(js_err)?.to_json())
+}
+
+/// The same seeded N(0, 1) noise as the native CLI: `batch * dim` numbers, row-major.
+#[wasm_bindgen(js_name = standardNormal)]
+pub fn standard_normal(seed: u64, batch: usize, dim: usize) -> std::result::Result<Vec<f64>, JsError> {
+    if batch == 0 || dim == 0 || batch * dim > 1 << 24 {
+        return Err(JsError::new("batch and dim must be >= 1 and batch * dim at most 16M"));
+    }
+    Ok(noise::standard_normal(seed, batch, dim))
+}
+
+/// Checks a denoiser file and returns its sample dimension.
+#[wasm_bindgen(js_name = denoiserDim)]
+pub fn denoiser_dim(denoiser_json: &str) -> std::result::Result<usize, JsError> {
+    Ok(DenoiserSpec::from_json(denoiser_json).map_err(js_err)?.dim())
+}

@@ -1,1 +1,217 @@
-fn main(){}
+//! The native command line: schedules, plans and sampling.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use gits_sampler::denoiser::DenoiserSpec;
+use gits_sampler::io::{Rows, SampleOutput, flatten};
+use gits_sampler::plan::{Plan, execute};
+use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule, validate_sigmas};
+use gits_sampler::solver::{SOLVERS, SamplingSpec, Solver};
+use gits_sampler::{Error, Result, bail, noise, tensor};
+use std::path::{Path, PathBuf};
+
+#[derive(Parser)]
+#[command(name = "gits-sampler", version, about = "Diffusion sampling with solver plans and GITS time schedules")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print or save a sigma schedule as a JSON list.
+    Schedule {
+        /// polynomial[:rho], logsnr, uniform, quadratic, time_uniform[:rho_t], uniform_sigma
+        #[arg(long, default_value = "polynomial:7")]
+        kind: Schedule,
+        /// Number of steps (the list has steps + 1 sigmas).
+        #[arg(long)]
+        steps: usize,
+        #[command(flatten)]
+        range: Range,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Compile a solver over a schedule to plan JSON.
+    Plan {
+        #[command(flatten)]
+        spec: PlanArgs,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run a plan on a denoiser; write the samples and the trajectory as JSON.
+    Sample {
+        /// A plan file; otherwise one is compiled from --solver/--schedule/--nfe.
+        #[arg(long, conflicts_with_all = ["solver", "sigmas"])]
+        plan: Option<PathBuf>,
+        #[command(flatten)]
+        spec: PlanArgs,
+        /// gmm:FILE.json or kde:FILE.json (or a file whose "kind" says which).
+        #[arg(long)]
+        denoiser: String,
+        /// Seed of the standard-normal starting noise.
+        #[arg(long, default_value_t = 0, conflicts_with = "noise")]
+        seed: u64,
+        /// Number of samples drawn with --seed.
+        #[arg(long, default_value_t = 16, conflicts_with = "noise")]
+        batch: usize,
+        /// A JSON file of standard-normal noise: an array of samples, each an array of numbers.
+        #[arg(long)]
+        noise: Option<PathBuf>,
+        /// f64: exact reference arithmetic; flex: burn tensors (f32) as in the browser's CPU path.
+        #[arg(long, value_enum, default_value_t = Backend::F64)]
+        backend: Backend,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// List the solvers, their options and how NFE maps to steps.
+    Solvers,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Backend {
+    F64,
+    Flex,
+}
+
+#[derive(Args)]
+struct Range {
+    #[arg(long, default_value_t = SIGMA_MIN)]
+    sigma_min: f64,
+    #[arg(long, default_value_t = SIGMA_MAX)]
+    sigma_max: f64,
+}
+
+#[derive(Args)]
+struct PlanArgs {
+    /// euler (ddim), heun, ipndm[:max_order], rk4
+    #[arg(long)]
+    solver: Option<Solver>,
+    #[arg(long, default_value = "polynomial:7")]
+    schedule: Schedule,
+    /// Denoiser evaluations; the number of steps follows from the solver.
+    #[arg(long, default_value_t = 10)]
+    nfe: u32,
+    /// Append sigma = 0 with a final first-order step x = D(x; sigma_last).
+    #[arg(long)]
+    to_zero: bool,
+    /// A JSON list of sigmas to use instead of --schedule/--nfe.
+    #[arg(long)]
+    sigmas: Option<PathBuf>,
+    #[command(flatten)]
+    range: Range,
+}
+
+impl PlanArgs {
+    fn plan(&self, default_solver: Option<Solver>) -> Result<Plan> {
+        let solver = self.solver.or(default_solver).ok_or_else(|| Error("give --solver (or --plan)".into()))?;
+        if let Some(path) = &self.sigmas {
+            let sigmas: Vec<f64> = serde_json::from_str(&read(path)?).map_err(|e| Error(format!("{}: {e}", path.display())))?;
+            validate_sigmas(&sigmas).map_err(|e| Error(format!("{}: {e}", path.display())))?;
+            return solver.compile(&sigmas);
+        }
+        let spec = SamplingSpec {
+            solver,
+            schedule: self.schedule,
+            nfe: self.nfe,
+            sigma_min: self.range.sigma_min,
+            sigma_max: self.range.sigma_max,
+            to_zero: self.to_zero,
+        };
+        spec.plan()
+    }
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Writes to `out`, or to stdout without one.
+fn write(out: Option<&Path>, text: &str) -> Result<()> {
+    match out {
+        Some(path) => std::fs::write(path, text).map_err(|e| Error(format!("cannot write {}: {e}", path.display()))),
+        None => {
+            println!("{text}");
+            Ok(())
+        }
+    }
+}
+
+/// `gmm:FILE`, `kde:FILE` or `FILE` (whose "kind" field decides).
+fn load_denoiser(arg: &str) -> Result<DenoiserSpec> {
+    let (kind, path) = match arg.split_once(':') {
+        Some((k @ ("gmm" | "kde"), p)) => (Some(k), p),
+        _ => (None, arg),
+    };
+    let mut value: serde_json::Value = serde_json::from_str(&read(Path::new(path))?).map_err(|e| Error(format!("{path}: invalid JSON: {e}")))?;
+    if let (Some(kind), Some(obj)) = (kind, value.as_object_mut()) {
+        match obj.get("kind").and_then(|k| k.as_str()) {
+            Some(k) if k != kind => bail!("{path}: file says kind \"{k}\" but the argument says {kind}"),
+            _ => _ = obj.insert("kind".into(), kind.into()),
+        }
+    }
+    DenoiserSpec::from_json(&value.to_string()).map_err(|e| Error(format!("{path}: {e}")))
+}
+
+fn sample(plan: &Plan, spec: &DenoiserSpec, z: Vec<f64>, backend: Backend) -> Result<SampleOutput> {
+    let dim = spec.dim();
+    if z.len() % dim != 0 {
+        bail!("noise samples have {} numbers each; the denoiser expects {dim}", z.len());
+    }
+    let run = match backend {
+        Backend::F64 => execute(plan, z, spec, true)?,
+        Backend::Flex => {
+            let device = burn::prelude::Device::flex();
+            tensor::run_to_f64(execute(plan, tensor::to_tensor(&z, dim, &device), &spec.to_device(&device), true)?)?
+        }
+    };
+    Ok(SampleOutput::new(plan, &run, dim))
+}
+
+fn main_result() -> Result<()> {
+    match Cli::parse().command {
+        Command::Schedule { kind, steps, range, out } => {
+            let sigmas = kind.sigmas(steps, range.sigma_min, range.sigma_max).map_err(Error)?;
+            write(out.as_deref(), &serde_json::to_string(&sigmas)?)
+        }
+        Command::Plan { spec, out } => write(out.as_deref(), &spec.plan(None)?.to_json()),
+        Command::Sample { plan, spec, denoiser, seed, batch, noise: noise_file, backend, out } => {
+            let plan = match plan {
+                Some(path) => Plan::from_json(&read(&path)?).map_err(|e| Error(format!("{}: {e}", path.display())))?,
+                None => spec.plan(None)?,
+            };
+            let den = load_denoiser(&denoiser)?;
+            let z = match noise_file {
+                Some(path) => {
+                    let rows: Rows = serde_json::from_str(&read(&path)?).map_err(|e| Error(format!("{}: {e}", path.display())))?;
+                    let (z, dim) = flatten(&rows).map_err(|e| Error(format!("{}: {e}", path.display())))?;
+                    if dim != den.dim() {
+                        bail!("{}: noise has dimension {dim}, the denoiser {}", path.display(), den.dim());
+                    }
+                    z
+                }
+                None => {
+                    if batch == 0 {
+                        bail!("--batch must be at least 1");
+                    }
+                    noise::standard_normal(seed, batch, den.dim())
+                }
+            };
+            let result = sample(&plan, &den, z, backend)?;
+            eprintln!("{}: {} samples, NFE {}", plan.solver, result.samples.len(), result.nfe);
+            write(out.as_deref(), &serde_json::to_string(&result)?)
+        }
+        Command::Solvers => {
+            for (name, what) in SOLVERS {
+                println!("{name:<22} {what}");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn main() {
+    if let Err(e) = main_result() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the static site into dist/: the wasm crate (release), its JS bindings, the bundled
+# TypeScript front end, the page and the shipped models. Cargo and esbuild are incremental, so
+# a second run after no change takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+target_dir="${CARGO_TARGET_DIR:-target}"
+wasm="$target_dir/wasm32-unknown-unknown/release/gits_sampler.wasm"
+
+echo "build: wasm (release; the first build of burn takes 10-20 minutes)"
+cargo build --release --lib --target wasm32-unknown-unknown
+
+if ! command -v wasm-bindgen >/dev/null; then
+  echo "build: wasm-bindgen not found; install it with: cargo install wasm-bindgen-cli --version =$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')" >&2
+  exit 1
+fi
+echo "build: bindings"
+wasm-bindgen --target web --out-dir www/pkg --out-name gits_sampler "$wasm"
+
+echo "build: front end"
+rm -rf dist
+mkdir -p dist/pkg dist/models
+cp www/pkg/gits_sampler.js www/pkg/gits_sampler_bg.wasm dist/pkg/
+cp www/index.html www/style.css dist/
+cp models/*.json dist/models/
+npx esbuild www/main.ts --bundle --format=esm --target=es2022 --external:./pkg/* --outfile=dist/app.js --log-level=warning
+echo "build: done -> dist/ ($(du -sh dist | cut -f1))"

@@ -1,0 +1,162 @@
+// Headless Chromium (Debian's /usr/bin/chromium, never a downloaded browser) against dist/:
+// the page samples on WebGPU (SwiftShader here), agrees with the native CLI, and falls back to
+// the CPU without WebGPU. Run after `bash build.sh` (npm test does).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { serve } from '../../www/serve.mjs';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const BASE_FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const MODEL = 'models/eight-gaussians.gmm.json';
+const PLAN = 'tests/fixtures/ipndm-10.plan.json';
+const NOISE = 'tests/fixtures/noise-64x2.json';
+const TOL = 1e-3;
+const PAGE_TIMEOUT = 180_000;
+
+let server;
+let url;
+const tmp = mkdtempSync(join(tmpdir(), 'gits-browser-'));
+
+before(async () => {
+  server = await serve('dist');
+  url = `http://127.0.0.1:${server.address().port}/`;
+});
+
+after(() => server?.close());
+
+async function launch(webgpu) {
+  const args = [...BASE_FLAGS, webgpu ? '--enable-unsafe-webgpu' : '--disable-webgpu'];
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { browser, page, errors };
+}
+
+async function openPage(page, query = '') {
+  await page.goto(url + query);
+  await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: PAGE_TIMEOUT });
+  return {
+    state: await page.getAttribute('body', 'data-state'),
+    backend: await page.getAttribute('body', 'data-backend'),
+    status: await page.textContent('#status'),
+    result: await page.textContent('#result'),
+  };
+}
+
+/** Runs the native CLI; returns its final samples as rows. */
+function nativeSamples(args) {
+  const out = join(tmp, `native-${Math.random().toString(36).slice(2)}.json`);
+  execFileSync('cargo', ['run', '--quiet', '--bin', 'gits-sampler', '--', 'sample', '--denoiser', `gmm:${MODEL}`, '--out', out, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return JSON.parse(readFileSync(out, 'utf8')).samples;
+}
+
+/** Samples in the page through the wasm module's own API. */
+function browserSamples(page, { noise, seed, batch, webgpu = true }) {
+  const plan = readFileSync(PLAN, 'utf8');
+  const gmm = readFileSync(MODEL, 'utf8');
+  return page.evaluate(
+    async ({ plan, gmm, noise, seed, batch, webgpu }) => {
+      const m = await import('./pkg/gits_sampler.js');
+      await m.default({ module_or_path: './pkg/gits_sampler_bg.wasm' });
+      const sampler = await m.Sampler.create(webgpu);
+      const z = noise ? new Float64Array(noise.flat()) : m.standardNormal(BigInt(seed), batch, 2);
+      const r = await sampler.sample(plan, gmm, z);
+      return { backend: sampler.backend, dim: r.dim, samples: Array.from(r.samples), steps: r.stepSigmas.length, evals: r.evalSigmas.length, nfe: r.nfe };
+    },
+    { plan, gmm, noise, seed, batch, webgpu },
+  );
+}
+
+function maxAbsDiff(rows, flat) {
+  assert.equal(rows.length * rows[0].length, flat.length, 'sample counts differ');
+  return Math.max(...rows.flat().map((v, i) => Math.abs(v - flat[i])));
+}
+
+test('the page samples on a WebGPU adapter and agrees with the native CLI', { timeout: 600_000 }, async (t) => {
+  const { browser, page, errors } = await launch(true);
+  try {
+    const shown = await openPage(page);
+    assert.equal(shown.state, 'ready', `page error: ${shown.result}`);
+    assert.equal(shown.backend, 'webgpu', `expected WebGPU, page says: ${shown.status}`);
+    assert.match(shown.status, /WebGPU/);
+    assert.match(shown.result, /256 samples/);
+    const last = await page.evaluate(() => ({ batch: window.gitsLast.batch, n: window.gitsLast.samples.length }));
+    assert.deepEqual(last, { batch: 256, n: 512 });
+
+    await t.test('same plan and noise file as the CLI', async () => {
+      const noise = JSON.parse(readFileSync(NOISE, 'utf8'));
+      const got = await browserSamples(page, { noise });
+      assert.equal(got.backend, 'webgpu');
+      assert.deepEqual([got.nfe, got.steps, got.evals], [10, 11, 10]);
+      const diff = maxAbsDiff(nativeSamples(['--plan', PLAN, '--noise', NOISE]), got.samples);
+      console.log(`# WebGPU vs native (noise file): max |diff| = ${diff.toExponential(2)}`);
+      assert.ok(diff <= TOL, `max |diff| ${diff} > ${TOL}`);
+    });
+
+    await t.test('same plan and seed as the CLI', async () => {
+      const got = await browserSamples(page, { seed: 42, batch: 64 });
+      const diff = maxAbsDiff(nativeSamples(['--plan', PLAN, '--seed', '42', '--batch', '64']), got.samples);
+      console.log(`# WebGPU vs native (seed 42): max |diff| = ${diff.toExponential(2)}`);
+      assert.ok(diff <= TOL, `max |diff| ${diff} > ${TOL}`);
+    });
+
+    await t.test('bad input is a rejected promise with a message, not a crash', async () => {
+      const message = await page.evaluate(async (gmm) => {
+        const m = await import('./pkg/gits_sampler.js');
+        const sampler = await m.Sampler.create(true);
+        try {
+          await sampler.sample('{"version": 1}', gmm, new Float64Array([0, 0]));
+          return 'resolved';
+        } catch (e) {
+          return String(e.message ?? e);
+        }
+      }, readFileSync(MODEL, 'utf8'));
+      assert.match(message, /invalid plan JSON/);
+      const wrongDim = await page.evaluate(async ([plan, gmm]) => {
+        const m = await import('./pkg/gits_sampler.js');
+        const sampler = await m.Sampler.create(true);
+        return sampler.sample(plan, gmm, new Float64Array([1, 2, 3])).then(() => 'resolved', (e) => String(e.message ?? e));
+      }, [readFileSync(PLAN, 'utf8'), readFileSync(MODEL, 'utf8')]);
+      assert.match(wrongDim, /not a whole batch of 2-dimensional samples/);
+      // The module still works afterwards.
+      const again = await browserSamples(page, { seed: 1, batch: 4 });
+      assert.equal(again.samples.length, 8);
+    });
+
+    await t.test('the form validates its input', async () => {
+      await page.fill('input[name="nfe"]', '0');
+      await page.click('button[type="submit"]');
+      await page.waitForSelector('body[data-state="error"]');
+      assert.match(await page.textContent('#result'), /nfe must be an integer in 1\.\.200/);
+    });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('without WebGPU the page shows the CPU fallback and still samples', { timeout: 300_000 }, async () => {
+  const { browser, page, errors } = await launch(false);
+  try {
+    const shown = await openPage(page, '?solver=heun&nfe=8&batch=64');
+    assert.equal(shown.state, 'ready', `page error: ${shown.result}`);
+    assert.equal(shown.backend, 'cpu');
+    assert.match(shown.status, /CPU fallback/);
+    assert.match(shown.result, /64 samples with heun/);
+    const noise = JSON.parse(readFileSync(NOISE, 'utf8'));
+    const got = await browserSamples(page, { noise });
+    assert.equal(got.backend, 'cpu');
+    const diff = maxAbsDiff(nativeSamples(['--plan', PLAN, '--noise', NOISE]), got.samples);
+    console.log(`# CPU fallback vs native (noise file): max |diff| = ${diff.toExponential(2)}`);
+    assert.ok(diff <= TOL, `max |diff| ${diff} > ${TOL}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});

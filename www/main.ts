@@ -1,0 +1,93 @@
+// The 2-D playground: URL parameters and controls -> plan -> samples -> canvas.
+import { createSampler, sample, type SampleRequest, type SampleResult } from './sampler.js';
+import { densityGrid, type Gmm } from './density.js';
+import { drawDensity, drawTrajectories, type View } from './plot.js';
+
+const VIEW: View = { lo: -2.5, hi: 2.5 };
+const GRID = 200;
+const MODEL = 'models/eight-gaussians.gmm.json';
+
+const $ = <T extends Element>(sel: string) => document.querySelector(sel) as T;
+const form = $<HTMLFormElement>('#controls');
+const canvas = $<HTMLCanvasElement>('#view');
+const status = $<HTMLElement>('#status');
+const result = $<HTMLElement>('#result');
+
+declare global {
+  interface Window {
+    gitsLast?: SampleResult;
+  }
+}
+
+function setState(state: 'loading' | 'sampling' | 'ready' | 'error', message: string): void {
+  document.body.dataset.state = state;
+  result.textContent = message;
+}
+
+/** URL parameters override the form's defaults (solver, schedule, nfe, seed, batch). */
+function applyUrl(params: URLSearchParams): void {
+  for (const name of ['solver', 'schedule', 'nfe', 'seed', 'batch']) {
+    const value = params.get(name);
+    const field = form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement | null;
+    if (value !== null && field) field.value = value;
+  }
+}
+
+function readForm(): SampleRequest {
+  const get = (name: string) => (form.elements.namedItem(name) as HTMLInputElement).value;
+  const int = (name: string, min: number, max: number) => {
+    const v = Number(get(name));
+    if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in ${min}..${max}, got "${get(name)}"`);
+    return v;
+  };
+  return {
+    solver: get('solver'),
+    schedule: get('schedule'),
+    nfe: int('nfe', 1, 200),
+    seed: int('seed', 0, Number.MAX_SAFE_INTEGER),
+    batch: int('batch', 1, 4096),
+    sigmaMin: 0.002,
+    sigmaMax: 80,
+  };
+}
+
+async function main(): Promise<void> {
+  const params = new URLSearchParams(location.search);
+  applyUrl(params);
+  const [sampler, gmmText] = await Promise.all([
+    createSampler(params.get('backend') !== 'cpu'),
+    fetch(MODEL).then((r) => {
+      if (!r.ok) throw new Error(`cannot load ${MODEL}: HTTP ${r.status}`);
+      return r.text();
+    }),
+  ]);
+  status.textContent = `Backend: ${sampler.description}`;
+  document.body.dataset.backend = sampler.backend;
+  const density = densityGrid(JSON.parse(gmmText) as Gmm, GRID, VIEW.lo, VIEW.hi);
+
+  const run = async () => {
+    try {
+      const req = readForm();
+      setState('sampling', 'Sampling…');
+      const t0 = performance.now();
+      const r = await sample(sampler, gmmText, req);
+      const ms = performance.now() - t0;
+      drawDensity(canvas, density, GRID);
+      drawTrajectories(canvas, VIEW, r, (form.elements.namedItem('denoised') as HTMLInputElement).checked);
+      window.gitsLast = r;
+      setState('ready', `${r.batch} samples with ${req.solver} on ${req.schedule}, NFE ${r.nfe}, in ${ms.toFixed(0)} ms`);
+    } catch (e) {
+      setState('error', `Error: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void run();
+  });
+  await run();
+}
+
+main().catch((e) => {
+  status.textContent = 'Backend: not started';
+  setState('error', `Error: ${e instanceof Error ? e.message : String(e)}`);
+});

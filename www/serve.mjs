@@ -1,0 +1,44 @@
+// A small static server for dist/ on localhost with the right MIME types (application/wasm).
+// Usage: node www/serve.mjs [dir] [port]; tests import { serve } from it.
+import { createServer } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+};
+
+/** Serves `dir` on 127.0.0.1:`port` (0 = any free port); resolves to the listening server. */
+export function serve(dir, port = 0) {
+  const root = resolve(dir);
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
+    let file = normalize(join(root, path));
+    if (file !== root && !file.startsWith(root + '/')) {
+      res.writeHead(403).end('forbidden');
+      return;
+    }
+    try {
+      if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
+      const body = await readFile(file);
+      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  return new Promise((ok) => server.listen(port, '127.0.0.1', () => ok(server)));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const dir = process.argv[2] ?? 'dist';
+  const port = Number(process.argv[3] ?? process.env.PORT ?? 8080);
+  const server = await serve(dir, port);
+  console.log(`gits-sampler: serving ${dir}/ at http://127.0.0.1:${server.address().port}/ (Ctrl-C to stop)`);
+}
