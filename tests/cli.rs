@@ -1,0 +1,81 @@
+//! The command line end to end: it writes what it documents and fails with clear messages.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn cli(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gits-sampler")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gits-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+const MODEL: &str = "gmm:models/eight-gaussians.gmm.json";
+
+#[test]
+fn schedule_prints_the_sigma_list() {
+    let (ok, out, _) = cli(&["schedule", "--kind", "logsnr", "--steps", "5"]);
+    assert!(ok);
+    let sigmas: Vec<f64> = serde_json::from_str(&out).unwrap();
+    assert_eq!(sigmas.len(), 6);
+    assert!((sigmas[1] - 9.6090).abs() < 1e-4);
+}
+
+#[test]
+fn plan_then_sample_gives_the_same_samples_as_sampling_directly() {
+    let plan = tmp("heun.plan.json");
+    let (ok, _, err) = cli(&["plan", "--solver", "heun", "--schedule", "logsnr", "--nfe", "8", "--out", plan.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let (a, b) = (tmp("a.json"), tmp("b.json"));
+    let (ok, _, err) = cli(&["sample", "--plan", plan.to_str().unwrap(), "--denoiser", MODEL, "--seed", "5", "--batch", "8", "--out", a.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let direct = ["sample", "--solver", "heun", "--schedule", "logsnr", "--nfe", "8", "--denoiser", MODEL, "--seed", "5", "--batch", "8"];
+    let (ok, _, err) = cli(&[&direct[..], &["--out", b.to_str().unwrap()]].concat());
+    assert!(ok, "{err}");
+    let read = |p: &PathBuf| serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(p).unwrap()).unwrap();
+    let (va, vb) = (read(&a), read(&b));
+    assert_eq!(va["samples"], vb["samples"]);
+    assert_eq!(va["nfe"], 8);
+    assert_eq!(va["steps"].as_array().unwrap().len(), 5);
+    assert_eq!(va["evals"].as_array().unwrap().len(), 8);
+    assert_eq!(va["samples"].as_array().unwrap().len(), 8);
+}
+
+#[test]
+fn flex_backend_matches_f64() {
+    let args = ["sample", "--solver", "euler", "--nfe", "12", "--denoiser", MODEL, "--noise", "tests/fixtures/noise-64x2.json"];
+    let (ok, f64_out, _) = cli(&args);
+    assert!(ok);
+    let (ok, flex_out, _) = cli(&[&args[..], &["--backend", "flex"]].concat());
+    assert!(ok);
+    let samples = |s: &str| -> Vec<Vec<f64>> { serde_json::from_value(serde_json::from_str::<serde_json::Value>(s).unwrap()["samples"].clone()).unwrap() };
+    let (a, b) = (samples(&f64_out), samples(&flex_out));
+    let diff = a.iter().flatten().zip(b.iter().flatten()).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    assert!(diff < 1e-4, "flex differs from f64 by {diff}");
+}
+
+#[test]
+fn bad_input_fails_with_a_message() {
+    let bad_plan = tmp("bad.plan.json");
+    std::fs::write(&bad_plan, r#"{"version": 1, "solver": "x", "sigmas": [80, 1], "nfe": 3, "ops": []}"#).unwrap();
+    let bad_noise = tmp("bad-noise.json");
+    std::fs::write(&bad_noise, "[[1, 2, 3]]").unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["sample", "--plan", bad_plan.to_str().unwrap(), "--denoiser", MODEL], "must end by emitting the final step"),
+        (&["sample", "--solver", "euler", "--denoiser", MODEL, "--noise", bad_noise.to_str().unwrap()], "noise has dimension 3, the denoiser 2"),
+        (&["sample", "--solver", "heun", "--nfe", "7", "--denoiser", MODEL], "NFE 7 is not reachable"),
+        (&["sample", "--solver", "euler", "--denoiser", "gmm:missing.json"], "cannot read missing.json"),
+        (&["plan", "--solver", "rk5"], "unknown solver 'rk5'"),
+        (&["schedule", "--kind", "cosine", "--steps", "4"], "unknown schedule 'cosine'"),
+        (&["schedule", "--steps", "4", "--sigma-min", "5", "--sigma-max", "1"], "0 < sigma_min < sigma_max"),
+    ];
+    for (args, needle) in cases {
+        let (ok, _, err) = cli(args);
+        assert!(!ok, "{args:?} should fail");
+        assert!(err.contains(needle), "{args:?}: stderr '{err}' should contain '{needle}'");
+    }
+}
