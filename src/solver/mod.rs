@@ -2,6 +2,8 @@
 //! One file per solver; each is one short step function in the style of k-diffusion.
 
 pub mod builder;
+pub mod dpm2;
+pub mod dpmpp;
 pub mod euler;
 pub mod heun;
 pub mod ipndm;
@@ -23,6 +25,10 @@ pub enum Solver {
     Heun,
     /// Fixed-weight Adams–Bashforth on d, orders 1..4.
     Ipndm { max_order: usize },
+    /// DPM-Solver-2 with intermediate point ratio r (0.5: geometric midpoint). Order 2.
+    Dpm2 { r: f64 },
+    /// DPM-Solver++ multistep, order 1..3 (1 = DDIM, 2 = 2M, 3 = 3M).
+    DpmPp { order: usize, lower_order_final: bool },
     /// Classical Runge–Kutta 4, used as the high-accuracy reference.
     Rk4,
 }
@@ -32,6 +38,8 @@ pub const SOLVERS: &[(&str, &str)] = &[
     ("euler (alias ddim)", "first order; NFE = steps"),
     ("heun", "EDM's second-order Heun; NFE = 2 x steps"),
     ("ipndm[:max_order]", "Adams-Bashforth with fixed weights, max_order 1..4 (default 4); NFE = steps"),
+    ("dpm2[:r]", "DPM-Solver-2, intermediate point s_next^r s^(1-r), r in (0, 1) (default 0.5); NFE = 2 x steps"),
+    ("dpmpp[:1|2|3] (dpmpp_2m, dpmpp_3m)", "DPM-Solver++ multistep in data prediction, order 1..3 (default 3), lower order on the last steps when there are fewer than 15; NFE = steps"),
     ("rk4", "classical Runge-Kutta 4, the reference solver; NFE = 4 x steps"),
 ];
 
@@ -39,8 +47,8 @@ impl Solver {
     /// Denoiser evaluations per step (a step that ends at sigma = 0 always takes one).
     pub fn nfe_per_step(&self) -> u32 {
         match self {
-            Solver::Euler | Solver::Ipndm { .. } => 1,
-            Solver::Heun => 2,
+            Solver::Euler | Solver::Ipndm { .. } | Solver::DpmPp { .. } => 1,
+            Solver::Heun | Solver::Dpm2 { .. } => 2,
             Solver::Rk4 => 4,
         }
     }
@@ -71,6 +79,21 @@ impl Solver {
             Solver::Euler => builder::build(sigmas, |b, x, i| euler::step(b, sigmas, x, i)),
             Solver::Heun => builder::build(sigmas, |b, x, i| heun::step(b, sigmas, x, i)),
             Solver::Rk4 => builder::build(sigmas, |b, x, i| rk4::step(b, sigmas, x, i)),
+            Solver::Dpm2 { r } => {
+                if !(r > 0.0 && r < 1.0) {
+                    bail!("dpm2 r must be in (0, 1), got {r}");
+                }
+                builder::build(sigmas, |b, x, i| dpm2::step(b, sigmas, r, x, i))
+            }
+            Solver::DpmPp { order, lower_order_final } => {
+                if !(1..=3).contains(&order) {
+                    bail!("dpmpp order must be 1..3, got {order}");
+                }
+                // As the reference implementations: lower the final orders only for short runs.
+                let lower = lower_order_final && sigmas.len() - 1 < 15;
+                let mut s = dpmpp::DpmPp::new(order, lower);
+                builder::build(sigmas, |b, x, i| s.step(b, sigmas, x, i))
+            }
             Solver::Ipndm { max_order } => {
                 if !(1..=4).contains(&max_order) {
                     bail!("ipndm max_order must be 1..4, got {max_order}");
@@ -90,6 +113,8 @@ impl Solver {
             Solver::Euler => "euler",
             Solver::Heun => "heun",
             Solver::Ipndm { .. } => "ipndm",
+            Solver::Dpm2 { .. } => "dpm2",
+            Solver::DpmPp { .. } => "dpmpp",
             Solver::Rk4 => "rk4",
         }
         .into()
@@ -100,6 +125,8 @@ impl fmt::Display for Solver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Solver::Ipndm { max_order } => write!(f, "ipndm:{max_order}"),
+            Solver::Dpm2 { r } => write!(f, "dpm2:{r}"),
+            Solver::DpmPp { order, .. } => write!(f, "dpmpp:{order}"),
             other => f.write_str(&other.name()),
         }
     }
@@ -117,6 +144,17 @@ impl FromStr for Solver {
             ("ipndm", Some(a)) => match a.parse() {
                 Ok(k @ 1..=4) => Solver::Ipndm { max_order: k },
                 _ => bail!("ipndm max_order must be 1..4, got '{a}'"),
+            },
+            ("dpm2", None) => Solver::Dpm2 { r: 0.5 },
+            ("dpm2", Some(a)) => match a.parse::<f64>() {
+                Ok(r) if r > 0.0 && r < 1.0 => Solver::Dpm2 { r },
+                _ => bail!("dpm2 r must be a number in (0, 1), got '{a}'"),
+            },
+            ("dpmpp", None) | ("dpmpp_3m", None) => Solver::DpmPp { order: 3, lower_order_final: true },
+            ("dpmpp_2m", None) => Solver::DpmPp { order: 2, lower_order_final: true },
+            ("dpmpp", Some(a)) => match a.trim_end_matches('m').parse() {
+                Ok(k @ 1..=3) => Solver::DpmPp { order: k, lower_order_final: true },
+                _ => bail!("dpmpp order must be 1, 2 or 3, got '{a}'"),
             },
             _ => {
                 let known: Vec<&str> = SOLVERS.iter().map(|s| s.0).collect();
