@@ -88,6 +88,19 @@ impl VpTime {
     pub fn sigma(&self, tau: f64) -> f64 {
         (0.5 * self.beta_d * tau * tau + self.beta_min * tau).exp_m1().sqrt()
     }
+
+    /// The inverse map: the root tau > 0 of beta_d tau^2 / 2 + beta_min tau = ln(1 + sigma^2).
+    pub fn tau(&self, sigma: f64) -> f64 {
+        let g = (sigma * sigma).ln_1p();
+        // Written as 2g / (b + sqrt(b^2 + 2 beta_d g)) to avoid cancellation at small sigma.
+        2.0 * g / (self.beta_min + (self.beta_min * self.beta_min + 2.0 * self.beta_d * g).sqrt())
+    }
+
+    /// d sigma / d tau = (1 + sigma^2) (beta_d tau + beta_min) / (2 sigma).
+    pub fn dsigma_dtau(&self, tau: f64) -> f64 {
+        let s = self.sigma(tau);
+        (1.0 + s * s) * (self.beta_d * tau + self.beta_min) / (2.0 * s)
+    }
 }
 
 impl fmt::Display for Schedule {

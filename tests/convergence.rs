@@ -8,7 +8,8 @@
 //!   EDM's polynomial grid the ratio of neighbouring steps differs from 1 by O(1/N), which puts
 //!   an O(h^3 / N)-sized error into every step of the fixed weights: the measured order there is
 //!   2 (1.98 at NFE 64..512), asserted within 0.3 of 2. Variable-step Adams–Bashforth weights
-//!   would restore order 4 on any grid.
+//!   do restore it: `ab_exact` of order k measures ~k on the polynomial grid.
+//! - DPM-Solver-2: 2. DEIS-tAB(k): k. DPM-Solver++: see `dpmpp_orders`.
 
 mod common;
 
@@ -94,5 +95,20 @@ fn dpmpp_orders() {
     for (order, expected) in [(1, 1.0), (2, 2.0), (3, 2.0)] {
         let solver = Solver::DpmPp { order, lower_order_final: true };
         assert_order(solver, Schedule::Logsnr, &[64, 128, 256, 512], expected);
+    }
+}
+
+/// Variable-step weights restore the full order of Adams–Bashforth on the polynomial grid.
+#[test]
+fn ab_exact_orders() {
+    for order in [2, 3, 4] {
+        assert_order(Solver::AbExact { max_order: order }, POLY, &[64, 128, 256, 512], order as f64);
+    }
+}
+
+#[test]
+fn deis_tab_orders() {
+    for order in [1, 2, 3] {
+        assert_order(Solver::DeisTab { order }, POLY, &[64, 128, 256, 512], order as f64);
     }
 }

@@ -2,15 +2,17 @@
 //! One file per solver; each is one short step function in the style of k-diffusion.
 
 pub mod builder;
+pub mod deis;
 pub mod dpm2;
 pub mod dpmpp;
 pub mod euler;
 pub mod heun;
 pub mod ipndm;
+pub mod lagrange;
 pub mod rk4;
 
 use crate::plan::Plan;
-use crate::schedule::{Schedule, validate_sigmas};
+use crate::schedule::{Schedule, VpTime, validate_sigmas};
 use crate::{Error, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -25,6 +27,10 @@ pub enum Solver {
     Heun,
     /// Fixed-weight Adams–Bashforth on d, orders 1..4.
     Ipndm { max_order: usize },
+    /// Exact variable-step Adams–Bashforth in sigma (Lagrange weights), orders 1..4.
+    AbExact { max_order: usize },
+    /// DEIS-tAB: Adams–Bashforth with the interpolant in VP time, orders 1..3.
+    DeisTab { order: usize },
     /// DPM-Solver-2 with intermediate point ratio r (0.5: geometric midpoint). Order 2.
     Dpm2 { r: f64 },
     /// DPM-Solver++ multistep, order 1..3 (1 = DDIM, 2 = 2M, 3 = 3M).
@@ -38,6 +44,8 @@ pub const SOLVERS: &[(&str, &str)] = &[
     ("euler (alias ddim)", "first order; NFE = steps"),
     ("heun", "EDM's second-order Heun; NFE = 2 x steps"),
     ("ipndm[:max_order]", "Adams-Bashforth with fixed weights, max_order 1..4 (default 4); NFE = steps"),
+    ("ab_exact[:max_order]", "exact variable-step Adams-Bashforth in sigma, max_order 1..4 (default 4); NFE = steps"),
+    ("deis[:order]", "DEIS-tAB, Lagrange interpolation in VP time, order 1..3 (default 3); NFE = steps"),
     ("dpm2[:r]", "DPM-Solver-2, intermediate point s_next^r s^(1-r), r in (0, 1) (default 0.5); NFE = 2 x steps"),
     ("dpmpp[:1|2|3] (dpmpp_2m, dpmpp_3m)", "DPM-Solver++ multistep in data prediction, order 1..3 (default 3), lower order on the last steps when there are fewer than 15; NFE = steps"),
     ("rk4", "classical Runge-Kutta 4, the reference solver; NFE = 4 x steps"),
@@ -47,7 +55,7 @@ impl Solver {
     /// Denoiser evaluations per step (a step that ends at sigma = 0 always takes one).
     pub fn nfe_per_step(&self) -> u32 {
         match self {
-            Solver::Euler | Solver::Ipndm { .. } | Solver::DpmPp { .. } => 1,
+            Solver::Euler | Solver::Ipndm { .. } | Solver::AbExact { .. } | Solver::DeisTab { .. } | Solver::DpmPp { .. } => 1,
             Solver::Heun | Solver::Dpm2 { .. } => 2,
             Solver::Rk4 => 4,
         }
@@ -79,6 +87,20 @@ impl Solver {
             Solver::Euler => builder::build(sigmas, |b, x, i| euler::step(b, sigmas, x, i)),
             Solver::Heun => builder::build(sigmas, |b, x, i| heun::step(b, sigmas, x, i)),
             Solver::Rk4 => builder::build(sigmas, |b, x, i| rk4::step(b, sigmas, x, i)),
+            Solver::AbExact { max_order } => {
+                if !(1..=4).contains(&max_order) {
+                    bail!("ab_exact max_order must be 1..4, got {max_order}");
+                }
+                let mut s = deis::Deis::new(max_order, deis::Time::Sigma);
+                builder::build(sigmas, |b, x, i| s.step(b, sigmas, x, i))
+            }
+            Solver::DeisTab { order } => {
+                if !(1..=3).contains(&order) {
+                    bail!("deis order must be 1..3, got {order}");
+                }
+                let mut s = deis::Deis::new(order, deis::Time::Vp(vp_time_of(sigmas)));
+                builder::build(sigmas, |b, x, i| s.step(b, sigmas, x, i))
+            }
             Solver::Dpm2 { r } => {
                 if !(r > 0.0 && r < 1.0) {
                     bail!("dpm2 r must be in (0, 1), got {r}");
@@ -113,6 +135,8 @@ impl Solver {
             Solver::Euler => "euler",
             Solver::Heun => "heun",
             Solver::Ipndm { .. } => "ipndm",
+            Solver::AbExact { .. } => "ab_exact",
+            Solver::DeisTab { .. } => "deis",
             Solver::Dpm2 { .. } => "dpm2",
             Solver::DpmPp { .. } => "dpmpp",
             Solver::Rk4 => "rk4",
@@ -125,6 +149,8 @@ impl fmt::Display for Solver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Solver::Ipndm { max_order } => write!(f, "ipndm:{max_order}"),
+            Solver::AbExact { max_order } => write!(f, "ab_exact:{max_order}"),
+            Solver::DeisTab { order } => write!(f, "deis:{order}"),
             Solver::Dpm2 { r } => write!(f, "dpm2:{r}"),
             Solver::DpmPp { order, .. } => write!(f, "dpmpp:{order}"),
             other => f.write_str(&other.name()),
@@ -145,6 +171,16 @@ impl FromStr for Solver {
                 Ok(k @ 1..=4) => Solver::Ipndm { max_order: k },
                 _ => bail!("ipndm max_order must be 1..4, got '{a}'"),
             },
+            ("ab_exact", None) => Solver::AbExact { max_order: 4 },
+            ("ab_exact", Some(a)) => match a.parse() {
+                Ok(k @ 1..=4) => Solver::AbExact { max_order: k },
+                _ => bail!("ab_exact max_order must be 1..4, got '{a}'"),
+            },
+            ("deis", None) => Solver::DeisTab { order: 3 },
+            ("deis", Some(a)) => match a.parse() {
+                Ok(k @ 1..=3) => Solver::DeisTab { order: k },
+                _ => bail!("deis order must be 1..3, got '{a}'"),
+            },
             ("dpm2", None) => Solver::Dpm2 { r: 0.5 },
             ("dpm2", Some(a)) => match a.parse::<f64>() {
                 Ok(r) if r > 0.0 && r < 1.0 => Solver::Dpm2 { r },
@@ -163,6 +199,12 @@ impl FromStr for Solver {
         };
         Ok(solver)
     }
+}
+
+/// The VP time map fitted to a schedule's positive range (DEIS interpolates in it).
+pub fn vp_time_of(sigmas: &[f64]) -> VpTime {
+    let smin = sigmas.iter().cloned().filter(|&s| s > 0.0).fold(f64::INFINITY, f64::min);
+    VpTime::new(smin, sigmas[0])
 }
 
 /// What a user picks: solver, schedule family, NFE budget and range. Compiles to a plan.
