@@ -153,12 +153,13 @@ async fn run(device: &Device, plan: &Plan, spec: &DenoiserSpec, noise: &[f64]) -
     Ok(obj.into())
 }
 
-/// Compiles `solver` over `schedule` with `nfe` evaluations to plan JSON.
+/// Compiles `solver` over `schedule` with `nfe` evaluations to plan JSON (`to_zero`: end with a
+/// step to sigma = 0; `afs`: analytic first step).
 #[wasm_bindgen(js_name = compilePlan)]
-pub fn compile_plan(solver: &str, schedule: &str, nfe: u32, sigma_min: f64, sigma_max: f64, to_zero: bool) -> std::result::Result<String, JsError> {
+pub fn compile_plan(solver: &str, schedule: &str, nfe: u32, sigma_min: f64, sigma_max: f64, to_zero: bool, afs: bool) -> std::result::Result<String, JsError> {
     let solver: Solver = solver.parse().map_err(js_err)?;
     let schedule: Schedule = schedule.parse().map_err(|e: String| js_err(Error(e)))?;
-    let spec = SamplingSpec { solver, schedule, nfe, sigma_min, sigma_max, to_zero };
+    let spec = SamplingSpec { solver, schedule, nfe, sigma_min, sigma_max, to_zero, afs };
     Ok(spec.plan().map_err(js_err)?.to_json())
 }
 

@@ -35,7 +35,7 @@ fn errors(solver: Solver, schedule: Schedule, nfes: &[u32]) -> Vec<f64> {
     let errs: Vec<f64> = nfes
         .iter()
         .map(|&nfe| {
-            let steps = solver.steps_for_nfe(nfe, false).unwrap();
+            let steps = solver.steps_for_nfe(nfe, false, false).unwrap();
             let sigmas = schedule.sigmas(steps, SIGMA_MIN, SIGMA_MAX).unwrap();
             rms(&run(&solver.compile(&sigmas).unwrap(), &spec, &z), &r2)
         })

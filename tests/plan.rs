@@ -19,14 +19,17 @@ fn rejects(plan: &Plan, needle: &str) {
 
 #[test]
 fn compiled_plans_validate_and_round_trip_through_json() {
-    for solver in ["euler", "heun", "ipndm:1", "ipndm:2", "ipndm:3", "ipndm", "dpm2", "dpmpp:1", "dpmpp:2", "dpmpp:3", "ab_exact:2", "ab_exact", "deis:1", "deis:2", "deis", "rk4"] {
+    for solver in ["euler", "heun", "ipndm:1", "ipndm:2", "ipndm:3", "ipndm", "ipndm_v:2", "ipndm_v", "dpm2", "dpmpp:1", "dpmpp:2", "dpmpp:3", "ab_exact:2", "ab_exact", "deis:1", "deis:2", "deis", "rk4"] {
         let solver: Solver = solver.parse().unwrap();
-        for to_zero in [false, true] {
-            let nfe = solver.nfe(6, to_zero);
-            let spec = SamplingSpec { solver, schedule: Schedule::Logsnr, nfe, sigma_min: 0.002, sigma_max: 80.0, to_zero };
+        for (to_zero, afs) in [(false, false), (true, false), (false, true), (true, true)] {
+            if afs && !solver.supports_afs() {
+                continue;
+            }
+            let nfe = solver.nfe(6, to_zero, afs);
+            let spec = SamplingSpec { solver, schedule: Schedule::Logsnr, nfe, sigma_min: 0.002, sigma_max: 80.0, to_zero, afs };
             let plan = spec.plan().unwrap();
             plan.validate().unwrap();
-            assert_eq!(plan.nfe, nfe, "{solver} to_zero={to_zero}");
+            assert_eq!(plan.nfe, nfe, "{solver} to_zero={to_zero} afs={afs}");
             assert_eq!(plan.sigmas.len(), 7);
             assert_eq!(*plan.sigmas.last().unwrap() == 0.0, to_zero);
             let back = Plan::from_json(&plan.to_json()).unwrap();
@@ -37,11 +40,16 @@ fn compiled_plans_validate_and_round_trip_through_json() {
 
 #[test]
 fn nfe_budgets_map_to_steps() {
-    assert_eq!(Solver::Heun.steps_for_nfe(10, false).unwrap(), 5);
-    assert_eq!(Solver::Heun.steps_for_nfe(11, true).unwrap(), 6);
-    assert!(Solver::Heun.steps_for_nfe(9, false).unwrap_err().to_string().contains("not reachable"));
-    assert_eq!(Solver::Euler.steps_for_nfe(7, false).unwrap(), 7);
-    assert_eq!(Solver::Rk4.steps_for_nfe(8, false).unwrap(), 2);
+    assert_eq!(Solver::Heun.steps_for_nfe(10, false, false).unwrap(), 5);
+    assert_eq!(Solver::Heun.steps_for_nfe(11, true, false).unwrap(), 6);
+    assert!(Solver::Heun.steps_for_nfe(9, false, false).unwrap_err().to_string().contains("not reachable"));
+    assert_eq!(Solver::Euler.steps_for_nfe(7, false, false).unwrap(), 7);
+    assert_eq!(Solver::Rk4.steps_for_nfe(8, false, false).unwrap(), 2);
+    // AFS saves one evaluation: 5 NFE buy 6 steps of iPNDM.
+    assert_eq!(Solver::Ipndm { max_order: 4 }.steps_for_nfe(5, false, true).unwrap(), 6);
+    assert_eq!(Solver::Ipndm { max_order: 4 }.nfe(6, true, true), 5);
+    let sigmas = Schedule::Logsnr.sigmas(6, 0.002, 80.0).unwrap();
+    assert!(Solver::Heun.compile_with(&sigmas, true).unwrap_err().to_string().contains("analytic first step"));
 }
 
 #[test]

@@ -44,3 +44,32 @@ fn vp_time_map_round_trips() {
     }
     assert!((vp.tau(80.0) - 1.0).abs() < 1e-12 && (vp.tau(0.002) - 1e-3).abs() < 1e-9);
 }
+
+/// The reference toolbox's iPNDM_v weights: order 4 on equal steps is (57, -65, 43, -11)/24
+/// (not AB4), and order 2 is exact variable-step AB2 on any steps.
+#[test]
+fn ipndm_v_weights() {
+    let w = gits_sampler::solver::ipndm_v::weights(4, &[-1.0; 4]);
+    for (got, want) in w.iter().zip([57.0, -65.0, 43.0, -11.0].map(|v| v / 24.0)) {
+        assert!((got - want).abs() < 1e-12, "{w:?}");
+    }
+    let (h0, h1) = (-0.3, -0.5);
+    let w = gits_sampler::solver::ipndm_v::weights(2, &[h0, h1]);
+    // Integrating the line through (s-h1, d_-1), (s, d_0) over [s, s+h0], divided by h0.
+    let exact = [1.0 + h0 / (2.0 * h1), -h0 / (2.0 * h1)];
+    assert!((w[0] - exact[0]).abs() < 1e-12 && (w[1] - exact[1]).abs() < 1e-12, "{w:?} vs {exact:?}");
+}
+
+/// AFS replaces the first denoiser call by d = x / sqrt(1 + sigma^2).
+#[test]
+fn afs_saves_one_evaluation() {
+    use gits_sampler::plan::Op;
+    use gits_sampler::solver::Solver;
+    let sigmas = Schedule::Logsnr.sigmas(5, SIGMA_MIN, SIGMA_MAX).unwrap();
+    let plain = Solver::Ipndm { max_order: 4 }.compile(&sigmas).unwrap();
+    let afs = Solver::Ipndm { max_order: 4 }.compile_with(&sigmas, true).unwrap();
+    assert_eq!(afs.nfe + 1, plain.nfe);
+    let first_eval = afs.ops.iter().find_map(|op| match op { Op::Eval { sigma, .. } => Some(*sigma), _ => None });
+    assert_eq!(first_eval, Some(sigmas[1]), "the first evaluation moves to the second step");
+    assert_eq!(afs.options["afs"], true);
+}

@@ -35,7 +35,7 @@ export async function createSampler(preferWebgpu: boolean): Promise<Sampler> {
 
 /** Compiles the plan, draws the seeded noise and samples. Errors reject with their message. */
 export async function sample(sampler: Sampler, denoiserJson: string, req: SampleRequest): Promise<SampleResult> {
-  const plan = compilePlan(req.solver, req.schedule, req.nfe, req.sigmaMin, req.sigmaMax, false);
+  const plan = compilePlan(req.solver, req.schedule, req.nfe, req.sigmaMin, req.sigmaMax, false, false);
   const noise = standardNormal(BigInt(req.seed), req.batch, denoiserDim(denoiserJson));
   return (await sampler.sample(plan, denoiserJson, noise)) as SampleResult;
 }

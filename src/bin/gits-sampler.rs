@@ -83,7 +83,7 @@ struct Range {
 
 #[derive(Args)]
 struct PlanArgs {
-    /// euler (ddim), heun, ipndm[:max_order], rk4
+    /// A solver name; `gits-sampler solvers` lists them with their options
     #[arg(long)]
     solver: Option<Solver>,
     #[arg(long, default_value = "polynomial:7")]
@@ -94,6 +94,9 @@ struct PlanArgs {
     /// Append sigma = 0 with a final first-order step x = D(x; sigma_last).
     #[arg(long)]
     to_zero: bool,
+    /// Analytic first step: the first derivative without a denoiser call (multistep solvers).
+    #[arg(long)]
+    afs: bool,
     /// A JSON list of sigmas to use instead of --schedule/--nfe.
     #[arg(long)]
     sigmas: Option<PathBuf>,
@@ -107,7 +110,7 @@ impl PlanArgs {
         if let Some(path) = &self.sigmas {
             let sigmas: Vec<f64> = serde_json::from_str(&read(path)?).map_err(|e| Error(format!("{}: {e}", path.display())))?;
             validate_sigmas(&sigmas).map_err(|e| Error(format!("{}: {e}", path.display())))?;
-            return solver.compile(&sigmas);
+            return solver.compile_with(&sigmas, self.afs);
         }
         let spec = SamplingSpec {
             solver,
@@ -116,6 +119,7 @@ impl PlanArgs {
             sigma_min: self.range.sigma_min,
             sigma_max: self.range.sigma_max,
             to_zero: self.to_zero,
+            afs: self.afs,
         };
         spec.plan()
     }

@@ -8,6 +8,7 @@ pub mod dpmpp;
 pub mod euler;
 pub mod heun;
 pub mod ipndm;
+pub mod ipndm_v;
 pub mod lagrange;
 pub mod rk4;
 
@@ -27,6 +28,8 @@ pub enum Solver {
     Heun,
     /// Fixed-weight Adams–Bashforth on d, orders 1..4.
     Ipndm { max_order: usize },
+    /// iPNDM with the reference toolbox's variable-step weights, orders 1..4.
+    IpndmV { max_order: usize },
     /// Exact variable-step Adams–Bashforth in sigma (Lagrange weights), orders 1..4.
     AbExact { max_order: usize },
     /// DEIS-tAB: Adams–Bashforth with the interpolant in VP time, orders 1..3.
@@ -44,6 +47,7 @@ pub const SOLVERS: &[(&str, &str)] = &[
     ("euler (alias ddim)", "first order; NFE = steps"),
     ("heun", "EDM's second-order Heun; NFE = 2 x steps"),
     ("ipndm[:max_order]", "Adams-Bashforth with fixed weights, max_order 1..4 (default 4); NFE = steps"),
+    ("ipndm_v[:max_order]", "iPNDM with the reference toolbox's variable-step weights (exact for order <= 2), max_order 1..4; NFE = steps"),
     ("ab_exact[:max_order]", "exact variable-step Adams-Bashforth in sigma, max_order 1..4 (default 4); NFE = steps"),
     ("deis[:order]", "DEIS-tAB, Lagrange interpolation in VP time, order 1..3 (default 3); NFE = steps"),
     ("dpm2[:r]", "DPM-Solver-2, intermediate point s_next^r s^(1-r), r in (0, 1) (default 0.5); NFE = 2 x steps"),
@@ -55,21 +59,23 @@ impl Solver {
     /// Denoiser evaluations per step (a step that ends at sigma = 0 always takes one).
     pub fn nfe_per_step(&self) -> u32 {
         match self {
-            Solver::Euler | Solver::Ipndm { .. } | Solver::AbExact { .. } | Solver::DeisTab { .. } | Solver::DpmPp { .. } => 1,
+            Solver::Euler | Solver::Ipndm { .. } | Solver::IpndmV { .. } | Solver::AbExact { .. } | Solver::DeisTab { .. } | Solver::DpmPp { .. } => 1,
             Solver::Heun | Solver::Dpm2 { .. } => 2,
             Solver::Rk4 => 4,
         }
     }
 
-    /// NFE of a plan over `steps` steps; `to_zero` means the last step ends at sigma = 0.
-    pub fn nfe(&self, steps: usize, to_zero: bool) -> u32 {
+    /// NFE of a plan over `steps` steps: k per step, but 1 for a last step that ends at sigma = 0
+    /// (`to_zero`), and 1 fewer with the analytic first step (`afs`).
+    pub fn nfe(&self, steps: usize, to_zero: bool, afs: bool) -> u32 {
         let z = to_zero as u32;
-        self.nfe_per_step() * (steps as u32 - z) + z
+        self.nfe_per_step() * (steps as u32 - z) + z - afs as u32
     }
 
     /// The number of steps that spends exactly `nfe` evaluations, or why none does.
-    pub fn steps_for_nfe(&self, nfe: u32, to_zero: bool) -> Result<usize> {
+    pub fn steps_for_nfe(&self, nfe: u32, to_zero: bool, afs: bool) -> Result<usize> {
         let (k, z) = (self.nfe_per_step(), to_zero as u32);
+        let nfe = nfe + afs as u32;
         if nfe <= z || (nfe - z) % k != 0 {
             bail!(
                 "{self} spends {k} NFE per step{}: NFE {nfe} is not reachable (try {})",
@@ -82,30 +88,50 @@ impl Solver {
 
     /// Compiles the solver over an explicit sigma list (a final 0 means a last step to sigma = 0).
     pub fn compile(&self, sigmas: &[f64]) -> Result<Plan> {
+        self.compile_with(sigmas, false)
+    }
+
+    /// Whether the analytic first step applies: solvers that start from a derivative d.
+    pub fn supports_afs(&self) -> bool {
+        matches!(self, Solver::Euler | Solver::Ipndm { .. } | Solver::IpndmV { .. } | Solver::AbExact { .. } | Solver::DeisTab { .. })
+    }
+
+    /// As [`Solver::compile`], with the analytic first step (AFS) when `afs` (one NFE fewer).
+    pub fn compile_with(&self, sigmas: &[f64], afs: bool) -> Result<Plan> {
         validate_sigmas(sigmas).map_err(Error)?;
+        if afs && !self.supports_afs() {
+            bail!("{self} does not take the analytic first step (AFS is for euler, ipndm, ipndm_v, ab_exact and deis)");
+        }
         let b = match *self {
-            Solver::Euler => builder::build(sigmas, |b, x, i| euler::step(b, sigmas, x, i)),
-            Solver::Heun => builder::build(sigmas, |b, x, i| heun::step(b, sigmas, x, i)),
-            Solver::Rk4 => builder::build(sigmas, |b, x, i| rk4::step(b, sigmas, x, i)),
+            Solver::Euler => builder::build(sigmas, afs, |b, x, i| euler::step(b, sigmas, x, i)),
+            Solver::Heun => builder::build(sigmas, afs, |b, x, i| heun::step(b, sigmas, x, i)),
+            Solver::Rk4 => builder::build(sigmas, afs, |b, x, i| rk4::step(b, sigmas, x, i)),
+            Solver::IpndmV { max_order } => {
+                if !(1..=4).contains(&max_order) {
+                    bail!("ipndm_v max_order must be 1..4, got {max_order}");
+                }
+                let mut s = ipndm_v::IpndmV::new(max_order);
+                builder::build(sigmas, afs, |b, x, i| s.step(b, sigmas, x, i))
+            }
             Solver::AbExact { max_order } => {
                 if !(1..=4).contains(&max_order) {
                     bail!("ab_exact max_order must be 1..4, got {max_order}");
                 }
                 let mut s = deis::Deis::new(max_order, deis::Time::Sigma);
-                builder::build(sigmas, |b, x, i| s.step(b, sigmas, x, i))
+                builder::build(sigmas, afs, |b, x, i| s.step(b, sigmas, x, i))
             }
             Solver::DeisTab { order } => {
                 if !(1..=3).contains(&order) {
                     bail!("deis order must be 1..3, got {order}");
                 }
                 let mut s = deis::Deis::new(order, deis::Time::Vp(vp_time_of(sigmas)));
-                builder::build(sigmas, |b, x, i| s.step(b, sigmas, x, i))
+                builder::build(sigmas, afs, |b, x, i| s.step(b, sigmas, x, i))
             }
             Solver::Dpm2 { r } => {
                 if !(r > 0.0 && r < 1.0) {
                     bail!("dpm2 r must be in (0, 1), got {r}");
                 }
-                builder::build(sigmas, |b, x, i| dpm2::step(b, sigmas, r, x, i))
+                builder::build(sigmas, afs, |b, x, i| dpm2::step(b, sigmas, r, x, i))
             }
             Solver::DpmPp { order, lower_order_final } => {
                 if !(1..=3).contains(&order) {
@@ -114,17 +140,18 @@ impl Solver {
                 // As the reference implementations: lower the final orders only for short runs.
                 let lower = lower_order_final && sigmas.len() - 1 < 15;
                 let mut s = dpmpp::DpmPp::new(order, lower);
-                builder::build(sigmas, |b, x, i| s.step(b, sigmas, x, i))
+                builder::build(sigmas, afs, |b, x, i| s.step(b, sigmas, x, i))
             }
             Solver::Ipndm { max_order } => {
                 if !(1..=4).contains(&max_order) {
                     bail!("ipndm max_order must be 1..4, got {max_order}");
                 }
                 let mut s = ipndm::Ipndm::new(max_order);
-                builder::build(sigmas, |b, x, i| s.step(b, sigmas, x, i))
+                builder::build(sigmas, afs, |b, x, i| s.step(b, sigmas, x, i))
             }
         };
-        let options = serde_json::to_value(self).expect("solvers serialize");
+        let mut options = serde_json::to_value(self).expect("solvers serialize");
+        options["afs"] = afs.into();
         let plan = b.finish(&self.name(), options);
         plan.validate()?;
         Ok(plan)
@@ -135,6 +162,7 @@ impl Solver {
             Solver::Euler => "euler",
             Solver::Heun => "heun",
             Solver::Ipndm { .. } => "ipndm",
+            Solver::IpndmV { .. } => "ipndm_v",
             Solver::AbExact { .. } => "ab_exact",
             Solver::DeisTab { .. } => "deis",
             Solver::Dpm2 { .. } => "dpm2",
@@ -149,6 +177,7 @@ impl fmt::Display for Solver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Solver::Ipndm { max_order } => write!(f, "ipndm:{max_order}"),
+            Solver::IpndmV { max_order } => write!(f, "ipndm_v:{max_order}"),
             Solver::AbExact { max_order } => write!(f, "ab_exact:{max_order}"),
             Solver::DeisTab { order } => write!(f, "deis:{order}"),
             Solver::Dpm2 { r } => write!(f, "dpm2:{r}"),
@@ -170,6 +199,11 @@ impl FromStr for Solver {
             ("ipndm", Some(a)) => match a.parse() {
                 Ok(k @ 1..=4) => Solver::Ipndm { max_order: k },
                 _ => bail!("ipndm max_order must be 1..4, got '{a}'"),
+            },
+            ("ipndm_v", None) => Solver::IpndmV { max_order: 4 },
+            ("ipndm_v", Some(a)) => match a.parse() {
+                Ok(k @ 1..=4) => Solver::IpndmV { max_order: k },
+                _ => bail!("ipndm_v max_order must be 1..4, got '{a}'"),
             },
             ("ab_exact", None) => Solver::AbExact { max_order: 4 },
             ("ab_exact", Some(a)) => match a.parse() {
@@ -217,11 +251,13 @@ pub struct SamplingSpec {
     pub sigma_max: f64,
     #[serde(default)]
     pub to_zero: bool,
+    #[serde(default)]
+    pub afs: bool,
 }
 
 impl SamplingSpec {
     pub fn sigmas(&self) -> Result<Vec<f64>> {
-        let steps = self.solver.steps_for_nfe(self.nfe, self.to_zero)?;
+        let steps = self.solver.steps_for_nfe(self.nfe, self.to_zero, self.afs)?;
         let n = steps - self.to_zero as usize;
         let mut sigmas = self.schedule.sigmas(n, self.sigma_min, self.sigma_max).map_err(Error)?;
         if self.to_zero {
@@ -231,6 +267,6 @@ impl SamplingSpec {
     }
 
     pub fn plan(&self) -> Result<Plan> {
-        self.solver.compile(&self.sigmas()?)
+        self.solver.compile_with(&self.sigmas()?, self.afs)
     }
 }
