@@ -51,6 +51,15 @@ function readForm(): SampleRequest {
   };
 }
 
+/** The browser's own words for its WebGPU adapter (wgpu leaves the name empty on the web). */
+async function adapterInfo(): Promise<string> {
+  type Info = { vendor?: string; architecture?: string; description?: string };
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ info?: Info } | null> } }).gpu;
+  const info = (await gpu?.requestAdapter().catch(() => null))?.info;
+  const words = [info?.vendor, info?.architecture, info?.description].filter((w) => w).join(' ');
+  return words ? ` [${words}]` : '';
+}
+
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
   applyUrl(params);
@@ -61,7 +70,7 @@ async function main(): Promise<void> {
       return r.text();
     }),
   ]);
-  status.textContent = `Backend: ${sampler.description}`;
+  status.textContent = `Backend: ${sampler.description}${sampler.backend === 'webgpu' ? await adapterInfo() : ''}`;
   document.body.dataset.backend = sampler.backend;
   const density = densityGrid(JSON.parse(gmmText) as Gmm, GRID, VIEW.lo, VIEW.hi);
 

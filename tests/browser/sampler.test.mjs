@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -88,6 +88,8 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
     assert.match(shown.result, /256 samples/);
     const last = await page.evaluate(() => ({ batch: window.gitsLast.batch, n: window.gitsLast.samples.length }));
     assert.deepEqual(last, { batch: 256, n: 512 });
+    mkdirSync('test-results', { recursive: true });
+    await page.screenshot({ path: 'test-results/page-webgpu.png', fullPage: true });
 
     await t.test('same plan and noise file as the CLI', async () => {
       const noise = JSON.parse(readFileSync(NOISE, 'utf8'));
