@@ -51,10 +51,10 @@ async fn init_webgpu() -> std::result::Result<Backend, String> {
     }
     match Device::wgpu_options().init_with_setup_async().await {
         Ok((device, setup)) => {
+            // Browsers often leave these empty; the page adds what the browser says of its adapter.
             let info = setup.adapter.get_info();
-            let name = if info.name.is_empty() { "unnamed adapter".to_string() } else { info.name.clone() };
-            let driver = [info.driver.as_str(), info.driver_info.as_str()].iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(" ");
-            let description = if driver.is_empty() { format!("WebGPU: {name}") } else { format!("WebGPU: {name} ({driver})") };
+            let words: Vec<&str> = [info.name.as_str(), info.driver.as_str(), info.driver_info.as_str()].into_iter().filter(|s| !s.is_empty()).collect();
+            let description = if words.is_empty() { "WebGPU".to_string() } else { format!("WebGPU: {}", words.join(" ")) };
             Ok(Backend { device, kind: "webgpu", description })
         }
         Err(e) => Err(format!("no usable WebGPU adapter: {e}")),

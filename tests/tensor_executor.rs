@@ -30,6 +30,7 @@ fn agree(spec: &DenoiserSpec, solver: &str, nfe: u32, tol: f64) {
         sigma_min: 0.002,
         sigma_max: 80.0,
         to_zero: false,
+        afs: false,
     }
     .plan()
     .unwrap();
