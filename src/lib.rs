@@ -8,6 +8,7 @@
 //! - [`denoiser`]  denoisers: analytic Gaussian mixture and KDE, in f64 and on burn tensors
 //! - [`tensor`]    burn tensors as an executor vector space
 //! - [`noise`]     seeded standard-normal noise
+//! - [`vp_discrete`] DDPM discrete timesteps <-> sigma
 //! - [`io`]        JSON batch and trajectory formats shared by the CLI and the browser
 //! - `web`         (wasm32 only) the whole wasm-bindgen surface
 //!
@@ -21,6 +22,7 @@ pub mod plan;
 pub mod schedule;
 pub mod solver;
 pub mod tensor;
+pub mod vp_discrete;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 

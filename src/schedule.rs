@@ -144,6 +144,34 @@ impl FromStr for Schedule {
     }
 }
 
+/// Resamples a schedule to `n` steps by interpolating ln sigma linearly in the step index; a
+/// final 0 is kept as a final 0. Endpoints are preserved.
+pub fn resample_loglinear(sigmas: &[f64], n: usize) -> Result<Vec<f64>, String> {
+    validate_sigmas(sigmas)?;
+    let to_zero = *sigmas.last().unwrap() == 0.0;
+    let positive = &sigmas[..sigmas.len() - to_zero as usize];
+    let m = n - to_zero as usize;
+    if m == 0 || positive.len() < 2 {
+        return Err(format!("cannot resample {} sigmas to {n} steps", sigmas.len()));
+    }
+    let logs: Vec<f64> = positive.iter().map(|s| s.ln()).collect();
+    let last = (logs.len() - 1) as f64;
+    let mut out: Vec<f64> = (0..=m)
+        .map(|i| {
+            let u = i as f64 / m as f64 * last;
+            let k = (u.floor() as usize).min(logs.len() - 2);
+            let f = u - k as f64;
+            (logs[k] + f * (logs[k + 1] - logs[k])).exp()
+        })
+        .collect();
+    out[0] = positive[0];
+    out[m] = positive[positive.len() - 1];
+    if to_zero {
+        out.push(0.0);
+    }
+    Ok(out)
+}
+
 /// Checks a sigma list a plan will run on: finite, strictly decreasing, positive except an
 /// optional final 0.
 pub fn validate_sigmas(sigmas: &[f64]) -> Result<(), String> {

@@ -87,3 +87,38 @@ fn schedules_parse_and_reject_bad_input() {
     assert!(validate_sigmas(&[80.0, 81.0]).is_err());
     assert!(validate_sigmas(&[80.0, f64::NAN]).is_err());
 }
+
+#[test]
+fn loglinear_resampling_keeps_endpoints_and_geometric_grids() {
+    use gits_sampler::schedule::resample_loglinear;
+    let fine = Schedule::Logsnr.sigmas(60, SIGMA_MIN, SIGMA_MAX).unwrap();
+    // A geometric grid resampled in ln sigma is the geometric grid of the new length.
+    let coarse = resample_loglinear(&fine, 6).unwrap();
+    let direct = Schedule::Logsnr.sigmas(6, SIGMA_MIN, SIGMA_MAX).unwrap();
+    for (a, b) in coarse.iter().zip(&direct) {
+        assert!((a / b - 1.0).abs() < 1e-12, "{coarse:?} vs {direct:?}");
+    }
+    let up = resample_loglinear(&[80.0, 1.0, 0.002, 0.0], 7).unwrap();
+    assert_eq!(up.len(), 8);
+    assert_eq!((up[0], up[6], up[7]), (80.0, 0.002, 0.0));
+    validate_sigmas(&up).unwrap();
+    assert!(resample_loglinear(&[80.0, 90.0], 4).is_err());
+}
+
+#[test]
+fn discrete_vp_maps_ddpm_timesteps_to_sigmas() {
+    use gits_sampler::vp_discrete::DiscreteVp;
+    let vp = DiscreteVp::ddpm();
+    assert_eq!(vp.len(), 1000);
+    // alpha_bar_0 = 1 - 1e-4; alpha_bar_999 ≈ 4.04e-5 (DDPM's linear schedule).
+    assert!((vp.sigma(0).unwrap() - (1e-4f64 / (1.0 - 1e-4)).sqrt()).abs() < 1e-12);
+    let smax = vp.sigma(999).unwrap();
+    assert!((smax - 157.4).abs() < 0.1, "sigma(999) = {smax}");
+    for t in [0usize, 1, 17, 500, 998, 999] {
+        let back = vp.timestep(vp.sigma(t).unwrap()).unwrap();
+        assert!((back - t as f64).abs() < 1e-9, "t {t} -> {back}");
+    }
+    assert!(vp.timestep(1000.0).is_none() && vp.sigma(1000).is_none());
+    let s = vp.sigmas_of(&[999, 499, 0]).unwrap();
+    validate_sigmas(&s).unwrap();
+}

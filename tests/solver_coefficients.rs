@@ -73,3 +73,36 @@ fn afs_saves_one_evaluation() {
     assert_eq!(first_eval, Some(sigmas[1]), "the first evaluation moves to the second step");
     assert_eq!(afs.options["afs"], true);
 }
+
+/// On a single data point y, D = y everywhere and the exact flow is x(s) = y + (s / s0)(x0 - y):
+/// DDIM is exact in one step, to sigma_min and to 0.
+#[test]
+fn ddim_is_exact_in_one_step_on_a_single_point() {
+    use gits_sampler::denoiser::{DenoiserSpec, Kde};
+    use gits_sampler::plan::execute;
+    use gits_sampler::solver::Solver;
+    let y = vec![0.3, -1.2, 2.0];
+    let spec = DenoiserSpec::Kde(Kde { points: vec![y.clone()] });
+    let z = gits_sampler::noise::standard_normal(1, 4, 3);
+    for sigmas in [vec![80.0, 0.002], vec![80.0, 0.0]] {
+        let run = execute(&Solver::Euler.compile(&sigmas).unwrap(), z.clone(), &spec, false).unwrap();
+        for (i, v) in run.sample.iter().enumerate() {
+            let exact = y[i % 3] + sigmas[1] / 80.0 * (80.0 * z[i] - y[i % 3]);
+            assert!((v - exact).abs() < 1e-12, "{sigmas:?}: {v} vs {exact}");
+        }
+    }
+}
+
+/// DPM-Solver++ of order 1 is DDIM: same samples on the oracle.
+#[test]
+fn dpmpp_order_one_is_ddim() {
+    use gits_sampler::plan::execute;
+    use gits_sampler::solver::Solver;
+    let spec = gits_sampler::denoiser::DenoiserSpec::Gmm(gits_sampler::denoiser::Gmm::benchmark_8d());
+    let sigmas = Schedule::Polynomial { rho: 7.0 }.sigmas(7, SIGMA_MIN, SIGMA_MAX).unwrap();
+    let z = gits_sampler::noise::standard_normal(3, 8, 8);
+    let a = execute(&Solver::Euler.compile(&sigmas).unwrap(), z.clone(), &spec, false).unwrap().sample;
+    let b = execute(&Solver::DpmPp { order: 1, lower_order_final: true }.compile(&sigmas).unwrap(), z, &spec, false).unwrap().sample;
+    let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    assert!(diff < 1e-12, "DPM-Solver++(1) differs from DDIM by {diff}");
+}

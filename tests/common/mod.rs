@@ -6,12 +6,9 @@ use gits_sampler::denoiser::{DenoiserSpec, Gmm};
 use gits_sampler::noise::standard_normal;
 use gits_sampler::plan::{Plan, execute};
 
-/// An 8-dimensional, 3-component mixture with variances large enough (s >= 0.45) that the
-/// PF-ODE is smooth down to sigma_min and every solver reaches its asymptotic order by NFE ~512.
+/// The benchmark mixture (8-D, 3 components) as a denoiser.
 pub fn gmm8() -> DenoiserSpec {
-    let dim = 8;
-    let mean = |k: usize| (0..dim).map(|j| ((k * 7 + j * 3) % 5) as f64 * 0.5 - 1.0).collect::<Vec<f64>>();
-    DenoiserSpec::Gmm(Gmm { weights: vec![0.5, 0.3, 0.2], means: (0..3).map(mean).collect(), variances: vec![0.2, 0.35, 0.5] })
+    DenoiserSpec::Gmm(Gmm::benchmark_8d())
 }
 
 pub fn noise(spec: &DenoiserSpec, batch: usize, seed: u64) -> Vec<f64> {
