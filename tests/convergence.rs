@@ -9,7 +9,7 @@
 //!   an O(h^3 / N)-sized error into every step of the fixed weights: the measured order there is
 //!   2 (1.98 at NFE 64..512), asserted within 0.3 of 2. Variable-step Adams–Bashforth weights
 //!   do restore it: `ab_exact` of order k measures ~k on the polynomial grid.
-//! - DPM-Solver-2: 2. DEIS-tAB(k): k. DPM-Solver++: see `dpmpp_orders`.
+//! - DPM-Solver-2: 2. DEIS-tAB(k): k. DPM-Solver++: see `dpmpp_orders`. UniPC: see `unipc_orders`.
 
 mod common;
 
@@ -110,5 +110,26 @@ fn ab_exact_orders() {
 fn deis_tab_orders() {
     for order in [1, 2, 3] {
         assert_order(Solver::DeisTab { order }, POLY, &[64, 128, 256, 512], order as f64);
+    }
+}
+
+/// UniPC of order p: the predictor UniP alone has order p; the corrector UniC adds one. UniPC-3
+/// leaves its pre-asymptotic range late (slopes 3.2, 3.5, 3.8, 3.9, 4.0 from NFE 64 to 2048), so
+/// it is measured at NFE 128..1024.
+#[test]
+fn unipc_orders() {
+    use gits_sampler::solver::unipc::Variant;
+    const NFE: [u32; 4] = [64, 128, 256, 512];
+    for (order, variant, corrector, nfes, expected) in [
+        (1, Variant::Bh2, false, NFE, 1.0),
+        (2, Variant::Bh2, false, NFE, 2.0),
+        (3, Variant::Bh2, false, NFE, 3.0),
+        (1, Variant::Bh2, true, NFE, 2.0),
+        (2, Variant::Bh1, true, NFE, 3.0),
+        (2, Variant::Bh2, true, NFE, 3.0),
+        (3, Variant::Bh2, true, [128, 256, 512, 1024], 4.0),
+    ] {
+        let solver = Solver::UniPc { order, variant, corrector, lower_order_final: true };
+        assert_order(solver, Schedule::Logsnr, &nfes, expected);
     }
 }

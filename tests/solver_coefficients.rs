@@ -106,3 +106,27 @@ fn dpmpp_order_one_is_ddim() {
     let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
     assert!(diff < 1e-12, "DPM-Solver++(1) differs from DDIM by {diff}");
 }
+
+/// With the corrector off, UniPC is its predictor UniP, and UniP(bh2) of order 1 and 2 is
+/// DDIM and DPM-Solver++(2M): the same samples.
+#[test]
+fn unipc_without_corrector_is_its_predictor() {
+    use gits_sampler::plan::execute;
+    use gits_sampler::solver::Solver;
+    use gits_sampler::solver::unipc::Variant;
+    let spec = gits_sampler::denoiser::DenoiserSpec::Gmm(gits_sampler::denoiser::Gmm::benchmark_8d());
+    let z = gits_sampler::noise::standard_normal(4, 8, 8);
+    for steps in [6, 20] {
+        let sigmas = Schedule::Logsnr.sigmas(steps, SIGMA_MIN, SIGMA_MAX).unwrap();
+        let sample = |s: Solver| execute(&s.compile(&sigmas).unwrap(), z.clone(), &spec, false).unwrap().sample;
+        for (order, twin) in [(1, Solver::Euler), (2, Solver::DpmPp { order: 2, lower_order_final: true })] {
+            let unip = sample(Solver::UniPc { order, variant: Variant::Bh2, corrector: false, lower_order_final: true });
+            let diff = unip.iter().zip(&sample(twin)).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            assert!(diff < 1e-10, "UniP-{order} vs {twin} over {steps} steps: {diff}");
+        }
+        // The corrector does change the result.
+        let unipc = sample(Solver::UniPc { order: 2, variant: Variant::Bh2, corrector: true, lower_order_final: true });
+        let unip = sample(Solver::UniPc { order: 2, variant: Variant::Bh2, corrector: false, lower_order_final: true });
+        assert!(unipc.iter().zip(&unip).any(|(a, b)| (a - b).abs() > 1e-6));
+    }
+}

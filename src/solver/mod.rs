@@ -11,6 +11,7 @@ pub mod ipndm;
 pub mod ipndm_v;
 pub mod lagrange;
 pub mod rk4;
+pub mod unipc;
 
 use crate::plan::Plan;
 use crate::schedule::{Schedule, VpTime, validate_sigmas};
@@ -38,6 +39,8 @@ pub enum Solver {
     Dpm2 { r: f64 },
     /// DPM-Solver++ multistep, order 1..3 (1 = DDIM, 2 = 2M, 3 = 3M).
     DpmPp { order: usize, lower_order_final: bool },
+    /// UniPC (predictor UniP, corrector UniC), order 1..3, B(h) variant bh1 or bh2.
+    UniPc { order: usize, variant: unipc::Variant, corrector: bool, lower_order_final: bool },
     /// Classical Runge–Kutta 4, used as the high-accuracy reference.
     Rk4,
 }
@@ -52,6 +55,7 @@ pub const SOLVERS: &[(&str, &str)] = &[
     ("deis[:order]", "DEIS-tAB, Lagrange interpolation in VP time, order 1..3 (default 3); NFE = steps"),
     ("dpm2[:r]", "DPM-Solver-2, intermediate point s_next^r s^(1-r), r in (0, 1) (default 0.5); NFE = 2 x steps"),
     ("dpmpp[:1|2|3] (dpmpp_2m, dpmpp_3m)", "DPM-Solver++ multistep in data prediction, order 1..3 (default 3), lower order on the last steps when there are fewer than 15; NFE = steps"),
+    ("unipc[_bh1|_bh2][:order] (unip...: no corrector)", "UniPC predictor-corrector in data prediction, order 1..3 (default 3), B(h) = h (bh1) or expm1(h) (bh2, default); the corrector reuses the next evaluation; NFE = steps"),
     ("rk4", "classical Runge-Kutta 4, the reference solver; NFE = 4 x steps"),
 ];
 
@@ -59,7 +63,7 @@ impl Solver {
     /// Denoiser evaluations per step (a step that ends at sigma = 0 always takes one).
     pub fn nfe_per_step(&self) -> u32 {
         match self {
-            Solver::Euler | Solver::Ipndm { .. } | Solver::IpndmV { .. } | Solver::AbExact { .. } | Solver::DeisTab { .. } | Solver::DpmPp { .. } => 1,
+            Solver::Euler | Solver::Ipndm { .. } | Solver::IpndmV { .. } | Solver::AbExact { .. } | Solver::DeisTab { .. } | Solver::DpmPp { .. } | Solver::UniPc { .. } => 1,
             Solver::Heun | Solver::Dpm2 { .. } => 2,
             Solver::Rk4 => 4,
         }
@@ -127,6 +131,14 @@ impl Solver {
                 let mut s = deis::Deis::new(order, deis::Time::Vp(vp_time_of(sigmas)));
                 builder::build(sigmas, afs, |b, x, i| s.step(b, sigmas, x, i))
             }
+            Solver::UniPc { order, variant, corrector, lower_order_final } => {
+                if !(1..=3).contains(&order) {
+                    bail!("unipc order must be 1..3, got {order}");
+                }
+                let mut b = builder::PlanBuilder::new(sigmas);
+                unipc::UniPc::new(order, variant, corrector, lower_order_final && sigmas.len() - 1 < 15).run(&mut b, sigmas);
+                b
+            }
             Solver::Dpm2 { r } => {
                 if !(r > 0.0 && r < 1.0) {
                     bail!("dpm2 r must be in (0, 1), got {r}");
@@ -167,6 +179,8 @@ impl Solver {
             Solver::DeisTab { .. } => "deis",
             Solver::Dpm2 { .. } => "dpm2",
             Solver::DpmPp { .. } => "dpmpp",
+            Solver::UniPc { corrector: true, .. } => "unipc",
+            Solver::UniPc { corrector: false, .. } => "unip",
             Solver::Rk4 => "rk4",
         }
         .into()
@@ -182,6 +196,10 @@ impl fmt::Display for Solver {
             Solver::DeisTab { order } => write!(f, "deis:{order}"),
             Solver::Dpm2 { r } => write!(f, "dpm2:{r}"),
             Solver::DpmPp { order, .. } => write!(f, "dpmpp:{order}"),
+            Solver::UniPc { order, variant, corrector, .. } => {
+                let v = if *variant == unipc::Variant::Bh1 { "bh1" } else { "bh2" };
+                write!(f, "{}_{v}:{order}", if *corrector { "unipc" } else { "unip" })
+            }
             other => f.write_str(&other.name()),
         }
     }
@@ -215,6 +233,15 @@ impl FromStr for Solver {
                 Ok(k @ 1..=3) => Solver::DeisTab { order: k },
                 _ => bail!("deis order must be 1..3, got '{a}'"),
             },
+            (n @ ("unipc" | "unipc_bh1" | "unipc_bh2" | "unip" | "unip_bh1" | "unip_bh2"), a) => {
+                let order = match a.map(str::parse) {
+                    None => 3,
+                    Some(Ok(k @ 1..=3)) => k,
+                    _ => bail!("unipc order must be 1..3, got '{}'", a.unwrap_or_default()),
+                };
+                let variant = if n.ends_with("bh1") { unipc::Variant::Bh1 } else { unipc::Variant::Bh2 };
+                Solver::UniPc { order, variant, corrector: n.starts_with("unipc"), lower_order_final: true }
+            }
             ("dpm2", None) => Solver::Dpm2 { r: 0.5 },
             ("dpm2", Some(a)) => match a.parse::<f64>() {
                 Ok(r) if r > 0.0 && r < 1.0 => Solver::Dpm2 { r },
