@@ -6,6 +6,9 @@
 
 use crate::schedule::validate_sigmas;
 use crate::{Error, Result, bail};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 pub const PLAN_VERSION: u32 = 1;
@@ -30,6 +33,9 @@ pub enum Op {
     Combine { out: Reg, terms: Vec<(f64, Reg)> },
     /// The register holds x at schedule point `step` (a trajectory point).
     Emit { reg: Reg, step: u32 },
+    /// out = a fresh standard-normal draw shaped like the starting noise (stochastic samplers);
+    /// draws come from the seed given to the executor, in op order.
+    Noise { out: Reg },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -106,6 +112,7 @@ impl Plan {
                     }
                     define(*out, at, &mut defined)?;
                 }
+                Op::Noise { out } => define(*out, at, &mut defined)?,
                 Op::Emit { reg, step } => {
                     read(*reg, at, &defined)?;
                     if *step as usize > self.steps() {
@@ -131,6 +138,9 @@ impl Plan {
 /// A vector type the executor can run on: anything that forms linear combinations.
 pub trait Space: Clone {
     fn lincomb(terms: &[(f64, &Self)]) -> Self;
+    /// Standard-normal values shaped like `self`, drawn from `rng` on the host (so every vector
+    /// type gets the same numbers for the same seed).
+    fn standard_normal_like(&self, rng: &mut StdRng) -> Self;
 }
 
 /// The denoiser D(x; sigma) -> estimate of the clean data, on a batch.
@@ -146,6 +156,10 @@ impl Space for Vec<f64> {
             out.iter_mut().zip(v.iter()).for_each(|(o, x)| *o += c * x);
         }
         out
+    }
+
+    fn standard_normal_like(&self, rng: &mut StdRng) -> Self {
+        (0..self.len()).map(|_| StandardNormal.sample(rng)).collect()
     }
 }
 
@@ -173,10 +187,18 @@ pub struct Run<V> {
 }
 
 /// Runs a plan from standard-normal `noise`. With `record`, keeps every emitted x and every
-/// denoiser output; without, only the sample (for long reference solves).
+/// denoiser output; without, only the sample (for long reference solves). Stochastic plans draw
+/// their step noise from seed 0; see [`execute_seeded`].
 pub fn execute<V: Space, D: Denoiser<V> + ?Sized>(plan: &Plan, noise: V, denoiser: &D, record: bool) -> Result<Run<V>> {
+    execute_seeded(plan, noise, denoiser, record, 0)
+}
+
+/// As [`execute`], with the seed of the `Noise` ops of stochastic plans.
+pub fn execute_seeded<V: Space, D: Denoiser<V> + ?Sized>(plan: &Plan, noise: V, denoiser: &D, record: bool, seed: u64) -> Result<Run<V>> {
     plan.validate()?;
     let frees = frees_after(plan);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let template = noise.clone();
     let mut regs: Vec<Option<V>> = vec![None];
     regs[0] = Some(noise);
     let get = |regs: &Vec<Option<V>>, r: Reg| regs[r as usize].clone().expect("validated plans read defined registers");
@@ -199,6 +221,7 @@ pub fn execute<V: Space, D: Denoiser<V> + ?Sized>(plan: &Plan, noise: V, denoise
                 let v = V::lincomb(&vs);
                 store(&mut regs, *out, v);
             }
+            Op::Noise { out } => store(&mut regs, *out, template.standard_normal_like(&mut rng)),
             Op::Emit { reg, step } => {
                 let x = get(&regs, *reg);
                 if record {
@@ -230,6 +253,7 @@ fn frees_after(plan: &Plan) -> Vec<Vec<Reg>> {
             Op::Eval { input, .. } => _ = last.insert(*input, at),
             Op::Combine { terms, .. } => terms.iter().for_each(|&(_, r)| _ = last.insert(r, at)),
             Op::Emit { reg, .. } => _ = last.insert(*reg, at),
+            Op::Noise { .. } => {}
         }
     }
     let mut frees = vec![Vec::new(); plan.ops.len()];

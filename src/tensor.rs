@@ -3,11 +3,19 @@
 use crate::plan::Space;
 use crate::{Error, Result};
 use burn::prelude::{Device, Tensor, TensorData};
+use rand::rngs::StdRng;
+use rand_distr::{Distribution, StandardNormal};
 
 impl Space for Tensor<2> {
     fn lincomb(terms: &[(f64, &Self)]) -> Self {
         let scaled = |&(c, t): &(f64, &Tensor<2>)| if c == 1.0 { t.clone() } else { t.clone().mul_scalar(c) };
         terms[1..].iter().fold(scaled(&terms[0]), |acc, term| acc + scaled(term))
+    }
+
+    fn standard_normal_like(&self, rng: &mut StdRng) -> Self {
+        let [batch, dim] = self.dims();
+        let z: Vec<f64> = (0..batch * dim).map(|_| StandardNormal.sample(rng)).collect();
+        to_tensor(&z, dim, &self.device())
     }
 }
 

@@ -4,7 +4,7 @@
 //! promises or thrown `Error`s with the message; no Rust panic is meant to reach JS.
 
 use crate::denoiser::DenoiserSpec;
-use crate::plan::{Plan, execute};
+use crate::plan::{Plan, execute_seeded};
 use crate::schedule::Schedule;
 use crate::solver::{SamplingSpec, Solver};
 use crate::tensor::{read_async, to_tensor};
@@ -103,15 +103,15 @@ impl Sampler {
     }
 
     /// Runs a plan (JSON) on a denoiser (JSON) from standard-normal `noise` (row-major
-    /// [batch, dim]). Resolves to `{ dim, batch, nfe, samples, stepSigmas, steps, evalSigmas,
+    /// [batch, dim]); `seed` seeds the step noise of stochastic solvers. Resolves to `{ dim, batch, nfe, samples, stepSigmas, steps, evalSigmas,
     /// evals }`: `steps` holds x at every step and `evals` every denoiser output, each
     /// [count, batch, dim] flattened.
-    pub fn sample(&self, plan_json: &str, denoiser_json: &str, noise: Vec<f64>) -> js_sys::Promise {
+    pub fn sample(&self, plan_json: &str, denoiser_json: &str, noise: Vec<f64>, seed: Option<u64>) -> js_sys::Promise {
         let prepared = prepare(plan_json, denoiser_json, &noise);
         let backend = self.backend.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let (plan, spec) = prepared.map_err(|e| JsValue::from(js_err(e)))?;
-            run(&backend.device, &plan, &spec, &noise).await.map_err(|e| JsValue::from(js_err(e)))
+            run(&backend.device, &plan, &spec, &noise, seed.unwrap_or(0)).await.map_err(|e| JsValue::from(js_err(e)))
         })
     }
 }
@@ -129,11 +129,11 @@ fn prepare(plan_json: &str, denoiser_json: &str, noise: &[f64]) -> Result<(Plan,
     Ok((plan, spec))
 }
 
-async fn run(device: &Device, plan: &Plan, spec: &DenoiserSpec, noise: &[f64]) -> Result<JsValue> {
+async fn run(device: &Device, plan: &Plan, spec: &DenoiserSpec, noise: &[f64], seed: u64) -> Result<JsValue> {
     let dim = spec.dim();
     let batch = noise.len() / dim;
     let denoiser = spec.to_device(device);
-    let out = execute(plan, to_tensor(noise, dim, device), &denoiser, true)?;
+    let out = execute_seeded(plan, to_tensor(noise, dim, device), &denoiser, true, seed)?;
     let step_sigmas: Vec<f64> = out.steps.iter().map(|s| s.sigma).collect();
     let eval_sigmas: Vec<f64> = out.evals.iter().map(|e| e.sigma).collect();
     // One readback for all steps and one for all evaluations.

@@ -19,7 +19,7 @@ fn rejects(plan: &Plan, needle: &str) {
 
 #[test]
 fn compiled_plans_validate_and_round_trip_through_json() {
-    for solver in ["euler", "heun", "ipndm:1", "ipndm:2", "ipndm:3", "ipndm", "ipndm_v:2", "ipndm_v", "dpm2", "dpmpp:1", "dpmpp:2", "dpmpp:3", "ab_exact:2", "ab_exact", "deis:1", "deis:2", "deis", "unipc:1", "unipc_bh1:2", "unipc", "unip:3", "rk4"] {
+    for solver in ["euler", "ddim_eta:0.5", "ddim_eta", "heun", "ipndm:1", "ipndm:2", "ipndm:3", "ipndm", "ipndm_v:2", "ipndm_v", "dpm2", "dpmpp:1", "dpmpp:2", "dpmpp:3", "ab_exact:2", "ab_exact", "deis:1", "deis:2", "deis", "unipc:1", "unipc_bh1:2", "unipc", "unip:3", "rk4"] {
         let solver: Solver = solver.parse().unwrap();
         for (to_zero, afs) in [(false, false), (true, false), (false, true), (true, true)] {
             if afs && !solver.supports_afs() {

@@ -37,5 +37,5 @@ export async function createSampler(preferWebgpu: boolean): Promise<Sampler> {
 export async function sample(sampler: Sampler, denoiserJson: string, req: SampleRequest): Promise<SampleResult> {
   const plan = compilePlan(req.solver, req.schedule, req.nfe, req.sigmaMin, req.sigmaMax, false, false);
   const noise = standardNormal(BigInt(req.seed), req.batch, denoiserDim(denoiserJson));
-  return (await sampler.sample(plan, denoiserJson, noise)) as SampleResult;
+  return (await sampler.sample(plan, denoiserJson, noise, BigInt(req.seed))) as SampleResult;
 }

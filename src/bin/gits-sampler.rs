@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gits_sampler::denoiser::DenoiserSpec;
 use gits_sampler::io::{Rows, SampleOutput, flatten};
-use gits_sampler::plan::{Plan, execute};
+use gits_sampler::plan::{Plan, execute_seeded};
 use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule, validate_sigmas};
 use gits_sampler::solver::{SOLVERS, SamplingSpec, Solver};
 use gits_sampler::{Error, Result, bail, noise, tensor};
@@ -48,8 +48,8 @@ enum Command {
         /// gmm:FILE.json or kde:FILE.json (or a file whose "kind" says which).
         #[arg(long)]
         denoiser: String,
-        /// Seed of the standard-normal starting noise.
-        #[arg(long, default_value_t = 0, conflicts_with = "noise")]
+        /// Seed of the starting noise (unless --noise) and of stochastic solvers' step noise.
+        #[arg(long, default_value_t = 0)]
         seed: u64,
         /// Number of samples drawn with --seed.
         #[arg(long, default_value_t = 16, conflicts_with = "noise")]
@@ -156,16 +156,16 @@ fn load_denoiser(arg: &str) -> Result<DenoiserSpec> {
     DenoiserSpec::from_json(&value.to_string()).map_err(|e| Error(format!("{path}: {e}")))
 }
 
-fn sample(plan: &Plan, spec: &DenoiserSpec, z: Vec<f64>, backend: Backend) -> Result<SampleOutput> {
+fn sample(plan: &Plan, spec: &DenoiserSpec, z: Vec<f64>, seed: u64, backend: Backend) -> Result<SampleOutput> {
     let dim = spec.dim();
     if z.len() % dim != 0 {
         bail!("noise samples have {} numbers each; the denoiser expects {dim}", z.len());
     }
     let run = match backend {
-        Backend::F64 => execute(plan, z, spec, true)?,
+        Backend::F64 => execute_seeded(plan, z, spec, true, seed)?,
         Backend::Flex => {
             let device = burn::prelude::Device::flex();
-            tensor::run_to_f64(execute(plan, tensor::to_tensor(&z, dim, &device), &spec.to_device(&device), true)?)?
+            tensor::run_to_f64(execute_seeded(plan, tensor::to_tensor(&z, dim, &device), &spec.to_device(&device), true, seed)?)?
         }
     };
     Ok(SampleOutput::new(plan, &run, dim))
@@ -200,7 +200,7 @@ fn main_result() -> Result<()> {
                     noise::standard_normal(seed, batch, den.dim())
                 }
             };
-            let result = sample(&plan, &den, z, backend)?;
+            let result = sample(&plan, &den, z, seed, backend)?;
             eprintln!("{}: {} samples, NFE {}", plan.solver, result.samples.len(), result.nfe);
             write(out.as_deref(), &serde_json::to_string(&result)?)
         }

@@ -126,6 +126,13 @@ impl PlanBuilder {
         (x.clone() - den) * (1.0 / sigma)
     }
 
+    /// A fresh standard-normal vector (stochastic samplers).
+    pub fn noise(&mut self) -> Lin {
+        let out = self.fresh();
+        self.ops.push(Op::Noise { out });
+        Lin::reg(out)
+    }
+
     /// Marks `x` as the trajectory point of `step`; returns it as a single register.
     pub fn emit(&mut self, x: &Lin, step: usize) -> Lin {
         let reg = self.materialize(x);

@@ -2,6 +2,7 @@
 //! One file per solver; each is one short step function in the style of k-diffusion.
 
 pub mod builder;
+pub mod ddim_eta;
 pub mod deis;
 pub mod dpm2;
 pub mod dpmpp;
@@ -25,6 +26,8 @@ use std::str::FromStr;
 pub enum Solver {
     /// Euler in sigma = DDIM. Order 1.
     Euler,
+    /// Stochastic DDIM with noise level eta in [0, 1] (1 = DDPM ancestral sampling).
+    DdimEta { eta: f64 },
     /// EDM's Heun. Order 2.
     Heun,
     /// Fixed-weight Adams–Bashforth on d, orders 1..4.
@@ -48,6 +51,7 @@ pub enum Solver {
 /// One line per solver for `gits-sampler solvers` and error messages.
 pub const SOLVERS: &[(&str, &str)] = &[
     ("euler (alias ddim)", "first order; NFE = steps"),
+    ("ddim_eta[:eta]", "stochastic DDIM, eta in [0, 1] (default 1 = ancestral DDPM), seeded step noise; NFE = steps"),
     ("heun", "EDM's second-order Heun; NFE = 2 x steps"),
     ("ipndm[:max_order]", "Adams-Bashforth with fixed weights, max_order 1..4 (default 4); NFE = steps"),
     ("ipndm_v[:max_order]", "iPNDM with the reference toolbox's variable-step weights (exact for order <= 2), max_order 1..4; NFE = steps"),
@@ -63,7 +67,7 @@ impl Solver {
     /// Denoiser evaluations per step (a step that ends at sigma = 0 always takes one).
     pub fn nfe_per_step(&self) -> u32 {
         match self {
-            Solver::Euler | Solver::Ipndm { .. } | Solver::IpndmV { .. } | Solver::AbExact { .. } | Solver::DeisTab { .. } | Solver::DpmPp { .. } | Solver::UniPc { .. } => 1,
+            Solver::Euler | Solver::DdimEta { .. } | Solver::Ipndm { .. } | Solver::IpndmV { .. } | Solver::AbExact { .. } | Solver::DeisTab { .. } | Solver::DpmPp { .. } | Solver::UniPc { .. } => 1,
             Solver::Heun | Solver::Dpm2 { .. } => 2,
             Solver::Rk4 => 4,
         }
@@ -109,6 +113,12 @@ impl Solver {
         let b = match *self {
             Solver::Euler => builder::build(sigmas, afs, |b, x, i| euler::step(b, sigmas, x, i)),
             Solver::Heun => builder::build(sigmas, afs, |b, x, i| heun::step(b, sigmas, x, i)),
+            Solver::DdimEta { eta } => {
+                if !(0.0..=1.0).contains(&eta) {
+                    bail!("ddim_eta eta must be in [0, 1], got {eta}");
+                }
+                builder::build(sigmas, afs, |b, x, i| ddim_eta::step(b, sigmas, eta, x, i))
+            }
             Solver::Rk4 => builder::build(sigmas, afs, |b, x, i| rk4::step(b, sigmas, x, i)),
             Solver::IpndmV { max_order } => {
                 if !(1..=4).contains(&max_order) {
@@ -172,6 +182,7 @@ impl Solver {
     pub fn name(&self) -> String {
         match self {
             Solver::Euler => "euler",
+            Solver::DdimEta { .. } => "ddim_eta",
             Solver::Heun => "heun",
             Solver::Ipndm { .. } => "ipndm",
             Solver::IpndmV { .. } => "ipndm_v",
@@ -195,6 +206,7 @@ impl fmt::Display for Solver {
             Solver::AbExact { max_order } => write!(f, "ab_exact:{max_order}"),
             Solver::DeisTab { order } => write!(f, "deis:{order}"),
             Solver::Dpm2 { r } => write!(f, "dpm2:{r}"),
+            Solver::DdimEta { eta } => write!(f, "ddim_eta:{eta}"),
             Solver::DpmPp { order, .. } => write!(f, "dpmpp:{order}"),
             Solver::UniPc { order, variant, corrector, .. } => {
                 let v = if *variant == unipc::Variant::Bh1 { "bh1" } else { "bh2" };
@@ -242,6 +254,11 @@ impl FromStr for Solver {
                 let variant = if n.ends_with("bh1") { unipc::Variant::Bh1 } else { unipc::Variant::Bh2 };
                 Solver::UniPc { order, variant, corrector: n.starts_with("unipc"), lower_order_final: true }
             }
+            ("ddim_eta", None) => Solver::DdimEta { eta: 1.0 },
+            ("ddim_eta", Some(a)) => match a.parse::<f64>() {
+                Ok(eta) if (0.0..=1.0).contains(&eta) => Solver::DdimEta { eta },
+                _ => bail!("ddim_eta eta must be a number in [0, 1], got '{a}'"),
+            },
             ("dpm2", None) => Solver::Dpm2 { r: 0.5 },
             ("dpm2", Some(a)) => match a.parse::<f64>() {
                 Ok(r) if r > 0.0 && r < 1.0 => Solver::Dpm2 { r },

@@ -16,6 +16,7 @@ const MODEL = 'models/eight-gaussians.gmm.json';
 const PLAN = 'tests/fixtures/ipndm-10.plan.json';
 const NOISE = 'tests/fixtures/noise-64x2.json';
 const TOL = 1e-3;
+const SOLVERS = ['euler', 'ddim_eta:1', 'heun', 'dpm2', 'ipndm', 'ipndm_v', 'ab_exact', 'deis:3', 'dpmpp:2', 'dpmpp:3', 'unipc_bh1:3', 'unipc_bh2:2', 'rk4'];
 const PAGE_TIMEOUT = 180_000;
 
 let server;
@@ -106,6 +107,26 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
       const diff = maxAbsDiff(nativeSamples(['--plan', PLAN, '--seed', '42', '--batch', '64']), got.samples);
       console.log(`# WebGPU vs native (seed 42): max |diff| = ${diff.toExponential(2)}`);
       assert.ok(diff <= TOL, `max |diff| ${diff} > ${TOL}`);
+    });
+
+    await t.test('every solver compiles and runs in the browser as natively', async () => {
+      const noise = JSON.parse(readFileSync(NOISE, 'utf8'));
+      const gmm = readFileSync(MODEL, 'utf8');
+      for (const solver of SOLVERS) {
+        const got = await page.evaluate(
+          async ({ solver, gmm, noise }) => {
+            const m = await import('./pkg/gits_sampler.js');
+            const sampler = await m.Sampler.create(true);
+            const plan = m.compilePlan(solver, 'logsnr', 8, 0.002, 80, false, false);
+            const r = await sampler.sample(plan, gmm, new Float64Array(noise.flat()), 7n);
+            return Array.from(r.samples);
+          },
+          { solver, gmm, noise },
+        );
+        const want = nativeSamples(['--solver', solver, '--schedule', 'logsnr', '--nfe', '8', '--noise', NOISE, '--seed', '7']);
+        const diff = maxAbsDiff(want, got);
+        assert.ok(diff <= TOL, `${solver}: max |diff| ${diff} > ${TOL}`);
+      }
     });
 
     await t.test('bad input is a rejected promise with a message, not a crash', async () => {
