@@ -94,6 +94,23 @@ impl Solver {
         Ok(((nfe - z) / k + z) as usize)
     }
 
+    /// Checks the solver's parameters (orders, eta, r) are in range.
+    pub fn check(&self) -> Result<()> {
+        let in_range = |what: &str, k: usize, max: usize| -> Result<()> {
+            if !(1..=max).contains(&k) {
+                bail!("{} {what} must be 1..{max}, got {k}", self.name());
+            }
+            Ok(())
+        };
+        match *self {
+            Solver::Ipndm { max_order } | Solver::IpndmV { max_order } | Solver::AbExact { max_order } => in_range("max_order", max_order, 4),
+            Solver::DeisTab { order } | Solver::DpmPp { order, .. } | Solver::UniPc { order, .. } => in_range("order", order, 3),
+            Solver::DdimEta { eta } if !(0.0..=1.0).contains(&eta) => bail!("ddim_eta eta must be in [0, 1], got {eta}"),
+            Solver::Dpm2 { r } if !(r > 0.0 && r < 1.0) => bail!("dpm2 r must be in (0, 1), got {r}"),
+            _ => Ok(()),
+        }
+    }
+
     /// Compiles the solver over an explicit sigma list (a final 0 means a last step to sigma = 0).
     pub fn compile(&self, sigmas: &[f64]) -> Result<Plan> {
         self.compile_with(sigmas, false)
@@ -110,66 +127,38 @@ impl Solver {
         if afs && !self.supports_afs() {
             bail!("{self} does not take the analytic first step (AFS is for euler, ipndm, ipndm_v, ab_exact and deis)");
         }
+        self.check()?;
+        let lower_final = |on: bool| on && sigmas.len() - 1 < 15; // as the reference implementations
         let b = match *self {
             Solver::Euler => builder::build(sigmas, afs, |b, x, i| euler::step(b, sigmas, x, i)),
+            Solver::DdimEta { eta } => builder::build(sigmas, afs, |b, x, i| ddim_eta::step(b, sigmas, eta, x, i)),
             Solver::Heun => builder::build(sigmas, afs, |b, x, i| heun::step(b, sigmas, x, i)),
-            Solver::DdimEta { eta } => {
-                if !(0.0..=1.0).contains(&eta) {
-                    bail!("ddim_eta eta must be in [0, 1], got {eta}");
-                }
-                builder::build(sigmas, afs, |b, x, i| ddim_eta::step(b, sigmas, eta, x, i))
-            }
+            Solver::Dpm2 { r } => builder::build(sigmas, afs, |b, x, i| dpm2::step(b, sigmas, r, x, i)),
             Solver::Rk4 => builder::build(sigmas, afs, |b, x, i| rk4::step(b, sigmas, x, i)),
+            Solver::Ipndm { max_order } => {
+                let mut s = ipndm::Ipndm::new(max_order);
+                builder::build(sigmas, afs, |b, x, i| s.step(b, sigmas, x, i))
+            }
             Solver::IpndmV { max_order } => {
-                if !(1..=4).contains(&max_order) {
-                    bail!("ipndm_v max_order must be 1..4, got {max_order}");
-                }
                 let mut s = ipndm_v::IpndmV::new(max_order);
                 builder::build(sigmas, afs, |b, x, i| s.step(b, sigmas, x, i))
             }
             Solver::AbExact { max_order } => {
-                if !(1..=4).contains(&max_order) {
-                    bail!("ab_exact max_order must be 1..4, got {max_order}");
-                }
                 let mut s = deis::Deis::new(max_order, deis::Time::Sigma);
                 builder::build(sigmas, afs, |b, x, i| s.step(b, sigmas, x, i))
             }
             Solver::DeisTab { order } => {
-                if !(1..=3).contains(&order) {
-                    bail!("deis order must be 1..3, got {order}");
-                }
                 let mut s = deis::Deis::new(order, deis::Time::Vp(vp_time_of(sigmas)));
                 builder::build(sigmas, afs, |b, x, i| s.step(b, sigmas, x, i))
             }
-            Solver::UniPc { order, variant, corrector, lower_order_final } => {
-                if !(1..=3).contains(&order) {
-                    bail!("unipc order must be 1..3, got {order}");
-                }
-                let mut b = builder::PlanBuilder::new(sigmas);
-                unipc::UniPc::new(order, variant, corrector, lower_order_final && sigmas.len() - 1 < 15).run(&mut b, sigmas);
-                b
-            }
-            Solver::Dpm2 { r } => {
-                if !(r > 0.0 && r < 1.0) {
-                    bail!("dpm2 r must be in (0, 1), got {r}");
-                }
-                builder::build(sigmas, afs, |b, x, i| dpm2::step(b, sigmas, r, x, i))
-            }
             Solver::DpmPp { order, lower_order_final } => {
-                if !(1..=3).contains(&order) {
-                    bail!("dpmpp order must be 1..3, got {order}");
-                }
-                // As the reference implementations: lower the final orders only for short runs.
-                let lower = lower_order_final && sigmas.len() - 1 < 15;
-                let mut s = dpmpp::DpmPp::new(order, lower);
+                let mut s = dpmpp::DpmPp::new(order, lower_final(lower_order_final));
                 builder::build(sigmas, afs, |b, x, i| s.step(b, sigmas, x, i))
             }
-            Solver::Ipndm { max_order } => {
-                if !(1..=4).contains(&max_order) {
-                    bail!("ipndm max_order must be 1..4, got {max_order}");
-                }
-                let mut s = ipndm::Ipndm::new(max_order);
-                builder::build(sigmas, afs, |b, x, i| s.step(b, sigmas, x, i))
+            Solver::UniPc { order, variant, corrector, lower_order_final } => {
+                let mut b = builder::PlanBuilder::new(sigmas);
+                unipc::UniPc::new(order, variant, corrector, lower_final(lower_order_final)).run(&mut b, sigmas);
+                b
             }
         };
         let mut options = serde_json::to_value(self).expect("solvers serialize");
@@ -219,62 +208,40 @@ impl fmt::Display for Solver {
 
 impl FromStr for Solver {
     type Err = Error;
+    /// `name[:parameter]`, e.g. `ipndm:3`, `dpm2:0.5`, `unipc_bh1:2`; see [`SOLVERS`].
     fn from_str(s: &str) -> Result<Self> {
         let (name, arg) = s.split_once(':').map_or((s, None), |(n, a)| (n, Some(a)));
-        let solver = match (name, arg) {
-            ("euler" | "ddim", None) => Solver::Euler,
-            ("heun", None) => Solver::Heun,
-            ("rk4", None) => Solver::Rk4,
-            ("ipndm", None) => Solver::Ipndm { max_order: 4 },
-            ("ipndm", Some(a)) => match a.parse() {
-                Ok(k @ 1..=4) => Solver::Ipndm { max_order: k },
-                _ => bail!("ipndm max_order must be 1..4, got '{a}'"),
-            },
-            ("ipndm_v", None) => Solver::IpndmV { max_order: 4 },
-            ("ipndm_v", Some(a)) => match a.parse() {
-                Ok(k @ 1..=4) => Solver::IpndmV { max_order: k },
-                _ => bail!("ipndm_v max_order must be 1..4, got '{a}'"),
-            },
-            ("ab_exact", None) => Solver::AbExact { max_order: 4 },
-            ("ab_exact", Some(a)) => match a.parse() {
-                Ok(k @ 1..=4) => Solver::AbExact { max_order: k },
-                _ => bail!("ab_exact max_order must be 1..4, got '{a}'"),
-            },
-            ("deis", None) => Solver::DeisTab { order: 3 },
-            ("deis", Some(a)) => match a.parse() {
-                Ok(k @ 1..=3) => Solver::DeisTab { order: k },
-                _ => bail!("deis order must be 1..3, got '{a}'"),
-            },
-            (n @ ("unipc" | "unipc_bh1" | "unipc_bh2" | "unip" | "unip_bh1" | "unip_bh2"), a) => {
-                let order = match a.map(str::parse) {
-                    None => 3,
-                    Some(Ok(k @ 1..=3)) => k,
-                    _ => bail!("unipc order must be 1..3, got '{}'", a.unwrap_or_default()),
-                };
-                let variant = if n.ends_with("bh1") { unipc::Variant::Bh1 } else { unipc::Variant::Bh2 };
-                Solver::UniPc { order, variant, corrector: n.starts_with("unipc"), lower_order_final: true }
+        let int = |default: usize| -> Result<usize> {
+            arg.map_or(Ok(default), |a| a.trim_end_matches('m').parse().map_err(|_| Error(format!("bad order '{a}' in solver '{s}'"))))
+        };
+        let real = |default: f64| -> Result<f64> { arg.map_or(Ok(default), |a| a.parse().map_err(|_| Error(format!("bad number '{a}' in solver '{s}'")))) };
+        let no_arg = |solver: Solver| match arg {
+            None => Ok(solver),
+            Some(_) => Err(Error(format!("solver '{name}' takes no parameter"))),
+        };
+        let solver = match name {
+            "euler" | "ddim" => no_arg(Solver::Euler)?,
+            "heun" => no_arg(Solver::Heun)?,
+            "rk4" => no_arg(Solver::Rk4)?,
+            "ddim_eta" => Solver::DdimEta { eta: real(1.0)? },
+            "dpm2" => Solver::Dpm2 { r: real(0.5)? },
+            "ipndm" => Solver::Ipndm { max_order: int(4)? },
+            "ipndm_v" => Solver::IpndmV { max_order: int(4)? },
+            "ab_exact" => Solver::AbExact { max_order: int(4)? },
+            "deis" => Solver::DeisTab { order: int(3)? },
+            "dpmpp" => Solver::DpmPp { order: int(3)?, lower_order_final: true },
+            "dpmpp_2m" => no_arg(Solver::DpmPp { order: 2, lower_order_final: true })?,
+            "dpmpp_3m" => no_arg(Solver::DpmPp { order: 3, lower_order_final: true })?,
+            "unipc" | "unipc_bh1" | "unipc_bh2" | "unip" | "unip_bh1" | "unip_bh2" => {
+                let variant = if name.ends_with("bh1") { unipc::Variant::Bh1 } else { unipc::Variant::Bh2 };
+                Solver::UniPc { order: int(3)?, variant, corrector: name.starts_with("unipc"), lower_order_final: true }
             }
-            ("ddim_eta", None) => Solver::DdimEta { eta: 1.0 },
-            ("ddim_eta", Some(a)) => match a.parse::<f64>() {
-                Ok(eta) if (0.0..=1.0).contains(&eta) => Solver::DdimEta { eta },
-                _ => bail!("ddim_eta eta must be a number in [0, 1], got '{a}'"),
-            },
-            ("dpm2", None) => Solver::Dpm2 { r: 0.5 },
-            ("dpm2", Some(a)) => match a.parse::<f64>() {
-                Ok(r) if r > 0.0 && r < 1.0 => Solver::Dpm2 { r },
-                _ => bail!("dpm2 r must be a number in (0, 1), got '{a}'"),
-            },
-            ("dpmpp", None) | ("dpmpp_3m", None) => Solver::DpmPp { order: 3, lower_order_final: true },
-            ("dpmpp_2m", None) => Solver::DpmPp { order: 2, lower_order_final: true },
-            ("dpmpp", Some(a)) => match a.trim_end_matches('m').parse() {
-                Ok(k @ 1..=3) => Solver::DpmPp { order: k, lower_order_final: true },
-                _ => bail!("dpmpp order must be 1, 2 or 3, got '{a}'"),
-            },
             _ => {
                 let known: Vec<&str> = SOLVERS.iter().map(|s| s.0).collect();
                 bail!("unknown solver '{s}' (known: {})", known.join(", "))
             }
         };
+        solver.check()?;
         Ok(solver)
     }
 }
