@@ -79,3 +79,32 @@ fn bad_input_fails_with_a_message() {
         assert!(err.contains(needle), "{args:?}: stderr '{err}' should contain '{needle}'");
     }
 }
+
+#[test]
+fn schedule_resamples_lists_and_maps_ddpm_timesteps() {
+    let fine = tmp("fine.json");
+    let (ok, out, _) = cli(&["schedule", "--kind", "logsnr", "--steps", "60"]);
+    assert!(ok);
+    std::fs::write(&fine, out).unwrap();
+    let (ok, out, err) = cli(&["schedule", "--from", fine.to_str().unwrap(), "--steps", "5"]);
+    assert!(ok, "{err}");
+    let coarse: Vec<f64> = serde_json::from_str(&out).unwrap();
+    assert!((coarse[1] - 9.6090).abs() < 1e-4, "{coarse:?}");
+    let (ok, out, err) = cli(&["schedule", "--timesteps", "999,499,0"]);
+    assert!(ok, "{err}");
+    let sigmas: Vec<f64> = serde_json::from_str(&out).unwrap();
+    assert_eq!(sigmas.len(), 3);
+    assert!((sigmas[0] - 157.4).abs() < 0.1);
+    let (ok, _, err) = cli(&["schedule", "--timesteps", "999,1000"]);
+    assert!(!ok && err.contains("timestep 1000 is outside"), "{err}");
+}
+
+#[test]
+fn plans_say_how_the_nfe_budget_is_spent() {
+    let (ok, out, err) = cli(&["plan", "--solver", "heun", "--nfe", "9", "--to-zero"]);
+    assert!(ok, "{err}");
+    let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(plan["nfe"], 9);
+    assert_eq!(plan["options"]["steps"], 5);
+    assert_eq!(plan["options"]["nfe_rule"], "2 per step, 1 for the final step to sigma = 0");
+}

@@ -4,7 +4,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use gits_sampler::denoiser::DenoiserSpec;
 use gits_sampler::io::{Rows, SampleOutput, flatten};
 use gits_sampler::plan::{Plan, execute_seeded};
-use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule, validate_sigmas};
+use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule, resample_loglinear, validate_sigmas};
+use gits_sampler::vp_discrete::DiscreteVp;
 use gits_sampler::solver::{SOLVERS, SamplingSpec, Solver};
 use gits_sampler::{Error, Result, bail, noise, tensor};
 use std::path::{Path, PathBuf};
@@ -24,8 +25,14 @@ enum Command {
         #[arg(long, default_value = "polynomial:7")]
         kind: Schedule,
         /// Number of steps (the list has steps + 1 sigmas).
-        #[arg(long)]
-        steps: usize,
+        #[arg(long, required_unless_present = "timesteps")]
+        steps: Option<usize>,
+        /// Resample this JSON sigma list to --steps steps (log-linear) instead of using --kind.
+        #[arg(long, conflicts_with = "timesteps")]
+        from: Option<PathBuf>,
+        /// DDPM integer timesteps (linear betas, 1000 steps), e.g. 999,749,499,249,0: their sigmas.
+        #[arg(long, value_delimiter = ',', conflicts_with_all = ["steps", "from"])]
+        timesteps: Option<Vec<usize>>,
         #[command(flatten)]
         range: Range,
         #[arg(long)]
@@ -173,8 +180,17 @@ fn sample(plan: &Plan, spec: &DenoiserSpec, z: Vec<f64>, seed: u64, backend: Bac
 
 fn main_result() -> Result<()> {
     match Cli::parse().command {
-        Command::Schedule { kind, steps, range, out } => {
-            let sigmas = kind.sigmas(steps, range.sigma_min, range.sigma_max).map_err(Error)?;
+        Command::Schedule { kind, steps, from, timesteps, range, out } => {
+            let sigmas = match (timesteps, from, steps) {
+                (Some(ts), _, _) => DiscreteVp::ddpm().sigmas_of(&ts).and_then(|s| validate_sigmas(&s).map(|_| s)),
+                (None, Some(path), Some(n)) => {
+                    let list: Vec<f64> = serde_json::from_str(&read(&path)?).map_err(|e| Error(format!("{}: {e}", path.display())))?;
+                    resample_loglinear(&list, n).map_err(|e| format!("{}: {e}", path.display()))
+                }
+                (None, None, Some(n)) => kind.sigmas(n, range.sigma_min, range.sigma_max),
+                (None, _, None) => unreachable!("clap requires --steps without --timesteps"),
+            }
+            .map_err(Error)?;
             write(out.as_deref(), &serde_json::to_string(&sigmas)?)
         }
         Command::Plan { spec, out } => write(out.as_deref(), &spec.plan(None)?.to_json()),

@@ -162,7 +162,18 @@ impl Solver {
             }
         };
         let mut options = serde_json::to_value(self).expect("solvers serialize");
+        // Say how the NFE budget was spent (the executor checks the count of evaluations).
+        let steps = sigmas.len() - 1;
+        let to_zero = sigmas[steps] == 0.0;
         options["afs"] = afs.into();
+        options["steps"] = steps.into();
+        options["nfe_rule"] = format!(
+            "{} per step{}{}",
+            self.nfe_per_step(),
+            if to_zero { ", 1 for the final step to sigma = 0" } else { "" },
+            if afs { ", minus 1 for the analytic first step" } else { "" }
+        )
+        .into();
         let plan = b.finish(&self.name(), options);
         plan.validate()?;
         Ok(plan)
