@@ -6,6 +6,8 @@
 //!                 iPNDM, iPNDM_v, exact Adams–Bashforth, DEIS-tAB, UniPC, RK4) and the plan builder
 //! - [`plan`]      the plan register program, its validator and the one executor
 //! - [`denoiser`]  denoisers: analytic Gaussian mixture and KDE, in f64 and on burn tensors
+//! - [`gits`]      GITS: warmup trajectories, cost matrix, dynamic programming
+//! - [`gits_file`] the versioned GITS schedule file, its loader and validator
 //! - [`tensor`]    burn tensors as an executor vector space
 //! - [`noise`]     seeded standard-normal noise
 //! - [`vp_discrete`] DDPM discrete timesteps <-> sigma
@@ -16,6 +18,8 @@
 
 pub mod denoiser;
 mod error;
+pub mod gits;
+pub mod gits_file;
 pub mod io;
 pub mod noise;
 pub mod plan;

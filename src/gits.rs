@@ -1,0 +1,165 @@
+//! GITS (Chen et al., ICML 2024, Sec. 5 and Alg. 1): warmup teacher trajectories on a fine grid,
+//! a cost matrix of Euler jumps between grid points, and dynamic programming for the cheapest
+//! path of K steps from sigma_max to sigma_min.
+
+use crate::plan::{Denoiser, Op, execute};
+use crate::solver::Solver;
+use crate::{Error, Result, bail};
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+/// How an Euler jump is compared with the teacher point it lands next to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// ||x_hat - x_k||_2 per sample (the paper's text).
+    L2,
+    /// ||x_hat - x_k||_1 per sample.
+    L1,
+    /// Signed difference of perpendicular deviations from the line x_T -> teacher endpoint
+    /// (the reference code's default); can be negative.
+    Dev,
+}
+
+impl FromStr for Metric {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "l2" => Ok(Metric::L2),
+            "l1" => Ok(Metric::L1),
+            "dev" => Ok(Metric::Dev),
+            _ => bail!("unknown metric '{s}' (expected l2, l1 or dev)"),
+        }
+    }
+}
+
+/// Teacher trajectories: x at every grid point and d = (x - D(x)) / sigma at every point but
+/// the last, each a row-major [warmup, dim] batch.
+pub struct Warmup {
+    pub sigmas: Vec<f64>,
+    pub xs: Vec<Vec<f64>>,
+    pub ds: Vec<Vec<f64>>,
+    pub dim: usize,
+}
+
+/// Runs the teacher over `grid` from standard-normal `z`. The derivative at each grid point is
+/// taken from the teacher's own evaluation there when it made one, else computed.
+pub fn warmup<D: Denoiser<Vec<f64>> + ?Sized>(teacher: Solver, grid: &[f64], denoiser: &D, z: Vec<f64>, dim: usize) -> Result<Warmup> {
+    let plan = teacher.compile(grid)?;
+    let run = execute(&plan, z, denoiser, true)?;
+    // Which evaluation (if any) denoised the emitted x of each step at that step's sigma.
+    let mut emitted = std::collections::HashMap::new();
+    let mut at_step: Vec<Option<usize>> = vec![None; grid.len()];
+    let mut eval_index = 0;
+    for op in &plan.ops {
+        match op {
+            Op::Emit { reg, step } => _ = emitted.insert(*reg, *step as usize),
+            Op::Eval { input, sigma, .. } => {
+                if let Some(&step) = emitted.get(input) {
+                    if *sigma == grid[step] && at_step[step].is_none() {
+                        at_step[step] = Some(eval_index);
+                    }
+                }
+                eval_index += 1;
+            }
+            _ => {}
+        }
+    }
+    let xs: Vec<Vec<f64>> = run.steps.into_iter().map(|s| s.x).collect();
+    let mut ds = Vec::with_capacity(grid.len() - 1);
+    for g in 0..grid.len() - 1 {
+        let den = match at_step[g] {
+            Some(k) => run.evals[k].denoised.clone(),
+            None => denoiser.denoise(&xs[g], grid[g])?,
+        };
+        ds.push(xs[g].iter().zip(&den).map(|(x, d)| (x - d) / grid[g]).collect());
+    }
+    Ok(Warmup { sigmas: grid.to_vec(), xs, ds, dim })
+}
+
+/// Perpendicular distance of each sample of `v` from the line through `a` and `b` (per sample).
+fn deviation(v: &[f64], a: &[f64], b: &[f64], dim: usize) -> Vec<f64> {
+    (0..v.len() / dim)
+        .map(|n| {
+            let r = n * dim..(n + 1) * dim;
+            let (v, a, b) = (&v[r.clone()], &a[r.clone()], &b[r]);
+            let u: Vec<f64> = b.iter().zip(a).map(|(b, a)| b - a).collect();
+            let un = u.iter().map(|x| x * x).sum::<f64>().sqrt();
+            let w: Vec<f64> = v.iter().zip(a).map(|(v, a)| v - a).collect();
+            let along = w.iter().zip(&u).map(|(w, u)| w * u).sum::<f64>() / un;
+            (w.iter().map(|x| x * x).sum::<f64>() - along * along).max(0.0).sqrt()
+        })
+        .collect()
+}
+
+/// C[g][k] for g < k: the batch mean of the metric between the Euler jump from teacher point g
+/// to sigma_k and teacher point k. Entries with g >= k are unused (infinite).
+pub fn cost_matrix(w: &Warmup, metric: Metric) -> Vec<Vec<f64>> {
+    let g_count = w.sigmas.len();
+    let (first, last) = (&w.xs[0], &w.xs[g_count - 1]);
+    let batch = first.len() / w.dim;
+    let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
+    let teacher_dev: Vec<f64> = w.xs.iter().map(|x| mean(deviation(x, first, last, w.dim))).collect();
+    let mut cost = vec![vec![f64::INFINITY; g_count]; g_count];
+    for g in 0..g_count - 1 {
+        for k in g + 1..g_count {
+            let h = w.sigmas[k] - w.sigmas[g];
+            let jump: Vec<f64> = w.xs[g].iter().zip(&w.ds[g]).map(|(x, d)| x + h * d).collect();
+            cost[g][k] = match metric {
+                Metric::Dev => mean(deviation(&jump, first, last, w.dim)) - teacher_dev[k],
+                Metric::L1 | Metric::L2 => {
+                    let per_sample = (0..batch).map(|n| {
+                        let r = n * w.dim..(n + 1) * w.dim;
+                        let diffs = jump[r.clone()].iter().zip(&w.xs[k][r]).map(|(a, b)| (a - b).abs());
+                        if metric == Metric::L1 { diffs.sum::<f64>() } else { diffs.map(|e| e * e).sum::<f64>().sqrt() }
+                    });
+                    per_sample.sum::<f64>() / batch as f64
+                }
+            };
+        }
+    }
+    cost
+}
+
+/// The cheapest path of each length: `paths[k - 1]` = (grid indices 0 = i_0 < ... < i_k = G-1,
+/// cost) minimising C[i_0][i_1] + gamma C[i_1][i_2] + gamma^2 ..., for k = 1..=max_steps.
+pub fn dynamic_programming(cost: &[Vec<f64>], max_steps: usize, gamma: f64) -> Result<Vec<(Vec<usize>, f64)>> {
+    let g = cost.len();
+    if g < 2 || max_steps == 0 || max_steps > g - 1 {
+        bail!("a grid of {g} points allows 1..{} steps, asked for {max_steps}", g.saturating_sub(1));
+    }
+    if !(gamma.is_finite() && gamma > 0.0) {
+        bail!("gamma must be finite and > 0, got {gamma}");
+    }
+    // v[k][j]: best cost from grid point j to the end in exactly k steps; next[k][j]: its first hop.
+    let mut v = vec![vec![f64::INFINITY; g]; max_steps + 1];
+    let mut next = vec![vec![usize::MAX; g]; max_steps + 1];
+    for j in 0..g - 1 {
+        v[1][j] = cost[j][g - 1];
+        next[1][j] = g - 1;
+    }
+    for k in 2..=max_steps {
+        for j in 0..g - 1 {
+            for i in j + 1..g - 1 {
+                let c = cost[j][i] + gamma * v[k - 1][i];
+                if c < v[k][j] {
+                    v[k][j] = c;
+                    next[k][j] = i;
+                }
+            }
+        }
+    }
+    (1..=max_steps)
+        .map(|k| {
+            let mut path = vec![0];
+            for left in (1..=k).rev() {
+                let hop = next[left][*path.last().unwrap()];
+                if hop == usize::MAX {
+                    bail!("no path of {k} steps through the grid");
+                }
+                path.push(hop);
+            }
+            Ok((path, v[k][0]))
+        })
+        .collect()
+}

@@ -1,0 +1,128 @@
+//! The GITS schedule file: what was searched, how, and the schedule found for every step budget
+//! and gamma. Versioned JSON (docs/formats.md); `load` validates it before anything uses it.
+
+use crate::schedule::validate_sigmas;
+use crate::solver::Solver;
+use crate::{Error, Result, bail};
+use serde::{Deserialize, Serialize};
+
+pub const GITS_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelRef {
+    /// What the schedule was searched for, e.g. `gmm:models/eight-gaussians.gmm.json`.
+    pub id: String,
+    /// sha256 of the model file's bytes (hex).
+    pub sha256: String,
+}
+
+/// Wall time of each stage, in seconds (as the paper's Table 4).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    pub warmup_s: f64,
+    pub cost_matrix_s: f64,
+    pub dp_s: f64,
+}
+
+/// The schedule found for one step budget and gamma.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Found {
+    pub gamma: f64,
+    pub steps: usize,
+    /// Indices into the grid, from 0 to grid.len() - 1.
+    pub indices: Vec<usize>,
+    pub sigmas: Vec<f64>,
+    /// The DP objective of this path.
+    pub cost: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GitsFile {
+    pub version: u32,
+    pub model: ModelRef,
+    pub sigma_min: f64,
+    pub sigma_max: f64,
+    /// How the fine grid was made, e.g. `polynomial:7`, and its sigmas.
+    pub grid_schedule: String,
+    pub grid: Vec<f64>,
+    pub teacher: String,
+    pub metric: crate::gits::Metric,
+    pub warmup: usize,
+    pub seed: u64,
+    pub timing: Timing,
+    pub schedules: Vec<Found>,
+}
+
+impl GitsFile {
+    /// Parses and validates; `model` (id, sha256), when given, must match the file's.
+    pub fn load(text: &str, model: Option<&ModelRef>) -> Result<GitsFile> {
+        let file: GitsFile = serde_json::from_str(text).map_err(|e| Error(format!("invalid GITS schedule file: {e}")))?;
+        file.validate(model)?;
+        Ok(file)
+    }
+
+    pub fn validate(&self, model: Option<&ModelRef>) -> Result<()> {
+        if self.version != GITS_VERSION {
+            bail!("unsupported GITS file version {} (this build reads {GITS_VERSION})", self.version);
+        }
+        if let Some(m) = model {
+            if m.sha256 != self.model.sha256 {
+                bail!("GITS file was searched for model {} (sha256 {}), not this one ({})", self.model.id, short(&self.model.sha256), short(&m.sha256));
+            }
+        }
+        if !(self.sigma_min > 0.0 && self.sigma_max > self.sigma_min && self.sigma_max.is_finite()) {
+            bail!("GITS file: bad sigma range [{}, {}]", self.sigma_min, self.sigma_max);
+        }
+        validate_sigmas(&self.grid).map_err(|e| Error(format!("GITS file grid: {e}")))?;
+        let in_range = |s: f64| s >= self.sigma_min * (1.0 - 1e-12) && s <= self.sigma_max * (1.0 + 1e-12);
+        if !in_range(self.grid[0]) || !in_range(*self.grid.last().unwrap()) {
+            bail!("GITS file grid [{}, {}] leaves the model's range [{}, {}]", self.grid[0], self.grid.last().unwrap(), self.sigma_min, self.sigma_max);
+        }
+        if self.schedules.is_empty() {
+            bail!("GITS file holds no schedules");
+        }
+        for f in &self.schedules {
+            let what = format!("GITS schedule (gamma {}, {} steps)", f.gamma, f.steps);
+            validate_sigmas(&f.sigmas).map_err(|e| Error(format!("{what}: {e}")))?;
+            if f.sigmas.len() != f.steps + 1 || f.indices.len() != f.steps + 1 {
+                bail!("{what}: needs {} sigmas and indices, has {} and {}", f.steps + 1, f.sigmas.len(), f.indices.len());
+            }
+            if f.indices[0] != 0 || *f.indices.last().unwrap() != self.grid.len() - 1 {
+                bail!("{what}: must run from grid point 0 to {}", self.grid.len() - 1);
+            }
+            for (&i, &s) in f.indices.iter().zip(&f.sigmas) {
+                if self.grid.get(i) != Some(&s) {
+                    bail!("{what}: sigma {s} is not grid point {i}");
+                }
+            }
+            if !(f.gamma.is_finite() && f.gamma > 0.0) || !f.cost.is_finite() {
+                bail!("{what}: gamma and cost must be finite (gamma > 0)");
+            }
+        }
+        Ok(())
+    }
+
+    /// The sigmas to run `solver` with `nfe` evaluations (and `afs`) on, for `gamma` (or the
+    /// first gamma in the file).
+    pub fn sigmas_for(&self, solver: &Solver, nfe: u32, afs: bool, gamma: Option<f64>) -> Result<Vec<f64>> {
+        let steps = solver.steps_for_nfe(nfe, false, afs)?;
+        let gamma = gamma.unwrap_or(self.schedules[0].gamma);
+        match self.schedules.iter().find(|f| f.steps == steps && f.gamma == gamma) {
+            Some(f) => Ok(f.sigmas.clone()),
+            None => {
+                let have: Vec<String> = self.schedules.iter().filter(|f| f.gamma == gamma).map(|f| f.steps.to_string()).collect();
+                bail!("{solver} with NFE {nfe} needs a {steps}-step schedule; this file has {} for gamma {gamma}", if have.is_empty() { "none".into() } else { have.join(", ") + " steps" })
+            }
+        }
+    }
+}
+
+fn short(hash: &str) -> &str {
+    &hash[..hash.len().min(12)]
+}
+
+/// sha256 of bytes, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,148 @@
+//! GITS: the dynamic programme against brute force, the schedule file's validation, and the
+//! method itself: on a 2-D toy mixture, GITS schedules beat the polynomial one at equal NFE.
+
+use gits_sampler::denoiser::{DenoiserSpec, Gmm};
+use gits_sampler::gits::{Metric, cost_matrix, dynamic_programming, warmup};
+use gits_sampler::gits_file::{Found, GitsFile, ModelRef, Timing};
+use gits_sampler::noise::standard_normal;
+use gits_sampler::plan::execute;
+use gits_sampler::schedule::{Schedule, validate_sigmas};
+use gits_sampler::solver::Solver;
+use rand::{Rng, SeedableRng, rngs::StdRng};
+
+/// Every increasing path 0 = p_0 < ... < p_k = g-1, with its objective.
+fn brute_force(cost: &[Vec<f64>], k: usize, gamma: f64) -> (Vec<usize>, f64) {
+    let g = cost.len();
+    let mut best = (vec![], f64::INFINITY);
+    let interior: Vec<usize> = (1..g - 1).collect();
+    // Choose k - 1 interior points by bitmask.
+    for mask in 0u32..(1 << interior.len()) {
+        if mask.count_ones() as usize != k - 1 {
+            continue;
+        }
+        let mut path = vec![0];
+        path.extend(interior.iter().filter(|&&i| mask & (1 << (i - 1)) != 0));
+        path.push(g - 1);
+        let value: f64 = path.windows(2).enumerate().map(|(m, w)| gamma.powi(m as i32) * cost[w[0]][w[1]]).sum();
+        if value < best.1 {
+            best = (path, value);
+        }
+    }
+    best
+}
+
+#[test]
+fn dynamic_programming_equals_brute_force() {
+    let mut rng = StdRng::seed_from_u64(9);
+    for trial in 0..20 {
+        let g = 5 + trial % 8; // 5..12 grid points
+        let mut cost = vec![vec![f64::INFINITY; g]; g];
+        for (i, row) in cost.iter_mut().enumerate() {
+            for c in row.iter_mut().skip(i + 1) {
+                *c = rng.random_range(-0.5..2.0); // negative entries as the signed `dev` metric makes
+            }
+        }
+        for gamma in [0.9, 1.0, 1.15, 1.3] {
+            let paths = dynamic_programming(&cost, g - 1, gamma).unwrap();
+            assert_eq!(paths.len(), g - 1);
+            for (k, (path, value)) in paths.iter().enumerate().map(|(i, p)| (i + 1, p)) {
+                let (bf_path, bf_value) = brute_force(&cost, k, gamma);
+                assert!((value - bf_value).abs() < 1e-12, "g {g} k {k} gamma {gamma}: dp {value} vs brute force {bf_value}");
+                assert_eq!(path, &bf_path, "g {g} k {k} gamma {gamma}");
+                assert_eq!((path[0], *path.last().unwrap(), path.len()), (0, g - 1, k + 1));
+                assert!(path.windows(2).all(|w| w[0] < w[1]));
+            }
+        }
+    }
+    assert!(dynamic_programming(&vec![vec![0.0; 3]; 3], 3, 1.15).is_err());
+    assert!(dynamic_programming(&vec![vec![0.0; 3]; 3], 2, -1.0).is_err());
+}
+
+fn toy() -> DenoiserSpec {
+    let means = (0..8).map(|k| {
+        let a = std::f64::consts::TAU * k as f64 / 8.0;
+        vec![1.5 * a.cos(), 1.5 * a.sin()]
+    });
+    DenoiserSpec::Gmm(Gmm { weights: vec![1.0; 8], means: means.collect(), variances: vec![0.01; 8] })
+}
+
+fn search(spec: &DenoiserSpec, metric: Metric, gamma: f64, max_steps: usize) -> (Vec<f64>, Vec<(Vec<usize>, f64)>) {
+    let grid = Schedule::Polynomial { rho: 7.0 }.sigmas(60, 0.002, 80.0).unwrap();
+    let w = warmup(Solver::Ipndm { max_order: 4 }, &grid, spec, standard_normal(1, 256, 2), 2).unwrap();
+    let cost = cost_matrix(&w, metric);
+    (grid, dynamic_programming(&cost, max_steps, gamma).unwrap())
+}
+
+/// The paper's claim on a toy: at NFE 4..6, Euler on the GITS schedule lands clearly closer to
+/// the teacher's samples than on the polynomial schedule (fresh noise, not the warmup's;
+/// measured ratios 0.62, 0.50, 0.61). For iPNDM the same schedule (searched with Euler-jump
+/// costs, without the AFS refinement) is mixed on this toy (ratios 0.51, 3.1, 0.93): printed,
+/// not yet asserted.
+#[test]
+fn gits_beats_the_polynomial_schedule_on_a_toy_mixture() {
+    let spec = toy();
+    let (grid, paths) = search(&spec, Metric::L2, 1.15, 6);
+    let z = standard_normal(2, 512, 2);
+    let teacher = execute(&Solver::Ipndm { max_order: 4 }.compile(&grid).unwrap(), z.clone(), &spec, false).unwrap().sample;
+    let err = |solver: Solver, sigmas: &[f64]| {
+        let x = execute(&solver.compile(sigmas).unwrap(), z.clone(), &spec, false).unwrap().sample;
+        (x.iter().zip(&teacher).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / (x.len() / 2) as f64).sqrt()
+    };
+    for solver in [Solver::Euler, Solver::Ipndm { max_order: 4 }] {
+        for nfe in 4..=6 {
+            let gits: Vec<f64> = paths[nfe - 1].0.iter().map(|&i| grid[i]).collect();
+            validate_sigmas(&gits).unwrap();
+            let poly = Schedule::Polynomial { rho: 7.0 }.sigmas(nfe, 0.002, 80.0).unwrap();
+            let (e_gits, e_poly) = (err(solver, &gits), err(solver, &poly));
+            println!("{solver} NFE {nfe}: L2 to teacher, GITS {e_gits:.4} vs polynomial {e_poly:.4}");
+            if solver == Solver::Euler {
+                assert!(e_gits < 0.85 * e_poly, "{solver} NFE {nfe}: GITS {e_gits} not clearly below polynomial {e_poly}");
+            }
+        }
+    }
+}
+
+fn file() -> GitsFile {
+    let grid = Schedule::Polynomial { rho: 7.0 }.sigmas(10, 0.002, 80.0).unwrap();
+    GitsFile {
+        version: 1,
+        model: ModelRef { id: "gmm:toy".into(), sha256: "ab".repeat(32) },
+        sigma_min: 0.002,
+        sigma_max: 80.0,
+        grid_schedule: "polynomial:7".into(),
+        grid: grid.clone(),
+        teacher: "ipndm:4".into(),
+        metric: Metric::L2,
+        warmup: 16,
+        seed: 0,
+        timing: Timing::default(),
+        schedules: vec![Found { gamma: 1.15, steps: 3, indices: vec![0, 2, 6, 10], sigmas: [0, 2, 6, 10].map(|i| grid[i]).to_vec(), cost: 1.0 }],
+    }
+}
+
+#[test]
+fn schedule_file_round_trips_and_is_validated() {
+    let f = file();
+    let text = serde_json::to_string(&f).unwrap();
+    assert_eq!(GitsFile::load(&text, Some(&f.model)).unwrap(), f);
+    assert_eq!(f.sigmas_for(&Solver::Euler, 3, false, None).unwrap(), f.schedules[0].sigmas);
+    assert_eq!(f.sigmas_for(&Solver::Heun, 6, false, None).unwrap(), f.schedules[0].sigmas);
+    assert!(f.sigmas_for(&Solver::Euler, 4, false, None).unwrap_err().to_string().contains("needs a 4-step schedule"));
+
+    let rejects = |mutate: &dyn Fn(&mut GitsFile), needle: &str| {
+        let mut bad = file();
+        mutate(&mut bad);
+        let err = GitsFile::load(&serde_json::to_string(&bad).unwrap(), Some(&file().model)).unwrap_err().to_string();
+        assert!(err.contains(needle), "'{err}' should mention '{needle}'");
+    };
+    rejects(&|f| f.version = 2, "unsupported GITS file version");
+    rejects(&|f| f.model.sha256 = "cd".repeat(32), "not this one");
+    rejects(&|f| f.schedules[0].sigmas.swap(1, 2), "strictly decreasing");
+    rejects(&|f| f.schedules[0].sigmas[1] = -1.0, "must be finite and > 0");
+    rejects(&|f| f.schedules[0].indices[0] = 1, "from grid point 0");
+    rejects(&|f| f.schedules[0].sigmas[1] = 7.0, "is not grid point 2");
+    rejects(&|f| f.grid[0] = 100.0, "leaves the model's range");
+    rejects(&|f| f.schedules[0].steps = 4, "needs 5 sigmas");
+    rejects(&|f| f.schedules.clear(), "no schedules");
+    assert!(GitsFile::load("{}", None).unwrap_err().to_string().contains("invalid GITS schedule file"));
+}
