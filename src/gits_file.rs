@@ -103,12 +103,12 @@ impl GitsFile {
     }
 
     /// The sigmas to run `solver` with `nfe` evaluations (and `afs`) on, for `gamma` (or the
-    /// first gamma in the file).
-    pub fn sigmas_for(&self, solver: &Solver, nfe: u32, afs: bool, gamma: Option<f64>) -> Result<Vec<f64>> {
-        let steps = solver.steps_for_nfe(nfe, false, afs)?;
+    /// first gamma in the file); `to_zero` appends a final step to sigma = 0.
+    pub fn sigmas_for(&self, solver: &Solver, nfe: u32, to_zero: bool, afs: bool, gamma: Option<f64>) -> Result<Vec<f64>> {
+        let steps = solver.steps_for_nfe(nfe, to_zero, afs)? - to_zero as usize;
         let gamma = gamma.unwrap_or(self.schedules[0].gamma);
         match self.schedules.iter().find(|f| f.steps == steps && f.gamma == gamma) {
-            Some(f) => Ok(f.sigmas.clone()),
+            Some(f) => Ok(f.sigmas.iter().cloned().chain(to_zero.then_some(0.0)).collect()),
             None => {
                 let have: Vec<String> = self.schedules.iter().filter(|f| f.gamma == gamma).map(|f| f.steps.to_string()).collect();
                 bail!("{solver} with NFE {nfe} needs a {steps}-step schedule; this file has {} for gamma {gamma}", if have.is_empty() { "none".into() } else { have.join(", ") + " steps" })

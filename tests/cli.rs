@@ -108,3 +108,24 @@ fn plans_say_how_the_nfe_budget_is_spent() {
     assert_eq!(plan["options"]["steps"], 5);
     assert_eq!(plan["options"]["nfe_rule"], "2 per step, 1 for the final step to sigma = 0");
 }
+
+#[test]
+fn gits_searches_writes_and_samples_from_a_schedule_file() {
+    let out = tmp("toy.gits.json");
+    let (ok, _, err) = cli(&["gits", "--model", MODEL, "--warmup", "64", "--gamma", "1.15,1.05", "--nfe", "3..6", "--out", out.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(err.contains("time: warmup") && err.contains("dynamic programming"), "{err}");
+    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(file["version"], 1);
+    assert_eq!(file["grid"].as_array().unwrap().len(), 61);
+    assert_eq!(file["schedules"].as_array().unwrap().len(), 8); // 2 gammas x 4 budgets
+    let gits = format!("gits:{}", out.display());
+    let (ok, stdout, err) = cli(&["sample", "--solver", "heun", "--nfe", "8", "--schedule", &gits, "--gamma", "1.05", "--denoiser", MODEL, "--batch", "2"]);
+    assert!(ok, "{err}");
+    let result: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(result["sigmas"].as_array().unwrap().len(), 5);
+    let (ok, _, err) = cli(&["sample", "--solver", "euler", "--nfe", "9", "--schedule", &gits, "--denoiser", MODEL]);
+    assert!(!ok && err.contains("needs a 9-step schedule"), "{err}");
+    let (ok, _, err) = cli(&["gits", "--model", MODEL, "--grid", "polynomial:5", "--nfe", "3..6"]);
+    assert!(!ok && err.contains("at most 4 steps"), "{err}");
+}

@@ -125,9 +125,12 @@ fn schedule_file_round_trips_and_is_validated() {
     let f = file();
     let text = serde_json::to_string(&f).unwrap();
     assert_eq!(GitsFile::load(&text, Some(&f.model)).unwrap(), f);
-    assert_eq!(f.sigmas_for(&Solver::Euler, 3, false, None).unwrap(), f.schedules[0].sigmas);
-    assert_eq!(f.sigmas_for(&Solver::Heun, 6, false, None).unwrap(), f.schedules[0].sigmas);
-    assert!(f.sigmas_for(&Solver::Euler, 4, false, None).unwrap_err().to_string().contains("needs a 4-step schedule"));
+    assert_eq!(f.sigmas_for(&Solver::Euler, 3, false, false, None).unwrap(), f.schedules[0].sigmas);
+    assert_eq!(f.sigmas_for(&Solver::Heun, 6, false, false, None).unwrap(), f.schedules[0].sigmas);
+    assert_eq!(f.sigmas_for(&Solver::Heun, 7, true, false, None).unwrap().len(), 5);
+    assert_eq!(f.sigmas_for(&Solver::Ipndm { max_order: 4 }, 2, false, true, None).unwrap(), f.schedules[0].sigmas);
+    assert!(f.sigmas_for(&Solver::Euler, 4, false, false, None).unwrap_err().to_string().contains("needs a 4-step schedule"));
+    assert!(f.sigmas_for(&Solver::Euler, 3, false, false, Some(1.2)).unwrap_err().to_string().contains("has none for gamma 1.2"));
 
     let rejects = |mutate: &dyn Fn(&mut GitsFile), needle: &str| {
         let mut bad = file();

@@ -8,7 +8,11 @@ use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule, resample_loglinear,
 use gits_sampler::vp_discrete::DiscreteVp;
 use gits_sampler::solver::{SOLVERS, SamplingSpec, Solver};
 use gits_sampler::{Error, Result, bail, noise, tensor};
+use gits_sampler::gits::{Metric, Warmup, cost_matrix, dynamic_programming, warmup};
+use gits_sampler::gits_file::{Found, GITS_VERSION, GitsFile, ModelRef, Timing, sha256_hex};
+use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 #[derive(Parser)]
 #[command(name = "gits-sampler", version, about = "Diffusion sampling with solver plans and GITS time schedules")]
@@ -70,8 +74,41 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Search GITS schedules for a model: warmup trajectories, cost matrix, dynamic programming.
+    Gits(GitsArgs),
     /// List the solvers, their options and how NFE maps to steps.
     Solvers,
+}
+
+#[derive(Args)]
+struct GitsArgs {
+    /// The denoiser to search for: gmm:FILE or kde:FILE.
+    #[arg(long)]
+    model: String,
+    /// The teacher solver that draws the fine trajectories.
+    #[arg(long, default_value = "ipndm")]
+    teacher: Solver,
+    /// The fine grid: FAMILY:POINTS, e.g. polynomial:61 (rho 7), logsnr:61, uniform:61.
+    #[arg(long, default_value = "polynomial:61")]
+    grid: String,
+    /// Number of warmup trajectories.
+    #[arg(long, default_value_t = 256)]
+    warmup: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// l2, l1 or dev (signed deviation from the line x_T -> x_0).
+    #[arg(long, default_value = "l2")]
+    metric: Metric,
+    /// DP coefficients, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1.15")]
+    gamma: Vec<f64>,
+    /// Step budgets: a range A..B or one number.
+    #[arg(long, default_value = "3..10")]
+    nfe: String,
+    #[command(flatten)]
+    range: Range,
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -93,8 +130,12 @@ struct PlanArgs {
     /// A solver name; `gits-sampler solvers` lists them with their options
     #[arg(long)]
     solver: Option<Solver>,
+    /// A schedule family (polynomial[:rho], logsnr, uniform, ...) or gits:FILE (a GITS schedule file).
     #[arg(long, default_value = "polynomial:7")]
-    schedule: Schedule,
+    schedule: String,
+    /// With gits:FILE, which gamma's schedules to use (default: the file's first).
+    #[arg(long)]
+    gamma: Option<f64>,
     /// Denoiser evaluations; the number of steps follows from the solver.
     #[arg(long, default_value_t = 10)]
     nfe: u32,
@@ -112,8 +153,14 @@ struct PlanArgs {
 }
 
 impl PlanArgs {
-    fn plan(&self, default_solver: Option<Solver>) -> Result<Plan> {
-        let solver = self.solver.or(default_solver).ok_or_else(|| Error("give --solver (or --plan)".into()))?;
+    /// `model`: the denoiser a GITS file must have been searched for.
+    fn plan(&self, model: Option<&ModelRef>) -> Result<Plan> {
+        let solver = self.solver.ok_or_else(|| Error("give --solver (or --plan)".into()))?;
+        if let Some(path) = self.schedule.strip_prefix("gits:") {
+            let file = GitsFile::load(&read(Path::new(path))?, model).map_err(|e| Error(format!("{path}: {e}")))?;
+            let sigmas = file.sigmas_for(&solver, self.nfe, self.to_zero, self.afs, self.gamma).map_err(|e| Error(format!("{path}: {e}")))?;
+            return solver.compile_with(&sigmas, self.afs);
+        }
         if let Some(path) = &self.sigmas {
             let sigmas: Vec<f64> = serde_json::from_str(&read(path)?).map_err(|e| Error(format!("{}: {e}", path.display())))?;
             validate_sigmas(&sigmas).map_err(|e| Error(format!("{}: {e}", path.display())))?;
@@ -121,7 +168,7 @@ impl PlanArgs {
         }
         let spec = SamplingSpec {
             solver,
-            schedule: self.schedule,
+            schedule: self.schedule.parse().map_err(Error)?,
             nfe: self.nfe,
             sigma_min: self.range.sigma_min,
             sigma_max: self.range.sigma_max,
@@ -147,20 +194,23 @@ fn write(out: Option<&Path>, text: &str) -> Result<()> {
     }
 }
 
-/// `gmm:FILE`, `kde:FILE` or `FILE` (whose "kind" field decides).
-fn load_denoiser(arg: &str) -> Result<DenoiserSpec> {
+/// `gmm:FILE`, `kde:FILE` or `FILE` (whose "kind" field decides), with the file's identity.
+fn load_denoiser(arg: &str) -> Result<(DenoiserSpec, ModelRef)> {
     let (kind, path) = match arg.split_once(':') {
         Some((k @ ("gmm" | "kde"), p)) => (Some(k), p),
         _ => (None, arg),
     };
-    let mut value: serde_json::Value = serde_json::from_str(&read(Path::new(path))?).map_err(|e| Error(format!("{path}: invalid JSON: {e}")))?;
+    let text = read(Path::new(path))?;
+    let model = ModelRef { id: arg.to_string(), sha256: sha256_hex(text.as_bytes()) };
+    let mut value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error(format!("{path}: invalid JSON: {e}")))?;
     if let (Some(kind), Some(obj)) = (kind, value.as_object_mut()) {
         match obj.get("kind").and_then(|k| k.as_str()) {
             Some(k) if k != kind => bail!("{path}: file says kind \"{k}\" but the argument says {kind}"),
             _ => _ = obj.insert("kind".into(), kind.into()),
         }
     }
-    DenoiserSpec::from_json(&value.to_string()).map_err(|e| Error(format!("{path}: {e}")))
+    let spec = DenoiserSpec::from_json(&value.to_string()).map_err(|e| Error(format!("{path}: {e}")))?;
+    Ok((spec, model))
 }
 
 fn sample(plan: &Plan, spec: &DenoiserSpec, z: Vec<f64>, seed: u64, backend: Backend) -> Result<SampleOutput> {
@@ -176,6 +226,95 @@ fn sample(plan: &Plan, spec: &DenoiserSpec, z: Vec<f64>, seed: u64, backend: Bac
         }
     };
     Ok(SampleOutput::new(plan, &run, dim))
+}
+
+/// Parses `A..B` or `N` into an inclusive range of step budgets.
+fn budgets(text: &str) -> Result<std::ops::RangeInclusive<usize>> {
+    let num = |t: &str| t.trim().parse::<usize>().map_err(|_| Error(format!("bad step budget '{text}' (expected A..B or N)")));
+    let (lo, hi) = match text.split_once("..") {
+        Some((a, b)) => (num(a)?, num(b.trim_start_matches('='))?),
+        None => (num(text)?, num(text)?),
+    };
+    if lo == 0 || lo > hi {
+        bail!("step budgets must satisfy 1 <= A <= B, got '{text}'");
+    }
+    Ok(lo..=hi)
+}
+
+fn gits_command(a: GitsArgs) -> Result<()> {
+    let (den, model) = load_denoiser(&a.model)?;
+    let (family, points) = a.grid.rsplit_once(':').ok_or_else(|| Error(format!("--grid must be FAMILY:POINTS, got '{}'", a.grid)))?;
+    let points: usize = points.parse().map_err(|_| Error(format!("bad grid size in '{}'", a.grid)))?;
+    let family: Schedule = family.parse().map_err(Error)?;
+    if points < 3 {
+        bail!("the grid needs at least 3 points, got {points}");
+    }
+    let grid = family.sigmas(points - 1, a.range.sigma_min, a.range.sigma_max).map_err(Error)?;
+    let ks = budgets(&a.nfe)?;
+    if *ks.end() > points - 1 {
+        bail!("a {points}-point grid allows at most {} steps, asked for {}", points - 1, ks.end());
+    }
+    if a.warmup == 0 {
+        bail!("--warmup must be at least 1");
+    }
+
+    // Warmup in chunks, so the progress bar moves and memory stays small.
+    let chunk = 32;
+    let bar = ProgressBar::new(a.warmup as u64).with_style(
+        ProgressStyle::with_template("warmup {bar:40} {pos}/{len} trajectories ({elapsed})").expect("valid template"),
+    );
+    let t0 = Instant::now();
+    let z = noise::standard_normal(a.seed, a.warmup, den.dim());
+    let mut w: Option<Warmup> = None;
+    for part in z.chunks(chunk * den.dim()) {
+        let next = warmup(a.teacher, &grid, &den, part.to_vec(), den.dim())?;
+        w = Some(match w {
+            None => next,
+            Some(mut acc) => {
+                acc.xs.iter_mut().zip(next.xs).for_each(|(a, b)| a.extend(b));
+                acc.ds.iter_mut().zip(next.ds).for_each(|(a, b)| a.extend(b));
+                acc
+            }
+        });
+        bar.inc((part.len() / den.dim()) as u64);
+    }
+    bar.finish();
+    let w = w.expect("at least one warmup chunk");
+    let warmup_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let cost = cost_matrix(&w, a.metric);
+    let cost_matrix_s = t1.elapsed().as_secs_f64();
+    let t2 = Instant::now();
+    let mut schedules = Vec::new();
+    for &gamma in &a.gamma {
+        for (k, (indices, value)) in dynamic_programming(&cost, *ks.end(), gamma)?.into_iter().enumerate().map(|(i, p)| (i + 1, p)) {
+            if ks.contains(&k) {
+                schedules.push(Found { gamma, steps: k, sigmas: indices.iter().map(|&i| grid[i]).collect(), indices, cost: value });
+            }
+        }
+    }
+    let dp_s = t2.elapsed().as_secs_f64();
+    eprintln!("time: warmup {warmup_s:.3} s, cost matrix {cost_matrix_s:.3} s, dynamic programming {dp_s:.4} s");
+    let file = GitsFile {
+        version: GITS_VERSION,
+        model,
+        sigma_min: a.range.sigma_min,
+        sigma_max: a.range.sigma_max,
+        grid_schedule: family.to_string(),
+        grid,
+        teacher: a.teacher.to_string(),
+        metric: a.metric,
+        warmup: a.warmup,
+        seed: a.seed,
+        timing: Timing { warmup_s, cost_matrix_s, dp_s },
+        schedules,
+    };
+    file.validate(None)?;
+    for f in &file.schedules {
+        let sigmas: Vec<String> = f.sigmas.iter().map(|s| format!("{s:.4}")).collect();
+        eprintln!("gamma {} steps {:>2}: [{}]", f.gamma, f.steps, sigmas.join(", "));
+    }
+    write(a.out.as_deref(), &serde_json::to_string_pretty(&file)?)
 }
 
 fn main_result() -> Result<()> {
@@ -194,12 +333,13 @@ fn main_result() -> Result<()> {
             write(out.as_deref(), &serde_json::to_string(&sigmas)?)
         }
         Command::Plan { spec, out } => write(out.as_deref(), &spec.plan(None)?.to_json()),
+        Command::Gits(args) => gits_command(args),
         Command::Sample { plan, spec, denoiser, seed, batch, noise: noise_file, backend, out } => {
+            let (den, model) = load_denoiser(&denoiser)?;
             let plan = match plan {
                 Some(path) => Plan::from_json(&read(&path)?).map_err(|e| Error(format!("{}: {e}", path.display())))?,
-                None => spec.plan(None)?,
+                None => spec.plan(Some(&model))?,
             };
-            let den = load_denoiser(&denoiser)?;
             let z = match noise_file {
                 Some(path) => {
                     let rows: Rows = serde_json::from_str(&read(&path)?).map_err(|e| Error(format!("{}: {e}", path.display())))?;
