@@ -163,3 +163,133 @@ pub fn dynamic_programming(cost: &[Vec<f64>], max_steps: usize, gamma: f64) -> R
         })
         .collect()
 }
+
+/// Everything a GITS search needs besides the model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchConfig {
+    pub teacher: Solver,
+    /// Family of the fine grid.
+    pub grid_schedule: crate::schedule::Schedule,
+    /// Points of the fine grid (61 = 60 teacher steps).
+    pub grid_points: usize,
+    pub warmup: usize,
+    pub seed: u64,
+    pub metric: Metric,
+    pub gammas: Vec<f64>,
+    /// Step budgets min_steps..=max_steps.
+    pub min_steps: usize,
+    pub max_steps: usize,
+    pub sigma_min: f64,
+    pub sigma_max: f64,
+}
+
+impl SearchConfig {
+    pub fn check(&self) -> Result<()> {
+        if self.grid_points < 3 {
+            bail!("the grid needs at least 3 points, got {}", self.grid_points);
+        }
+        if self.min_steps == 0 || self.min_steps > self.max_steps {
+            bail!("step budgets must satisfy 1 <= min <= max, got {}..{}", self.min_steps, self.max_steps);
+        }
+        if self.max_steps > self.grid_points - 1 {
+            bail!("a {}-point grid allows at most {} steps, asked for {}", self.grid_points, self.grid_points - 1, self.max_steps);
+        }
+        if self.warmup == 0 {
+            bail!("warmup must be at least 1 trajectory");
+        }
+        if self.gammas.is_empty() || self.gammas.iter().any(|g| !(g.is_finite() && *g > 0.0)) {
+            bail!("gammas must be a non-empty list of finite numbers > 0, got {:?}", self.gammas);
+        }
+        self.teacher.check()
+    }
+}
+
+/// A GITS search that runs its warmup in chunks, so a caller can show progress and cancel.
+pub struct Search {
+    config: SearchConfig,
+    model: crate::gits_file::ModelRef,
+    denoiser: crate::denoiser::DenoiserSpec,
+    grid: Vec<f64>,
+    noise: Vec<f64>,
+    done: usize,
+    acc: Option<Warmup>,
+    clock: fn() -> f64,
+    started: f64,
+}
+
+/// Trajectories per chunk of warmup work.
+pub const CHUNK: usize = 32;
+
+impl Search {
+    /// `clock` returns seconds (the caller's: `Instant` natively, `performance.now` on the web).
+    pub fn new(config: SearchConfig, denoiser: crate::denoiser::DenoiserSpec, model: crate::gits_file::ModelRef, clock: fn() -> f64) -> Result<Search> {
+        config.check()?;
+        denoiser.validate()?;
+        let grid = config.grid_schedule.sigmas(config.grid_points - 1, config.sigma_min, config.sigma_max).map_err(Error)?;
+        let noise = crate::noise::standard_normal(config.seed, config.warmup, denoiser.dim());
+        Ok(Search { config, model, denoiser, grid, noise, done: 0, acc: None, clock, started: clock() })
+    }
+
+    /// (trajectories done, total).
+    pub fn progress(&self) -> (usize, usize) {
+        (self.done, self.config.warmup)
+    }
+
+    /// Runs the next chunk of warmup trajectories; true once all are done.
+    pub fn step(&mut self) -> Result<bool> {
+        let dim = self.denoiser.dim();
+        let end = (self.done + CHUNK).min(self.config.warmup);
+        if self.done < end {
+            let z = self.noise[self.done * dim..end * dim].to_vec();
+            let next = warmup(self.config.teacher, &self.grid, &self.denoiser, z, dim)?;
+            self.acc = Some(match self.acc.take() {
+                None => next,
+                Some(mut acc) => {
+                    acc.xs.iter_mut().zip(next.xs).for_each(|(a, b)| a.extend(b));
+                    acc.ds.iter_mut().zip(next.ds).for_each(|(a, b)| a.extend(b));
+                    acc
+                }
+            });
+            self.done = end;
+        }
+        Ok(self.done == self.config.warmup)
+    }
+
+    /// Finishes the warmup, then builds the cost matrix and runs the DP for every gamma.
+    pub fn finish(mut self) -> Result<crate::gits_file::GitsFile> {
+        while !self.step()? {}
+        let clock = self.clock;
+        let t1 = clock();
+        let warmup_s = t1 - self.started;
+        let cost = cost_matrix(self.acc.as_ref().expect("warmup ran"), self.config.metric);
+        let t2 = clock();
+        let mut schedules = Vec::new();
+        for &gamma in &self.config.gammas {
+            for (i, (indices, cost)) in dynamic_programming(&cost, self.config.max_steps, gamma)?.into_iter().enumerate() {
+                let steps = i + 1;
+                if steps >= self.config.min_steps {
+                    let sigmas = indices.iter().map(|&i| self.grid[i]).collect();
+                    schedules.push(crate::gits_file::Found { gamma, steps, indices, sigmas, cost });
+                }
+            }
+        }
+        let t3 = clock();
+        let c = &self.config;
+        let file = crate::gits_file::GitsFile {
+            version: crate::gits_file::GITS_VERSION,
+            model: self.model,
+            sigma_min: c.sigma_min,
+            sigma_max: c.sigma_max,
+            grid_schedule: c.grid_schedule.to_string(),
+            grid: self.grid,
+            teacher: c.teacher.to_string(),
+            metric: c.metric,
+            warmup: c.warmup,
+            seed: c.seed,
+            timing: crate::gits_file::Timing { warmup_s, cost_matrix_s: t2 - t1, dp_s: t3 - t2 },
+            schedules,
+        };
+        file.validate(None)?;
+        Ok(file)
+    }
+}

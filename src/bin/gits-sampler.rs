@@ -8,8 +8,8 @@ use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule, resample_loglinear,
 use gits_sampler::vp_discrete::DiscreteVp;
 use gits_sampler::solver::{SOLVERS, SamplingSpec, Solver};
 use gits_sampler::{Error, Result, bail, noise, tensor};
-use gits_sampler::gits::{Metric, Warmup, cost_matrix, dynamic_programming, warmup};
-use gits_sampler::gits_file::{Found, GITS_VERSION, GitsFile, ModelRef, Timing, sha256_hex};
+use gits_sampler::gits::{Metric, Search, SearchConfig};
+use gits_sampler::gits_file::{GitsFile, ModelRef, sha256_hex};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -244,77 +244,42 @@ fn budgets(text: &str) -> Result<std::ops::RangeInclusive<usize>> {
 fn gits_command(a: GitsArgs) -> Result<()> {
     let (den, model) = load_denoiser(&a.model)?;
     let (family, points) = a.grid.rsplit_once(':').ok_or_else(|| Error(format!("--grid must be FAMILY:POINTS, got '{}'", a.grid)))?;
-    let points: usize = points.parse().map_err(|_| Error(format!("bad grid size in '{}'", a.grid)))?;
-    let family: Schedule = family.parse().map_err(Error)?;
-    if points < 3 {
-        bail!("the grid needs at least 3 points, got {points}");
-    }
-    let grid = family.sigmas(points - 1, a.range.sigma_min, a.range.sigma_max).map_err(Error)?;
     let ks = budgets(&a.nfe)?;
-    if *ks.end() > points - 1 {
-        bail!("a {points}-point grid allows at most {} steps, asked for {}", points - 1, ks.end());
-    }
-    if a.warmup == 0 {
-        bail!("--warmup must be at least 1");
-    }
-
-    // Warmup in chunks, so the progress bar moves and memory stays small.
-    let chunk = 32;
+    let config = SearchConfig {
+        teacher: a.teacher,
+        grid_schedule: family.parse().map_err(Error)?,
+        grid_points: points.parse().map_err(|_| Error(format!("bad grid size in '{}'", a.grid)))?,
+        warmup: a.warmup,
+        seed: a.seed,
+        metric: a.metric,
+        gammas: a.gamma,
+        min_steps: *ks.start(),
+        max_steps: *ks.end(),
+        sigma_min: a.range.sigma_min,
+        sigma_max: a.range.sigma_max,
+    };
+    let mut search = Search::new(config, den, model, seconds)?;
     let bar = ProgressBar::new(a.warmup as u64).with_style(
         ProgressStyle::with_template("warmup {bar:40} {pos}/{len} trajectories ({elapsed})").expect("valid template"),
     );
-    let t0 = Instant::now();
-    let z = noise::standard_normal(a.seed, a.warmup, den.dim());
-    let mut w: Option<Warmup> = None;
-    for part in z.chunks(chunk * den.dim()) {
-        let next = warmup(a.teacher, &grid, &den, part.to_vec(), den.dim())?;
-        w = Some(match w {
-            None => next,
-            Some(mut acc) => {
-                acc.xs.iter_mut().zip(next.xs).for_each(|(a, b)| a.extend(b));
-                acc.ds.iter_mut().zip(next.ds).for_each(|(a, b)| a.extend(b));
-                acc
-            }
-        });
-        bar.inc((part.len() / den.dim()) as u64);
+    while !search.step()? {
+        bar.set_position(search.progress().0 as u64);
     }
-    bar.finish();
-    let w = w.expect("at least one warmup chunk");
-    let warmup_s = t0.elapsed().as_secs_f64();
-    let t1 = Instant::now();
-    let cost = cost_matrix(&w, a.metric);
-    let cost_matrix_s = t1.elapsed().as_secs_f64();
-    let t2 = Instant::now();
-    let mut schedules = Vec::new();
-    for &gamma in &a.gamma {
-        for (k, (indices, value)) in dynamic_programming(&cost, *ks.end(), gamma)?.into_iter().enumerate().map(|(i, p)| (i + 1, p)) {
-            if ks.contains(&k) {
-                schedules.push(Found { gamma, steps: k, sigmas: indices.iter().map(|&i| grid[i]).collect(), indices, cost: value });
-            }
-        }
-    }
-    let dp_s = t2.elapsed().as_secs_f64();
-    eprintln!("time: warmup {warmup_s:.3} s, cost matrix {cost_matrix_s:.3} s, dynamic programming {dp_s:.4} s");
-    let file = GitsFile {
-        version: GITS_VERSION,
-        model,
-        sigma_min: a.range.sigma_min,
-        sigma_max: a.range.sigma_max,
-        grid_schedule: family.to_string(),
-        grid,
-        teacher: a.teacher.to_string(),
-        metric: a.metric,
-        warmup: a.warmup,
-        seed: a.seed,
-        timing: Timing { warmup_s, cost_matrix_s, dp_s },
-        schedules,
-    };
-    file.validate(None)?;
+    bar.finish_with_message("done");
+    let file = search.finish()?;
+    let t = &file.timing;
+    eprintln!("time: warmup {:.3} s, cost matrix {:.3} s, dynamic programming {:.4} s", t.warmup_s, t.cost_matrix_s, t.dp_s);
     for f in &file.schedules {
         let sigmas: Vec<String> = f.sigmas.iter().map(|s| format!("{s:.4}")).collect();
         eprintln!("gamma {} steps {:>2}: [{}]", f.gamma, f.steps, sigmas.join(", "));
     }
     write(a.out.as_deref(), &serde_json::to_string_pretty(&file)?)
+}
+
+/// Seconds since the first call (the search's clock).
+fn seconds() -> f64 {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64()
 }
 
 fn main_result() -> Result<()> {
