@@ -183,6 +183,13 @@ pub struct SearchConfig {
     pub sigma_max: f64,
 }
 
+/// Parses a fine grid `FAMILY:POINTS`, e.g. `polynomial:61` (rho 7), `logsnr:61`.
+pub fn parse_grid(text: &str) -> Result<(crate::schedule::Schedule, usize)> {
+    let (family, points) = text.rsplit_once(':').ok_or_else(|| Error(format!("a grid is FAMILY:POINTS (e.g. polynomial:61), got '{text}'")))?;
+    let points = points.parse().map_err(|_| Error(format!("bad number of grid points in '{text}'")))?;
+    Ok((family.parse().map_err(Error)?, points))
+}
+
 impl SearchConfig {
     pub fn check(&self) -> Result<()> {
         if self.grid_points < 3 {

@@ -5,7 +5,9 @@
 
 use crate::denoiser::DenoiserSpec;
 use crate::plan::{Plan, execute_seeded};
-use crate::schedule::Schedule;
+use crate::gits::{Search, SearchConfig, parse_grid};
+use crate::gits_file::{GitsFile, ModelRef, sha256_hex};
+use crate::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule};
 use crate::solver::{SamplingSpec, Solver};
 use crate::tensor::{read_async, to_tensor};
 use crate::{Error, Result, noise};
@@ -176,4 +178,91 @@ pub fn standard_normal(seed: u64, batch: usize, dim: usize) -> std::result::Resu
 #[wasm_bindgen(js_name = denoiserDim)]
 pub fn denoiser_dim(denoiser_json: &str) -> std::result::Result<usize, JsError> {
     Ok(DenoiserSpec::from_json(denoiser_json).map_err(js_err)?.dim())
+}
+
+/// A GITS search for a denoiser, run chunk by chunk so the page can show progress and cancel:
+/// call `step()` until it returns true (or stop calling it), then `finish()` for the file JSON.
+#[wasm_bindgen]
+pub struct GitsSearch {
+    inner: Option<Search>,
+}
+
+fn now_seconds() -> f64 {
+    js_sys::Date::now() / 1000.0
+}
+
+#[wasm_bindgen]
+impl GitsSearch {
+    /// `model_json` and `model_id` identify the denoiser (its sha256 goes into the file);
+    /// `grid` is FAMILY:POINTS; step budgets `min_steps..=max_steps`, one DP per gamma.
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        model_json: &str,
+        model_id: &str,
+        teacher: &str,
+        grid: &str,
+        warmup: usize,
+        seed: u64,
+        metric: &str,
+        gammas: Vec<f64>,
+        min_steps: usize,
+        max_steps: usize,
+    ) -> std::result::Result<GitsSearch, JsError> {
+        let denoiser = DenoiserSpec::from_json(model_json).map_err(js_err)?;
+        let (grid_schedule, grid_points) = parse_grid(grid).map_err(js_err)?;
+        let config = SearchConfig {
+            teacher: teacher.parse().map_err(js_err)?,
+            grid_schedule,
+            grid_points,
+            warmup,
+            seed,
+            metric: metric.parse().map_err(js_err)?,
+            gammas,
+            min_steps,
+            max_steps,
+            sigma_min: SIGMA_MIN,
+            sigma_max: SIGMA_MAX,
+        };
+        let model = ModelRef { id: model_id.into(), sha256: sha256_hex(model_json.as_bytes()) };
+        Ok(GitsSearch { inner: Some(Search::new(config, denoiser, model, now_seconds).map_err(js_err)?) })
+    }
+
+    fn search(&mut self) -> std::result::Result<&mut Search, JsError> {
+        self.inner.as_mut().ok_or_else(|| JsError::new("this GITS search has already finished"))
+    }
+
+    /// Runs the next chunk of warmup trajectories; true when the warmup is complete.
+    pub fn step(&mut self) -> std::result::Result<bool, JsError> {
+        self.search()?.step().map_err(js_err)
+    }
+
+    /// Warmup trajectories done so far.
+    #[wasm_bindgen(getter)]
+    pub fn done(&self) -> usize {
+        self.inner.as_ref().map_or(0, |s| s.progress().0)
+    }
+
+    /// Warmup trajectories in all.
+    #[wasm_bindgen(getter)]
+    pub fn total(&self) -> usize {
+        self.inner.as_ref().map_or(0, |s| s.progress().1)
+    }
+
+    /// Cost matrix and dynamic programming; returns the GITS schedule file as JSON.
+    pub fn finish(&mut self) -> std::result::Result<String, JsError> {
+        let search = self.inner.take().ok_or_else(|| JsError::new("this GITS search has already finished"))?;
+        let file = search.finish().map_err(js_err)?;
+        serde_json::to_string_pretty(&file).map_err(|e| JsError::new(&e.to_string()))
+    }
+}
+
+/// Compiles `solver` with `nfe` evaluations on a GITS schedule file's schedule for that budget
+/// (`gamma`: which of the file's gammas; default its first).
+#[wasm_bindgen(js_name = compileGitsPlan)]
+pub fn compile_gits_plan(solver: &str, gits_json: &str, nfe: u32, gamma: Option<f64>) -> std::result::Result<String, JsError> {
+    let solver: Solver = solver.parse().map_err(js_err)?;
+    let file = GitsFile::load(gits_json, None).map_err(js_err)?;
+    let sigmas = file.sigmas_for(&solver, nfe, false, false, gamma).map_err(js_err)?;
+    Ok(solver.compile(&sigmas).map_err(js_err)?.to_json())
 }

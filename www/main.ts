@@ -2,6 +2,7 @@
 import { createSampler, sample, type SampleRequest, type SampleResult } from './sampler.js';
 import { densityGrid, type Gmm } from './density.js';
 import { drawDensity, drawTrajectories, type View } from './plot.js';
+import { startGits, type GitsRun } from './gits.js';
 
 const VIEW: View = { lo: -2.5, hi: 2.5 };
 const GRID = 200;
@@ -16,6 +17,7 @@ const result = $<HTMLElement>('#result');
 declare global {
   interface Window {
     gitsLast?: SampleResult;
+    gitsFile?: string;
   }
 }
 
@@ -60,6 +62,52 @@ async function adapterInfo(): Promise<string> {
   return words ? ` [${words}]` : '';
 }
 
+/** The GITS panel: compute with progress, cancel, download, and use the result at once. */
+function wireGits(modelJson: string, rerun: () => Promise<void>): void {
+  const runButton = $<HTMLButtonElement>('#gits-run');
+  const cancelButton = $<HTMLButtonElement>('#gits-cancel');
+  const progress = $<HTMLProgressElement>('#gits-progress');
+  const note = $<HTMLElement>('#gits-status');
+  const download = $<HTMLAnchorElement>('#gits-download');
+  let current: GitsRun | undefined;
+  runButton.addEventListener('click', async () => {
+    runButton.disabled = true;
+    cancelButton.disabled = false;
+    document.body.dataset.gits = 'running';
+    try {
+      current = startGits(modelJson, MODEL, (done, total) => {
+        progress.value = done / total;
+        note.textContent = `${done} / ${total} trajectories`;
+      });
+      const file = await current.done;
+      if (file === null) {
+        note.textContent = 'Cancelled.';
+        progress.value = 0;
+        document.body.dataset.gits = 'cancelled';
+        return;
+      }
+      window.gitsFile = file;
+      const t = (JSON.parse(file) as { timing: { warmup_s: number; cost_matrix_s: number; dp_s: number } }).timing;
+      note.textContent = `Done: warmup ${t.warmup_s.toFixed(2)} s, cost matrix ${t.cost_matrix_s.toFixed(2)} s, DP ${(t.dp_s * 1000).toFixed(1)} ms.`;
+      download.href = URL.createObjectURL(new Blob([file], { type: 'application/json' }));
+      download.hidden = false;
+      const option = form.querySelector<HTMLOptionElement>('select[name="schedule"] option[value="gits"]')!;
+      option.disabled = false;
+      option.textContent = 'GITS (computed here)';
+      (form.elements.namedItem('schedule') as HTMLSelectElement).value = 'gits';
+      document.body.dataset.gits = 'done';
+      await rerun();
+    } catch (e) {
+      note.textContent = `GITS failed: ${e instanceof Error ? e.message : String(e)}`;
+      document.body.dataset.gits = 'error';
+    } finally {
+      runButton.disabled = false;
+      cancelButton.disabled = true;
+    }
+  });
+  cancelButton.addEventListener('click', () => current?.cancel());
+}
+
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
   applyUrl(params);
@@ -79,7 +127,7 @@ async function main(): Promise<void> {
       const req = readForm();
       setState('sampling', 'Sampling…');
       const t0 = performance.now();
-      const r = await sample(sampler, gmmText, req);
+      const r = await sample(sampler, gmmText, req, window.gitsFile);
       const ms = performance.now() - t0;
       drawDensity(canvas, density, GRID);
       drawTrajectories(canvas, VIEW, r, (form.elements.namedItem('denoised') as HTMLInputElement).checked);
@@ -93,6 +141,7 @@ async function main(): Promise<void> {
     ev.preventDefault();
     void run();
   });
+  wireGits(gmmText, run);
   await run();
 }
 

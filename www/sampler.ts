@@ -1,5 +1,5 @@
 // Loads the wasm module once and wraps its Sampler with typed results.
-import init, { Sampler, compilePlan, standardNormal, denoiserDim } from './pkg/gits_sampler.js';
+import init, { Sampler, compilePlan, compileGitsPlan, standardNormal, denoiserDim } from './pkg/gits_sampler.js';
 
 export interface SampleResult {
   dim: number;
@@ -33,9 +33,16 @@ export async function createSampler(preferWebgpu: boolean): Promise<Sampler> {
   return Sampler.create(preferWebgpu);
 }
 
-/** Compiles the plan, draws the seeded noise and samples. Errors reject with their message. */
-export async function sample(sampler: Sampler, denoiserJson: string, req: SampleRequest): Promise<SampleResult> {
-  const plan = compilePlan(req.solver, req.schedule, req.nfe, req.sigmaMin, req.sigmaMax, false, false);
+/** Compiles the plan (on a GITS schedule file when `gits` is given and the schedule is
+ * 'gits'), draws the seeded noise and samples. Errors reject with their message. */
+export async function sample(sampler: Sampler, denoiserJson: string, req: SampleRequest, gits?: string): Promise<SampleResult> {
+  let plan: string;
+  if (req.schedule === 'gits') {
+    if (!gits) throw new Error('compute a GITS schedule first');
+    plan = compileGitsPlan(req.solver, gits, req.nfe, undefined);
+  } else {
+    plan = compilePlan(req.solver, req.schedule, req.nfe, req.sigmaMin, req.sigmaMax, false, false);
+  }
   const noise = standardNormal(BigInt(req.seed), req.batch, denoiserDim(denoiserJson));
   return (await sampler.sample(plan, denoiserJson, noise, BigInt(req.seed))) as SampleResult;
 }

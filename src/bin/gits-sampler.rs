@@ -8,7 +8,7 @@ use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule, resample_loglinear,
 use gits_sampler::vp_discrete::DiscreteVp;
 use gits_sampler::solver::{SOLVERS, SamplingSpec, Solver};
 use gits_sampler::{Error, Result, bail, noise, tensor};
-use gits_sampler::gits::{Metric, Search, SearchConfig};
+use gits_sampler::gits::{Metric, Search, SearchConfig, parse_grid};
 use gits_sampler::gits_file::{GitsFile, ModelRef, sha256_hex};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -243,12 +243,12 @@ fn budgets(text: &str) -> Result<std::ops::RangeInclusive<usize>> {
 
 fn gits_command(a: GitsArgs) -> Result<()> {
     let (den, model) = load_denoiser(&a.model)?;
-    let (family, points) = a.grid.rsplit_once(':').ok_or_else(|| Error(format!("--grid must be FAMILY:POINTS, got '{}'", a.grid)))?;
+    let (grid_schedule, grid_points) = parse_grid(&a.grid)?;
     let ks = budgets(&a.nfe)?;
     let config = SearchConfig {
         teacher: a.teacher,
-        grid_schedule: family.parse().map_err(Error)?,
-        grid_points: points.parse().map_err(|_| Error(format!("bad grid size in '{}'", a.grid)))?,
+        grid_schedule,
+        grid_points,
         warmup: a.warmup,
         seed: a.seed,
         metric: a.metric,

@@ -152,6 +152,28 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
       assert.equal(again.samples.length, 8);
     });
 
+    await t.test('GITS in the page: cancel, then a search equal to the native one, used at once', async () => {
+      // Both clicks in one task: the toy search is faster than two separate clicks.
+      await page.evaluate(() => {
+        document.querySelector('#gits-run').click();
+        document.querySelector('#gits-cancel').click();
+      });
+      await page.waitForSelector('body[data-gits="cancelled"]', { timeout: PAGE_TIMEOUT });
+      assert.match(await page.textContent('#gits-status'), /Cancelled/);
+      await page.click('#gits-run');
+      await page.waitForSelector('body[data-gits="done"]', { timeout: PAGE_TIMEOUT });
+      const file = JSON.parse(await page.evaluate(() => window.gitsFile));
+      const out = join(tmp, 'native.gits.json');
+      execFileSync('cargo', ['run', '--quiet', '--bin', 'gits-sampler', '--', 'gits', '--model', `gmm:${MODEL}`, '--warmup', '256', '--seed', '0', '--gamma', '1.15', '--nfe', '1..20', '--out', out], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const native = JSON.parse(readFileSync(out, 'utf8'));
+      assert.equal(file.model.sha256, native.model.sha256);
+      assert.deepEqual(file.schedules.map((f) => f.indices), native.schedules.map((f) => f.indices));
+      console.log(`# GITS in the page: warmup ${file.timing.warmup_s.toFixed(3)} s, cost matrix ${file.timing.cost_matrix_s.toFixed(3)} s, DP ${file.timing.dp_s.toFixed(4)} s`);
+      await page.waitForSelector('body[data-state="ready"]', { timeout: PAGE_TIMEOUT });
+      assert.match(await page.textContent('#result'), /on gits, NFE 10/);
+      assert.equal(await page.getAttribute('#gits-download', 'hidden'), null);
+    });
+
     await t.test('the form validates its input', async () => {
       await page.fill('input[name="nfe"]', '0');
       await page.click('button[type="submit"]');
