@@ -129,3 +129,23 @@ fn gits_searches_writes_and_samples_from_a_schedule_file() {
     let (ok, _, err) = cli(&["gits", "--model", MODEL, "--grid", "polynomial:5", "--nfe", "3..6"]);
     assert!(!ok && err.contains("at most 4 steps"), "{err}");
 }
+
+#[test]
+fn export_writes_each_tools_final_sigma_convention() {
+    let gits = "gits:schedules/eight-gaussians.gits.json";
+    let args = |f: &'static str| ["export", "--solver", "euler", "--nfe", "5", "--schedule", gits, "--format", f];
+    let (ok, kd, err) = cli(&args("kdiffusion"));
+    assert!(ok, "{err}");
+    let kd: Vec<f64> = serde_json::from_str(&kd).unwrap();
+    let (ok, df, _) = cli(&args("diffusers"));
+    assert!(ok);
+    let df: Vec<f64> = serde_json::from_str(&df).unwrap();
+    let (ok, comfy, _) = cli(&args("comfyui"));
+    assert!(ok);
+    assert_eq!(kd.len(), 7);
+    assert_eq!(*kd.last().unwrap(), 0.0);
+    assert_eq!(&kd[..6], &df[..]);
+    assert_eq!(df[5], 0.002);
+    let comfy: Vec<f64> = comfy.trim().split(", ").map(|v| v.parse().unwrap()).collect();
+    assert_eq!(comfy, kd);
+}

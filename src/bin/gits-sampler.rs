@@ -74,6 +74,15 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Write the sigmas a solver would run on (e.g. a GITS schedule) in another tool's form.
+    Export {
+        #[command(flatten)]
+        spec: PlanArgs,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Search GITS schedules for a model: warmup trajectories, cost matrix, dynamic programming.
     Gits(GitsArgs),
     /// List the solvers, their options and how NFE maps to steps.
@@ -153,30 +162,58 @@ struct PlanArgs {
 }
 
 impl PlanArgs {
-    /// `model`: the denoiser a GITS file must have been searched for.
-    fn plan(&self, model: Option<&ModelRef>) -> Result<Plan> {
+    /// The solver and the sigmas it runs on. `model`: the denoiser a GITS file must have been
+    /// searched for.
+    fn sigmas(&self, model: Option<&ModelRef>) -> Result<(Solver, Vec<f64>)> {
         let solver = self.solver.ok_or_else(|| Error("give --solver (or --plan)".into()))?;
-        if let Some(path) = self.schedule.strip_prefix("gits:") {
+        let sigmas = if let Some(path) = self.schedule.strip_prefix("gits:") {
             let file = GitsFile::load(&read(Path::new(path))?, model).map_err(|e| Error(format!("{path}: {e}")))?;
-            let sigmas = file.sigmas_for(&solver, self.nfe, self.to_zero, self.afs, self.gamma).map_err(|e| Error(format!("{path}: {e}")))?;
-            return solver.compile_with(&sigmas, self.afs);
-        }
-        if let Some(path) = &self.sigmas {
+            file.sigmas_for(&solver, self.nfe, self.to_zero, self.afs, self.gamma).map_err(|e| Error(format!("{path}: {e}")))?
+        } else if let Some(path) = &self.sigmas {
             let sigmas: Vec<f64> = serde_json::from_str(&read(path)?).map_err(|e| Error(format!("{}: {e}", path.display())))?;
             validate_sigmas(&sigmas).map_err(|e| Error(format!("{}: {e}", path.display())))?;
-            return solver.compile_with(&sigmas, self.afs);
-        }
-        let spec = SamplingSpec {
-            solver,
-            schedule: self.schedule.parse().map_err(Error)?,
-            nfe: self.nfe,
-            sigma_min: self.range.sigma_min,
-            sigma_max: self.range.sigma_max,
-            to_zero: self.to_zero,
-            afs: self.afs,
+            sigmas
+        } else {
+            let spec = SamplingSpec {
+                solver,
+                schedule: self.schedule.parse().map_err(Error)?,
+                nfe: self.nfe,
+                sigma_min: self.range.sigma_min,
+                sigma_max: self.range.sigma_max,
+                to_zero: self.to_zero,
+                afs: self.afs,
+            };
+            spec.sigmas()?
         };
-        spec.plan()
+        Ok((solver, sigmas))
     }
+
+    fn plan(&self, model: Option<&ModelRef>) -> Result<Plan> {
+        let (solver, sigmas) = self.sigmas(model)?;
+        solver.compile_with(&sigmas, self.afs)
+    }
+}
+
+/// Sigma lists in the form other tools take.
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    /// k-diffusion: a list ending in 0 (its samplers step to sigma = 0 last).
+    Kdiffusion,
+    /// diffusers `set_timesteps(sigmas=...)`: without a final 0 (the scheduler appends its own
+    /// final sigma, per `final_sigmas_type`).
+    Diffusers,
+    /// ComfyUI: comma-separated, ending in 0, for a string-to-SIGMAS node.
+    Comfyui,
+}
+
+fn export(sigmas: &[f64], format: ExportFormat) -> Result<String> {
+    let positive: Vec<f64> = sigmas.iter().cloned().filter(|&s| s > 0.0).collect();
+    let with_zero: Vec<f64> = positive.iter().cloned().chain([0.0]).collect();
+    Ok(match format {
+        ExportFormat::Kdiffusion => serde_json::to_string(&with_zero)?,
+        ExportFormat::Diffusers => serde_json::to_string(&positive)?,
+        ExportFormat::Comfyui => with_zero.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "),
+    })
 }
 
 fn read(path: &Path) -> Result<String> {
@@ -299,6 +336,7 @@ fn main_result() -> Result<()> {
         }
         Command::Plan { spec, out } => write(out.as_deref(), &spec.plan(None)?.to_json()),
         Command::Gits(args) => gits_command(args),
+        Command::Export { spec, format, out } => write(out.as_deref(), &export(&spec.sigmas(None)?.1, format)?),
         Command::Sample { plan, spec, denoiser, seed, batch, noise: noise_file, backend, out } => {
             let (den, model) = load_denoiser(&denoiser)?;
             let plan = match plan {
