@@ -14,6 +14,7 @@ use crate::{Error, Result, noise};
 use burn::prelude::{Device, Tensor};
 use js_sys::{Float32Array, Float64Array, Object, Reflect};
 use std::cell::RefCell;
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(start)]
@@ -187,8 +188,15 @@ pub struct GitsSearch {
     inner: Option<Search>,
 }
 
+/// performance.now() in seconds (sub-millisecond; the DP takes well under a millisecond),
+/// Date.now() where there is no performance object.
 fn now_seconds() -> f64 {
-    js_sys::Date::now() / 1000.0
+    let global = js_sys::global();
+    let precise = Reflect::get(&global, &"performance".into()).ok().and_then(|perf| {
+        let now = Reflect::get(&perf, &"now".into()).ok()?.dyn_into::<js_sys::Function>().ok()?;
+        now.call0(&perf).ok()?.as_f64()
+    });
+    precise.unwrap_or_else(js_sys::Date::now) / 1000.0
 }
 
 #[wasm_bindgen]
