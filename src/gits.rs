@@ -181,6 +181,11 @@ pub struct SearchConfig {
     pub max_steps: usize,
     pub sigma_min: f64,
     pub sigma_max: f64,
+    /// AFS refinement for this student solver (paper App. A.4.1): also store, for each
+    /// schedule, the variant with one grid point inserted before its first choice whose student
+    /// sample (with the analytic first step) is closest to the teacher's.
+    #[serde(default)]
+    pub afs_student: Option<Solver>,
 }
 
 /// Parses a fine grid `FAMILY:POINTS`, e.g. `polynomial:61` (rho 7), `logsnr:61`.
@@ -206,6 +211,12 @@ impl SearchConfig {
         }
         if self.gammas.is_empty() || self.gammas.iter().any(|g| !(g.is_finite() && *g > 0.0)) {
             bail!("gammas must be a non-empty list of finite numbers > 0, got {:?}", self.gammas);
+        }
+        if let Some(student) = self.afs_student {
+            if !student.supports_afs() {
+                bail!("AFS refinement needs a student that takes the analytic first step, not {student}");
+            }
+            student.check()?;
         }
         self.teacher.check()
     }
@@ -262,6 +273,36 @@ impl Search {
         Ok(self.done == self.config.warmup)
     }
 
+    /// The AFS variant of `found`: insert the grid point k in (0, first choice) that brings the
+    /// student's samples (analytic first step, warmup noise) closest to the teacher's in mean L2.
+    /// None when the DP's first choice is grid point 1 (nothing to insert).
+    fn refine_afs(&self, student: Solver, found: &crate::gits_file::Found) -> Result<Option<crate::gits_file::Found>> {
+        let w = self.acc.as_ref().expect("warmup ran");
+        let (dim, teacher) = (w.dim, w.xs.last().expect("grid has points"));
+        let mut best: Option<(f64, Vec<usize>)> = None;
+        for k in 1..found.indices[1] {
+            let indices: Vec<usize> = [0, k].into_iter().chain(found.indices[1..].iter().cloned()).collect();
+            let sigmas: Vec<f64> = indices.iter().map(|&i| self.grid[i]).collect();
+            let x = execute(&student.compile_with(&sigmas, true)?, self.noise.clone(), &self.denoiser, false)?.sample;
+            let n = x.len() / dim;
+            let dist = (0..n)
+                .map(|i| x[i * dim..(i + 1) * dim].iter().zip(&teacher[i * dim..(i + 1) * dim]).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt())
+                .sum::<f64>()
+                / n as f64;
+            if best.as_ref().is_none_or(|(d, _)| dist < *d) {
+                best = Some((dist, indices));
+            }
+        }
+        Ok(best.map(|(cost, indices)| crate::gits_file::Found {
+            gamma: found.gamma,
+            steps: found.steps + 1,
+            sigmas: indices.iter().map(|&i| self.grid[i]).collect(),
+            indices,
+            cost,
+            afs: true,
+        }))
+    }
+
     /// Finishes the warmup, then builds the cost matrix and runs the DP for every gamma.
     pub fn finish(mut self) -> Result<crate::gits_file::GitsFile> {
         while !self.step()? {}
@@ -276,11 +317,16 @@ impl Search {
                 let steps = i + 1;
                 if steps >= self.config.min_steps {
                     let sigmas = indices.iter().map(|&i| self.grid[i]).collect();
-                    schedules.push(crate::gits_file::Found { gamma, steps, indices, sigmas, cost });
+                    schedules.push(crate::gits_file::Found { gamma, steps, indices, sigmas, cost, afs: false });
                 }
             }
         }
         let t3 = clock();
+        if let Some(student) = self.config.afs_student {
+            let refined: Vec<Option<crate::gits_file::Found>> = schedules.iter().map(|f| self.refine_afs(student, f)).collect::<Result<_>>()?;
+            schedules.extend(refined.into_iter().flatten());
+        }
+        let t4 = clock();
         let c = &self.config;
         let file = crate::gits_file::GitsFile {
             version: crate::gits_file::GITS_VERSION,
@@ -293,7 +339,7 @@ impl Search {
             metric: c.metric,
             warmup: c.warmup,
             seed: c.seed,
-            timing: crate::gits_file::Timing { warmup_s, cost_matrix_s: t2 - t1, dp_s: t3 - t2 },
+            timing: crate::gits_file::Timing { warmup_s, cost_matrix_s: t2 - t1, dp_s: t3 - t2, afs_s: t4 - t3 },
             schedules,
         };
         file.validate(None)?;

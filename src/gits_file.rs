@@ -22,6 +22,9 @@ pub struct Timing {
     pub warmup_s: f64,
     pub cost_matrix_s: f64,
     pub dp_s: f64,
+    /// The AFS refinement, when asked for (full student samples per candidate).
+    #[serde(default)]
+    pub afs_s: f64,
 }
 
 /// The schedule found for one step budget and gamma.
@@ -32,8 +35,12 @@ pub struct Found {
     /// Indices into the grid, from 0 to grid.len() - 1.
     pub indices: Vec<usize>,
     pub sigmas: Vec<f64>,
-    /// The DP objective of this path.
+    /// The DP objective of this path (for an AFS entry: its student's mean L2 to the teacher).
     pub cost: f64,
+    /// Refined for the analytic first step: one grid point inserted before the DP's first
+    /// choice, so `steps` is one more than the NFE of a 1-NFE-per-step solver with AFS.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub afs: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -107,11 +114,12 @@ impl GitsFile {
     pub fn sigmas_for(&self, solver: &Solver, nfe: u32, to_zero: bool, afs: bool, gamma: Option<f64>) -> Result<Vec<f64>> {
         let steps = solver.steps_for_nfe(nfe, to_zero, afs)? - to_zero as usize;
         let gamma = gamma.unwrap_or(self.schedules[0].gamma);
-        match self.schedules.iter().find(|f| f.steps == steps && f.gamma == gamma) {
+        match self.schedules.iter().find(|f| f.steps == steps && f.gamma == gamma && f.afs == afs) {
             Some(f) => Ok(f.sigmas.iter().cloned().chain(to_zero.then_some(0.0)).collect()),
             None => {
-                let have: Vec<String> = self.schedules.iter().filter(|f| f.gamma == gamma).map(|f| f.steps.to_string()).collect();
-                bail!("{solver} with NFE {nfe} needs a {steps}-step schedule; this file has {} for gamma {gamma}", if have.is_empty() { "none".into() } else { have.join(", ") + " steps" })
+                let have: Vec<String> = self.schedules.iter().filter(|f| f.gamma == gamma && f.afs == afs).map(|f| f.steps.to_string()).collect();
+                let kind = if afs { "AFS " } else { "" };
+                bail!("{solver} with NFE {nfe} needs a {steps}-step {kind}schedule; this file has {} for gamma {gamma}", if have.is_empty() { "none".into() } else { have.join(", ") + " steps" })
             }
         }
     }

@@ -231,6 +231,7 @@ impl GitsSearch {
             max_steps,
             sigma_min: SIGMA_MIN,
             sigma_max: SIGMA_MAX,
+            afs_student: None,
         };
         let model = ModelRef { id: model_id.into(), sha256: sha256_hex(model_json.as_bytes()) };
         Ok(GitsSearch { inner: Some(Search::new(config, denoiser, model, now_seconds).map_err(js_err)?) })

@@ -116,7 +116,7 @@ fn file() -> GitsFile {
         warmup: 16,
         seed: 0,
         timing: Timing::default(),
-        schedules: vec![Found { gamma: 1.15, steps: 3, indices: vec![0, 2, 6, 10], sigmas: [0, 2, 6, 10].map(|i| grid[i]).to_vec(), cost: 1.0 }],
+        schedules: vec![Found { gamma: 1.15, steps: 3, indices: vec![0, 2, 6, 10], sigmas: [0, 2, 6, 10].map(|i| grid[i]).to_vec(), cost: 1.0, afs: false }],
     }
 }
 
@@ -128,7 +128,7 @@ fn schedule_file_round_trips_and_is_validated() {
     assert_eq!(f.sigmas_for(&Solver::Euler, 3, false, false, None).unwrap(), f.schedules[0].sigmas);
     assert_eq!(f.sigmas_for(&Solver::Heun, 6, false, false, None).unwrap(), f.schedules[0].sigmas);
     assert_eq!(f.sigmas_for(&Solver::Heun, 7, true, false, None).unwrap().len(), 5);
-    assert_eq!(f.sigmas_for(&Solver::Ipndm { max_order: 4 }, 2, false, true, None).unwrap(), f.schedules[0].sigmas);
+    assert!(f.sigmas_for(&Solver::Ipndm { max_order: 4 }, 2, false, true, None).unwrap_err().to_string().contains("needs a 3-step AFS schedule"));
     assert!(f.sigmas_for(&Solver::Euler, 4, false, false, None).unwrap_err().to_string().contains("needs a 4-step schedule"));
     assert!(f.sigmas_for(&Solver::Euler, 3, false, false, Some(1.2)).unwrap_err().to_string().contains("has none for gamma 1.2"));
 
@@ -148,4 +148,52 @@ fn schedule_file_round_trips_and_is_validated() {
     rejects(&|f| f.schedules[0].steps = 4, "needs 5 sigmas");
     rejects(&|f| f.schedules.clear(), "no schedules");
     assert!(GitsFile::load("{}", None).unwrap_err().to_string().contains("invalid GITS schedule file"));
+}
+
+/// AFS refinement: for each schedule, one more grid point before the DP's first choice, the one
+/// whose student samples (with the analytic first step) are closest to the teacher's; sampling
+/// with AFS and the same NFE then uses it.
+#[test]
+fn afs_refinement_inserts_the_best_first_point() {
+    use gits_sampler::gits::{Search, SearchConfig};
+    use gits_sampler::gits_file::ModelRef;
+    let spec = toy();
+    let config = SearchConfig {
+        teacher: Solver::Ipndm { max_order: 4 },
+        grid_schedule: Schedule::Polynomial { rho: 7.0 },
+        grid_points: 61,
+        warmup: 64,
+        seed: 3,
+        metric: Metric::L2,
+        gammas: vec![1.15],
+        min_steps: 3,
+        max_steps: 6,
+        sigma_min: 0.002,
+        sigma_max: 80.0,
+        afs_student: Some(Solver::Ipndm { max_order: 4 }),
+    };
+    let file = Search::new(config, spec.clone(), ModelRef { id: "toy".into(), sha256: "00".into() }, || 0.0).unwrap().finish().unwrap();
+    let plain: Vec<&Found> = file.schedules.iter().filter(|f| !f.afs).collect();
+    let refined: Vec<&Found> = file.schedules.iter().filter(|f| f.afs).collect();
+    assert_eq!(plain.len(), 4);
+    assert!(!refined.is_empty());
+    let z = standard_normal(3, 64, 2);
+    let teacher = execute(&Solver::Ipndm { max_order: 4 }.compile(&file.grid).unwrap(), z.clone(), &spec, false).unwrap().sample;
+    let mean_l2 = |indices: &[usize]| {
+        let sigmas: Vec<f64> = indices.iter().map(|&i| file.grid[i]).collect();
+        let x = execute(&Solver::Ipndm { max_order: 4 }.compile_with(&sigmas, true).unwrap(), z.clone(), &spec, false).unwrap().sample;
+        (0..64).map(|n| ((x[2 * n] - teacher[2 * n]).powi(2) + (x[2 * n + 1] - teacher[2 * n + 1]).powi(2)).sqrt()).sum::<f64>() / 64.0
+    };
+    for r in refined {
+        let base = plain.iter().find(|p| p.steps + 1 == r.steps).unwrap();
+        assert_eq!(&r.indices[2..], &base.indices[1..]);
+        assert!(r.indices[1] > 0 && r.indices[1] < base.indices[1]);
+        assert!((mean_l2(&r.indices) - r.cost).abs() < 1e-12);
+        for k in 1..base.indices[1] {
+            let other: Vec<usize> = [0, k].into_iter().chain(base.indices[1..].iter().cloned()).collect();
+            assert!(r.cost <= mean_l2(&other) + 1e-12, "insert {k} beats the chosen {}", r.indices[1]);
+        }
+        let nfe = (r.steps - 1) as u32;
+        assert_eq!(file.sigmas_for(&Solver::Ipndm { max_order: 4 }, nfe, false, true, None).unwrap(), r.sigmas);
+    }
 }

@@ -114,6 +114,13 @@ struct GitsArgs {
     /// Step budgets: a range A..B or one number.
     #[arg(long, default_value = "3..10")]
     nfe: String,
+    /// Also store AFS-refined schedules for --student (one grid point inserted before the
+    /// first choice; use them with `sample --afs`).
+    #[arg(long)]
+    afs: bool,
+    /// The solver the AFS refinement tunes for.
+    #[arg(long, default_value = "ipndm", requires = "afs")]
+    student: Solver,
     #[command(flatten)]
     range: Range,
     #[arg(long)]
@@ -294,6 +301,7 @@ fn gits_command(a: GitsArgs) -> Result<()> {
         max_steps: *ks.end(),
         sigma_min: a.range.sigma_min,
         sigma_max: a.range.sigma_max,
+        afs_student: a.afs.then_some(a.student),
     };
     let mut search = Search::new(config, den, model, seconds)?;
     let bar = ProgressBar::new(a.warmup as u64).with_style(
@@ -305,10 +313,10 @@ fn gits_command(a: GitsArgs) -> Result<()> {
     bar.finish_with_message("done");
     let file = search.finish()?;
     let t = &file.timing;
-    eprintln!("time: warmup {:.3} s, cost matrix {:.3} s, dynamic programming {:.4} s", t.warmup_s, t.cost_matrix_s, t.dp_s);
+    eprintln!("time: warmup {:.3} s, cost matrix {:.3} s, dynamic programming {:.4} s, AFS refinement {:.3} s", t.warmup_s, t.cost_matrix_s, t.dp_s, t.afs_s);
     for f in &file.schedules {
         let sigmas: Vec<String> = f.sigmas.iter().map(|s| format!("{s:.4}")).collect();
-        eprintln!("gamma {} steps {:>2}: [{}]", f.gamma, f.steps, sigmas.join(", "));
+        eprintln!("gamma {} steps {:>2}{}: [{}]", f.gamma, f.steps, if f.afs { " (AFS)" } else { "" }, sigmas.join(", "));
     }
     write(a.out.as_deref(), &serde_json::to_string_pretty(&file)?)
 }
