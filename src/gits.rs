@@ -55,10 +55,11 @@ pub fn warmup<D: Denoiser<Vec<f64>> + ?Sized>(teacher: Solver, grid: &[f64], den
         match op {
             Op::Emit { reg, step } => _ = emitted.insert(*reg, *step as usize),
             Op::Eval { input, sigma, .. } => {
-                if let Some(&step) = emitted.get(input) {
-                    if *sigma == grid[step] && at_step[step].is_none() {
-                        at_step[step] = Some(eval_index);
-                    }
+                if let Some(&step) = emitted.get(input)
+                    && *sigma == grid[step]
+                    && at_step[step].is_none()
+                {
+                    at_step[step] = Some(eval_index);
                 }
                 eval_index += 1;
             }

@@ -72,10 +72,10 @@ impl GitsFile {
         if self.version != GITS_VERSION {
             bail!("unsupported GITS file version {} (this build reads {GITS_VERSION})", self.version);
         }
-        if let Some(m) = model {
-            if m.sha256 != self.model.sha256 {
-                bail!("GITS file was searched for model {} (sha256 {}), not this one ({})", self.model.id, short(&self.model.sha256), short(&m.sha256));
-            }
+        if let Some(m) = model
+            && m.sha256 != self.model.sha256
+        {
+            bail!("GITS file was searched for model {} (sha256 {}), not this one ({})", self.model.id, short(&self.model.sha256), short(&m.sha256));
         }
         if !(self.sigma_min > 0.0 && self.sigma_max > self.sigma_min && self.sigma_max.is_finite()) {
             bail!("GITS file: bad sigma range [{}, {}]", self.sigma_min, self.sigma_max);
@@ -102,7 +102,7 @@ impl GitsFile {
                     bail!("{what}: sigma {s} is not grid point {i}");
                 }
             }
-            if !(f.gamma.is_finite() && f.gamma > 0.0) || !f.cost.is_finite() {
+            if !(f.gamma.is_finite() && f.gamma > 0.0 && f.cost.is_finite()) {
                 bail!("{what}: gamma and cost must be finite (gamma > 0)");
             }
         }

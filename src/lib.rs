@@ -3,7 +3,7 @@
 //! Crate map:
 //! - [`schedule`]  sigma grids (polynomial, logSNR, time-uniform) and their validation
 //! - [`solver`]    one plan compiler per solver (Euler/DDIM, DDIM-eta, Heun, DPM-Solver-2, DPM-Solver++,
-//!                 iPNDM, iPNDM_v, exact Adams–Bashforth, DEIS-tAB, UniPC, RK4) and the plan builder
+//!   iPNDM, iPNDM_v, exact Adams–Bashforth, DEIS-tAB, UniPC, RK4) and the plan builder
 //! - [`plan`]      the plan register program, its validator and the one executor
 //! - [`denoiser`]  denoisers: analytic Gaussian mixture and KDE, in f64 and on burn tensors
 //! - [`gits`]      GITS: warmup trajectories, cost matrix, dynamic programming

@@ -78,7 +78,7 @@ impl Denoiser<Tensor<2>> for TensorDenoiser {
 
 /// Checks that a flat batch holds whole rows of `dim`.
 pub(crate) fn check_batch(x: &[f64], dim: usize) -> Result<usize> {
-    if dim == 0 || x.len() % dim != 0 {
+    if dim == 0 || !x.len().is_multiple_of(dim) {
         crate::bail!("batch of {} numbers is not a whole number of {dim}-dimensional samples", x.len());
     }
     Ok(x.len() / dim)

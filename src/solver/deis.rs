@@ -1,6 +1,7 @@
 //! Multistep methods whose weights integrate a Lagrange interpolant of past derivatives d:
 //! - `ab_exact`: exact variable-step Adams–Bashforth in sigma (= DEIS rhoAB in EDM form);
 //! - DEIS-tAB: the interpolant lives in VP time tau and the integrand carries d sigma / d tau.
+//!
 //! x_{i+1} = x_i + sum_j C_ij d_{i-j}, with sum_j C_ij = h_i. 1 NFE per step; warm start with
 //! lower orders.
 
