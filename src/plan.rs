@@ -38,6 +38,35 @@ pub enum Op {
     Noise { out: Reg },
 }
 
+/// Dynamic thresholding of denoiser outputs (Imagen; DPM-Solver++): per sample,
+/// s = max(quantile(|x0|, ratio), max), then x0 = clamp(x0, -s, s) / s.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Thresholding {
+    pub ratio: f64,
+    pub max: f64,
+}
+
+impl Thresholding {
+    pub fn check(&self) -> Result<()> {
+        if !(self.ratio > 0.0 && self.ratio <= 1.0) || !(self.max.is_finite() && self.max > 0.0) {
+            bail!("thresholding needs 0 < ratio <= 1 and a finite max > 0, got ratio {} max {}", self.ratio, self.max);
+        }
+        Ok(())
+    }
+
+    /// Thresholds one sample in place.
+    pub fn apply(&self, x0: &mut [f64]) {
+        let mut abs: Vec<f64> = x0.iter().map(|v| v.abs()).collect();
+        abs.sort_by(f64::total_cmp);
+        // Linear interpolation between order statistics, as torch.quantile.
+        let pos = self.ratio * (abs.len() - 1) as f64;
+        let (lo, frac) = (pos.floor() as usize, pos - pos.floor());
+        let q = abs[lo] + frac * (abs[(lo + 1).min(abs.len() - 1)] - abs[lo]);
+        let s = q.max(self.max);
+        x0.iter_mut().for_each(|v| *v = v.clamp(-s, s) / s);
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub version: u32,
@@ -47,6 +76,9 @@ pub struct Plan {
     pub sigmas: Vec<f64>,
     pub nfe: u32,
     pub ops: Vec<Op>,
+    /// Parameters of the evaluations marked `thresholding`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholding: Option<Thresholding>,
 }
 
 impl Plan {
@@ -92,8 +124,11 @@ impl Plan {
         let (mut evals, mut last_step) = (0u32, None::<u32>);
         for (at, op) in self.ops.iter().enumerate() {
             match op {
-                Op::Eval { input, sigma, out, .. } => {
+                Op::Eval { input, sigma, out, thresholding } => {
                     read(*input, at, &defined)?;
+                    if *thresholding {
+                        self.thresholding.ok_or_else(|| Error(format!("op {at}: thresholding asked for but the plan has no thresholding parameters")))?.check()?;
+                    }
                     if !(sigma.is_finite() && *sigma > 0.0) {
                         bail!("op {at}: denoiser evaluated at sigma = {sigma} (must be finite and > 0)");
                     }
@@ -146,6 +181,11 @@ pub trait Space: Clone {
 /// The denoiser D(x; sigma) -> estimate of the clean data, on a batch.
 pub trait Denoiser<V> {
     fn denoise(&self, x: &V, sigma: f64) -> Result<V>;
+
+    /// Dynamic thresholding of a batch of outputs; it needs each sample's shape and a quantile.
+    fn threshold(&self, _x0: V, _t: &Thresholding) -> Result<V> {
+        bail!("dynamic thresholding is not available on this backend (it needs a per-sample quantile; use the f64 path: --backend f64)")
+    }
 }
 
 impl Space for Vec<f64> {
@@ -206,10 +246,10 @@ pub fn execute_seeded<V: Space, D: Denoiser<V> + ?Sized>(plan: &Plan, noise: V, 
     for (at, op) in plan.ops.iter().enumerate() {
         match op {
             Op::Eval { input, sigma, out, thresholding } => {
+                let mut d = denoiser.denoise(regs[*input as usize].as_ref().unwrap(), *sigma)?;
                 if *thresholding {
-                    bail!("op {at}: dynamic thresholding is not available in this executor");
+                    d = denoiser.threshold(d, plan.thresholding.as_ref().expect("validated"))?;
                 }
-                let d = denoiser.denoise(regs[*input as usize].as_ref().unwrap(), *sigma)?;
                 nfe += 1;
                 if record {
                     evals.push(EvalPoint { sigma: *sigma, denoised: d.clone() });

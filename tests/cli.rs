@@ -149,3 +149,16 @@ fn export_writes_each_tools_final_sigma_convention() {
     let comfy: Vec<f64> = comfy.trim().split(", ").map(|v| v.parse().unwrap()).collect();
     assert_eq!(comfy, kd);
 }
+
+#[test]
+fn dpmpp_thresholding_from_the_command_line() {
+    let args = ["sample", "--solver", "dpmpp:2", "--nfe", "8", "--to-zero", "--thresholding", "0.995", "--denoiser", MODEL, "--batch", "8"];
+    let (ok, out, err) = cli(&args);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["samples"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap()).all(|x| x.as_f64().unwrap().abs() <= 1.0 + 1e-12));
+    let (ok, _, err) = cli(&[&args[..], &["--backend", "flex"]].concat());
+    assert!(!ok && err.contains("dynamic thresholding is not available on this backend"), "{err}");
+    let (ok, _, err) = cli(&["plan", "--solver", "heun", "--thresholding", "0.995"]);
+    assert!(!ok && err.contains("DPM-Solver++ option"), "{err}");
+}

@@ -159,3 +159,47 @@ fn ddim_eta_noise_registers() {
     let diff = a.iter().zip(read(t).unwrap()).map(|(x, y)| (x - y as f64).abs()).fold(0.0, f64::max);
     assert!(diff < 1e-4, "tensor and f64 stochastic runs differ by {diff}");
 }
+
+/// Dynamic thresholding: s = max(quantile(|x0|, ratio), max); x0 = clamp(x0, -s, s) / s, per
+/// sample; DPM-Solver++ plans carry it, and a plan ending at sigma = 0 then lands in [-1, 1].
+#[test]
+fn dynamic_thresholding() {
+    use gits_sampler::denoiser::{DenoiserSpec, Gmm};
+    use gits_sampler::plan::{Op, Plan, Thresholding, execute};
+    use gits_sampler::solver::Solver;
+    let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12);
+    let mut x = [0.5, -3.0, 2.0, 0.1];
+    Thresholding { ratio: 1.0, max: 1.0 }.apply(&mut x);
+    assert!(close(&x, &[0.5 / 3.0, -1.0, 2.0 / 3.0, 0.1 / 3.0]), "{x:?}");
+    let mut x = [0.5, -3.0, 2.0, 0.1]; // |x| sorted 0.1 0.5 2 3: the median is 1.25
+    Thresholding { ratio: 0.5, max: 1.0 }.apply(&mut x);
+    assert!(close(&x, &[0.4, -1.0, 1.0, 0.08]), "{x:?}");
+    let mut x = [0.2, -0.4];
+    Thresholding { ratio: 0.995, max: 1.0 }.apply(&mut x);
+    assert!(close(&x, &[0.2, -0.4]), "inside [-1, 1] nothing changes");
+
+    let wide = Gmm { weights: vec![1.0, 1.0], means: vec![vec![3.0, -2.5], vec![-3.0, 2.0]], variances: vec![0.1, 0.1] };
+    let spec = DenoiserSpec::Gmm(wide);
+    let mut sigmas = Schedule::Logsnr.sigmas(7, SIGMA_MIN, SIGMA_MAX).unwrap();
+    sigmas.push(0.0);
+    let t = Thresholding { ratio: 0.995, max: 1.0 };
+    let plan = Solver::DpmPp { order: 2, lower_order_final: true }.compile_thresholded(&sigmas, t).unwrap();
+    assert!(plan.ops.iter().all(|op| !matches!(op, Op::Eval { thresholding: false, .. })));
+    assert_eq!(Plan::from_json(&plan.to_json()).unwrap(), plan);
+    let z = gits_sampler::noise::standard_normal(1, 16, 2);
+    let plain = execute(&Solver::DpmPp { order: 2, lower_order_final: true }.compile(&sigmas).unwrap(), z.clone(), &spec, false).unwrap().sample;
+    assert!(plain.iter().any(|v| v.abs() > 1.5), "the data reach beyond [-1, 1]");
+    let out = execute(&plan, z, &spec, false).unwrap().sample;
+    assert!(out.iter().all(|v| v.abs() <= 1.0 + 1e-12), "{out:?}");
+
+    // Without parameters, on other solvers, or on tensors: clear errors.
+    let mut bad = plan.clone();
+    bad.thresholding = None;
+    assert!(bad.validate().unwrap_err().to_string().contains("no thresholding parameters"));
+    assert!(Solver::Euler.compile_thresholded(&sigmas, t).unwrap_err().to_string().contains("DPM-Solver++ option"));
+    assert!(Solver::DpmPp { order: 2, lower_order_final: true }.compile_thresholded(&sigmas, Thresholding { ratio: 1.5, max: 1.0 }).is_err());
+    let device = burn::prelude::Device::flex();
+    let zt = gits_sampler::tensor::to_tensor(&[0.1, 0.2], 2, &device);
+    let err = execute(&plan, zt, &spec.to_device(&device), false).unwrap_err().to_string();
+    assert!(err.contains("dynamic thresholding is not available on this backend"), "{err}");
+}

@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gits_sampler::denoiser::DenoiserSpec;
 use gits_sampler::io::{Rows, SampleOutput, flatten};
-use gits_sampler::plan::{Plan, execute_seeded};
+use gits_sampler::plan::{Plan, Thresholding, execute_seeded};
 use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule, resample_loglinear, validate_sigmas};
 use gits_sampler::vp_discrete::DiscreteVp;
 use gits_sampler::solver::{SOLVERS, SamplingSpec, Solver};
@@ -161,6 +161,12 @@ struct PlanArgs {
     /// Analytic first step: the first derivative without a denoiser call (multistep solvers).
     #[arg(long)]
     afs: bool,
+    /// DPM-Solver++ dynamic thresholding at this quantile of |x0| (e.g. 0.995); f64 backend.
+    #[arg(long)]
+    thresholding: Option<f64>,
+    /// The thresholding floor: s = max(quantile, this).
+    #[arg(long, default_value_t = 1.0, requires = "thresholding")]
+    threshold_max: f64,
     /// A JSON list of sigmas to use instead of --schedule/--nfe.
     #[arg(long)]
     sigmas: Option<PathBuf>,
@@ -197,7 +203,10 @@ impl PlanArgs {
 
     fn plan(&self, model: Option<&ModelRef>) -> Result<Plan> {
         let (solver, sigmas) = self.sigmas(model)?;
-        solver.compile_with(&sigmas, self.afs)
+        match self.thresholding {
+            Some(ratio) => solver.compile_thresholded(&sigmas, Thresholding { ratio, max: self.threshold_max }),
+            None => solver.compile_with(&sigmas, self.afs),
+        }
     }
 }
 

@@ -8,7 +8,7 @@ pub mod kde;
 pub use gmm::Gmm;
 pub use kde::Kde;
 
-use crate::plan::Denoiser;
+use crate::plan::{Denoiser, Thresholding};
 use crate::{Error, Result};
 use burn::prelude::{Device, Tensor};
 use serde::{Deserialize, Serialize};
@@ -58,6 +58,12 @@ impl Denoiser<Vec<f64>> for DenoiserSpec {
             DenoiserSpec::Gmm(g) => g.denoise(x, sigma),
             DenoiserSpec::Kde(k) => k.denoise(x, sigma),
         }
+    }
+
+    fn threshold(&self, mut x0: Vec<f64>, t: &Thresholding) -> Result<Vec<f64>> {
+        check_batch(&x0, self.dim())?;
+        x0.chunks_mut(self.dim()).for_each(|sample| t.apply(sample));
+        Ok(x0)
     }
 }
 

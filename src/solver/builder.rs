@@ -4,7 +4,7 @@
 //! (x + h * d, ...) exactly as they would on tensors; the builder only materialises a `Combine`
 //! when a value must exist: before a denoiser call or a trajectory point.
 
-use crate::plan::{NOISE, Op, PLAN_VERSION, Plan, Reg};
+use crate::plan::{NOISE, Op, PLAN_VERSION, Plan, Reg, Thresholding};
 use std::ops::{Add, Mul, Neg, Sub};
 
 /// sum of coefficient * register, kept sorted by register with no zero coefficients.
@@ -74,11 +74,19 @@ pub struct PlanBuilder {
     nfe: u32,
     /// Analytic first step: the first derivative is taken without a denoiser call.
     afs: bool,
+    /// Dynamic thresholding of every denoiser output.
+    thresholding: Option<Thresholding>,
 }
 
 impl PlanBuilder {
     pub fn new(sigmas: &[f64]) -> Self {
-        PlanBuilder { sigmas: sigmas.to_vec(), ops: Vec::new(), next: NOISE + 1, nfe: 0, afs: false }
+        PlanBuilder { sigmas: sigmas.to_vec(), ops: Vec::new(), next: NOISE + 1, nfe: 0, afs: false, thresholding: None }
+    }
+
+    /// Marks every denoiser call for dynamic thresholding with `t`.
+    pub fn with_thresholding(mut self, t: Option<Thresholding>) -> Self {
+        self.thresholding = t;
+        self
     }
 
     /// With AFS the first derivative is d = x / sqrt(1 + sigma^2): the exact derivative when the
@@ -112,7 +120,7 @@ impl PlanBuilder {
     pub fn denoise(&mut self, x: &Lin, sigma: f64) -> Lin {
         let input = self.materialize(x);
         let out = self.fresh();
-        self.ops.push(Op::Eval { input, sigma, out, thresholding: false });
+        self.ops.push(Op::Eval { input, sigma, out, thresholding: self.thresholding.is_some() });
         self.nfe += 1;
         Lin::reg(out)
     }
@@ -141,14 +149,18 @@ impl PlanBuilder {
     }
 
     pub fn finish(self, solver: &str, options: serde_json::Value) -> Plan {
-        Plan { version: PLAN_VERSION, solver: solver.into(), options, sigmas: self.sigmas, nfe: self.nfe, ops: self.ops }
+        Plan { version: PLAN_VERSION, solver: solver.into(), options, sigmas: self.sigmas, nfe: self.nfe, ops: self.ops, thresholding: self.thresholding }
     }
 }
 
 /// The shared step loop: emits x_0, then calls `step(builder, x_i, i)` for each step and emits
 /// x_{i+1}. A step that ends at sigma = 0 is taken as x = D(x; sigma_i) for every solver.
-pub fn build(sigmas: &[f64], afs: bool, mut step: impl FnMut(&mut PlanBuilder, Lin, usize) -> Lin) -> PlanBuilder {
-    let mut b = PlanBuilder::new(sigmas).with_afs(afs);
+pub fn build(sigmas: &[f64], afs: bool, step: impl FnMut(&mut PlanBuilder, Lin, usize) -> Lin) -> PlanBuilder {
+    build_with(PlanBuilder::new(sigmas).with_afs(afs), sigmas, step)
+}
+
+/// As [`build`], on a builder already configured.
+pub fn build_with(mut b: PlanBuilder, sigmas: &[f64], mut step: impl FnMut(&mut PlanBuilder, Lin, usize) -> Lin) -> PlanBuilder {
     let x0 = b.start();
     let mut x = b.emit(&x0, 0);
     for i in 0..sigmas.len() - 1 {

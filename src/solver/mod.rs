@@ -14,7 +14,7 @@ pub mod lagrange;
 pub mod rk4;
 pub mod unipc;
 
-use crate::plan::Plan;
+use crate::plan::{Plan, Thresholding};
 use crate::schedule::{Schedule, VpTime, validate_sigmas};
 use crate::{Error, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -123,6 +123,19 @@ impl Solver {
 
     /// As [`Solver::compile`], with the analytic first step (AFS) when `afs` (one NFE fewer).
     pub fn compile_with(&self, sigmas: &[f64], afs: bool) -> Result<Plan> {
+        self.compile_opts(sigmas, afs, None)
+    }
+
+    /// DPM-Solver++ with dynamic thresholding of every denoiser output.
+    pub fn compile_thresholded(&self, sigmas: &[f64], t: Thresholding) -> Result<Plan> {
+        t.check()?;
+        if !matches!(self, Solver::DpmPp { .. }) {
+            bail!("dynamic thresholding is a DPM-Solver++ option, not one of {self}");
+        }
+        self.compile_opts(sigmas, false, Some(t))
+    }
+
+    fn compile_opts(&self, sigmas: &[f64], afs: bool, thresholding: Option<Thresholding>) -> Result<Plan> {
         validate_sigmas(sigmas).map_err(Error)?;
         if afs && !self.supports_afs() {
             bail!("{self} does not take the analytic first step (AFS is for euler, ipndm, ipndm_v, ab_exact and deis)");
@@ -153,7 +166,8 @@ impl Solver {
             }
             Solver::DpmPp { order, lower_order_final } => {
                 let mut s = dpmpp::DpmPp::new(order, lower_final(lower_order_final));
-                builder::build(sigmas, afs, |b, x, i| s.step(b, sigmas, x, i))
+                let b = builder::PlanBuilder::new(sigmas).with_thresholding(thresholding);
+                builder::build_with(b, sigmas, |b, x, i| s.step(b, sigmas, x, i))
             }
             Solver::UniPc { order, variant, corrector, lower_order_final } => {
                 let mut b = builder::PlanBuilder::new(sigmas);
