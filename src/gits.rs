@@ -93,12 +93,21 @@ fn deviation(v: &[f64], a: &[f64], b: &[f64], dim: usize) -> Vec<f64> {
         .collect()
 }
 
+/// Batch mean of the per-sample distance between two row-major batches: l1 or l2 norm.
+fn mean_distance(a: &[f64], b: &[f64], dim: usize, metric: Metric) -> f64 {
+    let batch = a.len() / dim;
+    let per_sample = a.chunks(dim).zip(b.chunks(dim)).map(|(x, y)| {
+        let diffs = x.iter().zip(y).map(|(p, q)| (p - q).abs());
+        if metric == Metric::L1 { diffs.sum::<f64>() } else { diffs.map(|e| e * e).sum::<f64>().sqrt() }
+    });
+    per_sample.sum::<f64>() / batch as f64
+}
+
 /// C[g][k] for g < k: the batch mean of the metric between the Euler jump from teacher point g
 /// to sigma_k and teacher point k. Entries with g >= k are unused (infinite).
 pub fn cost_matrix(w: &Warmup, metric: Metric) -> Vec<Vec<f64>> {
     let g_count = w.sigmas.len();
     let (first, last) = (&w.xs[0], &w.xs[g_count - 1]);
-    let batch = first.len() / w.dim;
     let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
     let teacher_dev: Vec<f64> = w.xs.iter().map(|x| mean(deviation(x, first, last, w.dim))).collect();
     let mut cost = vec![vec![f64::INFINITY; g_count]; g_count];
@@ -108,14 +117,7 @@ pub fn cost_matrix(w: &Warmup, metric: Metric) -> Vec<Vec<f64>> {
             let jump: Vec<f64> = w.xs[g].iter().zip(&w.ds[g]).map(|(x, d)| x + h * d).collect();
             cost[g][k] = match metric {
                 Metric::Dev => mean(deviation(&jump, first, last, w.dim)) - teacher_dev[k],
-                Metric::L1 | Metric::L2 => {
-                    let per_sample = (0..batch).map(|n| {
-                        let r = n * w.dim..(n + 1) * w.dim;
-                        let diffs = jump[r.clone()].iter().zip(&w.xs[k][r]).map(|(a, b)| (a - b).abs());
-                        if metric == Metric::L1 { diffs.sum::<f64>() } else { diffs.map(|e| e * e).sum::<f64>().sqrt() }
-                    });
-                    per_sample.sum::<f64>() / batch as f64
-                }
+                Metric::L1 | Metric::L2 => mean_distance(&jump, &w.xs[k], w.dim, metric),
             };
         }
     }
@@ -285,11 +287,7 @@ impl Search {
             let indices: Vec<usize> = [0, k].into_iter().chain(found.indices[1..].iter().cloned()).collect();
             let sigmas: Vec<f64> = indices.iter().map(|&i| self.grid[i]).collect();
             let x = execute(&student.compile_with(&sigmas, true)?, self.noise.clone(), &self.denoiser, false)?.sample;
-            let n = x.len() / dim;
-            let dist = (0..n)
-                .map(|i| x[i * dim..(i + 1) * dim].iter().zip(&teacher[i * dim..(i + 1) * dim]).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt())
-                .sum::<f64>()
-                / n as f64;
+            let dist = mean_distance(&x, teacher, dim, Metric::L2);
             if best.as_ref().is_none_or(|(d, _)| dist < *d) {
                 best = Some((dist, indices));
             }

@@ -8,7 +8,6 @@ use crate::schedule::validate_sigmas;
 use crate::{Error, Result, bail};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 pub const PLAN_VERSION: u32 = 1;
@@ -199,7 +198,7 @@ impl Space for Vec<f64> {
     }
 
     fn standard_normal_like(&self, rng: &mut StdRng) -> Self {
-        (0..self.len()).map(|_| StandardNormal.sample(rng)).collect()
+        crate::noise::draw(rng, self.len())
     }
 }
 

@@ -4,7 +4,6 @@ use crate::plan::Space;
 use crate::{Error, Result};
 use burn::prelude::{Device, Tensor, TensorData};
 use rand::rngs::StdRng;
-use rand_distr::{Distribution, StandardNormal};
 
 impl Space for Tensor<2> {
     fn lincomb(terms: &[(f64, &Self)]) -> Self {
@@ -14,8 +13,7 @@ impl Space for Tensor<2> {
 
     fn standard_normal_like(&self, rng: &mut StdRng) -> Self {
         let [batch, dim] = self.dims();
-        let z: Vec<f64> = (0..batch * dim).map(|_| StandardNormal.sample(rng)).collect();
-        to_tensor(&z, dim, &self.device())
+        to_tensor(&crate::noise::draw(rng, batch * dim), dim, &self.device())
     }
 }
 
