@@ -23,6 +23,6 @@ rm -rf dist
 mkdir -p dist/pkg dist/models
 cp www/pkg/gits_sampler.js www/pkg/gits_sampler_bg.wasm dist/pkg/
 cp www/index.html www/style.css dist/
-cp models/*.json dist/models/
+cp models/*.json models/*.gsw dist/models/
 npx esbuild www/main.ts --bundle --format=esm --target=es2022 --external:./pkg/* --outfile=dist/app.js --log-level=warning
 echo "build: done -> dist/ ($(du -sh dist | cut -f1))"

@@ -5,7 +5,9 @@
 //! - [`solver`]    one plan compiler per solver (Euler/DDIM, DDIM-eta, Heun, DPM-Solver-2, DPM-Solver++,
 //!   iPNDM, iPNDM_v, exact Adams–Bashforth, DEIS-tAB, UniPC, RK4) and the plan builder
 //! - [`plan`]      the plan register program, its validator and the one executor
-//! - [`denoiser`]  denoisers: analytic Gaussian mixture and KDE, in f64 and on burn tensors
+//! - [`denoiser`]  denoisers: analytic Gaussian mixture and KDE, in f64 and on burn tensors;
+//!   trained networks (U-Net, 2-D MLP) with EDM preconditioning and guidance
+//! - `data`, `train` (native only) MNIST and 2-D toy data; EDM training with Adam and EMA
 //! - [`gits`]      GITS: warmup trajectories, cost matrix, dynamic programming
 //! - [`gits_file`] the versioned GITS schedule file, its loader and validator
 //! - [`tensor`]    burn tensors as an executor vector space
@@ -16,6 +18,8 @@
 //!
 //! Conventions (EDM): x at noise level sigma, PF-ODE dx/dsigma = (x - D(x; sigma)) / sigma.
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod data;
 pub mod denoiser;
 mod error;
 pub mod gits;
@@ -26,6 +30,8 @@ pub mod plan;
 pub mod schedule;
 pub mod solver;
 pub mod tensor;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod train;
 pub mod vp_discrete;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

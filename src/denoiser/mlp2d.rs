@@ -1,0 +1,50 @@
+//! A small MLP denoiser network for 2-D toy data: [x, noise features] -> hidden layers -> 2.
+
+use super::precond::{NOISE_FREQS, noise_features};
+use burn::module::Module;
+use burn::nn::{Linear, LinearConfig};
+use burn::prelude::{Device, Tensor};
+use burn::tensor::activation::silu;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mlp2dConfig {
+    pub hidden: usize,
+    /// Number of hidden layers (>= 1).
+    pub layers: usize,
+}
+
+impl Mlp2dConfig {
+    pub fn toy() -> Self {
+        Mlp2dConfig { hidden: 128, layers: 3 }
+    }
+
+    pub fn validate(&self) -> crate::Result<()> {
+        if self.hidden == 0 || self.layers == 0 {
+            crate::bail!("MLP config needs hidden > 0 and layers >= 1");
+        }
+        Ok(())
+    }
+
+    pub fn init(&self, device: &Device) -> Mlp2d {
+        let first = LinearConfig::new(2 + 2 * NOISE_FREQS, self.hidden).init(device);
+        let rest = (1..self.layers).map(|_| LinearConfig::new(self.hidden, self.hidden).init(device));
+        Mlp2d { hidden: std::iter::once(first).chain(rest).collect(), out: LinearConfig::new(self.hidden, 2).init(device) }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Mlp2d {
+    hidden: Vec<Linear>,
+    out: Linear,
+}
+
+impl Mlp2d {
+    /// F(x_in; c_noise): x_in [batch, 2], c_noise [batch, 1] -> [batch, 2].
+    pub fn forward(&self, x: Tensor<2>, c_noise: Tensor<2>) -> Tensor<2> {
+        let h = Tensor::cat(vec![x, noise_features(c_noise)], 1);
+        let h = self.hidden.iter().fold(h, |h, layer| silu(layer.forward(h)));
+        self.out.forward(h)
+    }
+}
