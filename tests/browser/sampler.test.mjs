@@ -3,15 +3,12 @@
 // the CPU without WebGPU. Run after `bash build.sh` (npm test does).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { serve } from '../../www/serve.mjs';
+import { cli, launch, maxAbsDiff } from './harness.mjs';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const BASE_FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const MODEL = 'models/eight-gaussians.gmm.json';
 const PLAN = 'tests/fixtures/ipndm-10.plan.json';
 const NOISE = 'tests/fixtures/noise-64x2.json';
@@ -30,15 +27,6 @@ before(async () => {
 
 after(() => server?.close());
 
-async function launch(webgpu) {
-  const args = [...BASE_FLAGS, webgpu ? '--enable-unsafe-webgpu' : '--disable-webgpu'];
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  return { browser, page, errors };
-}
-
 async function openPage(page, query = '') {
   await page.goto(url + query);
   await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: PAGE_TIMEOUT });
@@ -53,7 +41,7 @@ async function openPage(page, query = '') {
 /** Runs the native CLI; returns its final samples as rows. */
 function nativeSamples(args) {
   const out = join(tmp, `native-${Math.random().toString(36).slice(2)}.json`);
-  execFileSync('cargo', ['run', '--quiet', '--bin', 'gits-sampler', '--', 'sample', '--denoiser', `gmm:${MODEL}`, '--out', out, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  cli(['sample', '--denoiser', `gmm:${MODEL}`, '--out', out, ...args]);
   return JSON.parse(readFileSync(out, 'utf8')).samples;
 }
 
@@ -74,10 +62,6 @@ function browserSamples(page, { noise, seed, batch, webgpu = true }) {
   );
 }
 
-function maxAbsDiff(rows, flat) {
-  assert.equal(rows.length * rows[0].length, flat.length, 'sample counts differ');
-  return Math.max(...rows.flat().map((v, i) => Math.abs(v - flat[i])));
-}
 
 test('the page samples on a WebGPU adapter and agrees with the native CLI', { timeout: 600_000 }, async (t) => {
   const { browser, page, errors } = await launch(true);
@@ -164,7 +148,7 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
       await page.waitForSelector('body[data-gits="done"]', { timeout: PAGE_TIMEOUT });
       const file = JSON.parse(await page.evaluate(() => window.gitsFile));
       const out = join(tmp, 'native.gits.json');
-      execFileSync('cargo', ['run', '--quiet', '--bin', 'gits-sampler', '--', 'gits', '--model', `gmm:${MODEL}`, '--warmup', '256', '--seed', '0', '--gamma', '1.15', '--nfe', '1..20', '--out', out], { stdio: ['ignore', 'ignore', 'inherit'] });
+      cli(['gits', '--model', `gmm:${MODEL}`, '--warmup', '256', '--seed', '0', '--gamma', '1.15', '--nfe', '1..20', '--out', out]);
       const native = JSON.parse(readFileSync(out, 'utf8'));
       assert.equal(file.model.sha256, native.model.sha256);
       assert.deepEqual(file.schedules.map((f) => f.indices), native.schedules.map((f) => f.indices));
@@ -176,7 +160,7 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
 
     await t.test('the form validates its input', async () => {
       await page.fill('input[name="nfe"]', '0');
-      await page.click('button[type="submit"]');
+      await page.click('#controls button[type="submit"]');
       await page.waitForSelector('body[data-state="error"]');
       assert.match(await page.textContent('#result'), /nfe must be an integer in 1\.\.200/);
     });

@@ -1,0 +1,103 @@
+// The MNIST section of the page: the shipped int8 U-Net samples digits on WebGPU (SwiftShader)
+// and on the CPU fallback, equal to the native CLI's within f32 tolerance; a corrupted weights
+// file is rejected with its message. Run after `bash build.sh` (npm test does).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '../../www/serve.mjs';
+import { cli, launch, maxAbsDiff } from './harness.mjs';
+
+const MODEL = 'models/mnist-unet.int8.gsw';
+const TIMEOUT = 300_000;
+// Measured: WebGPU (SwiftShader) vs native flex 8e-4 after 10 iPNDM steps on 20 digits (pixel
+// range [-1, 1]; different f32 summation orders in the convolutions); CPU-wasm vs native 2e-5.
+const TOL = { webgpu: 5e-3, cpu: 1e-3 };
+
+let server;
+let url;
+const tmp = mkdtempSync(join(tmpdir(), 'gits-digits-'));
+
+before(async () => {
+  server = await serve('dist');
+  url = `http://127.0.0.1:${server.address().port}/`;
+});
+
+after(() => server?.close());
+
+function nativeDigits(args) {
+  const out = join(tmp, `digits-${Math.random().toString(36).slice(2)}.json`);
+  cli(['sample', '--denoiser', MODEL, '--backend', 'flex', '--out', out, ...args]);
+  return JSON.parse(readFileSync(out, 'utf8')).samples;
+}
+
+/** Fills the digits form, presses Generate and waits for the grid. */
+async function generate(page, fields) {
+  for (const [name, value] of Object.entries(fields)) {
+    const selector = `#digits-controls [name="${name}"]`;
+    if ((await page.locator(selector).evaluate((el) => el.tagName)) === 'SELECT') await page.selectOption(selector, value);
+    else await page.fill(selector, value);
+  }
+  await page.click('#digits-controls button[type="submit"]');
+  await page.waitForSelector('body[data-digits="ready"], body[data-digits="error"]', { timeout: TIMEOUT });
+  assert.equal(await page.getAttribute('body', 'data-digits'), 'ready', await page.textContent('#digits-result'));
+  return page.evaluate(() => ({ batch: window.digitsLast.batch, samples: Array.from(window.digitsLast.samples) }));
+}
+
+for (const webgpu of [true, false]) {
+  const backend = webgpu ? 'webgpu' : 'cpu';
+  test(`digits on ${backend} equal the native CLI's`, { timeout: 600_000 }, async () => {
+    const { browser, page, errors } = await launch(webgpu);
+    try {
+      await page.goto(url + (webgpu ? '' : '?backend=cpu'));
+      await page.waitForSelector('body[data-state="ready"]', { timeout: TIMEOUT });
+      assert.equal(await page.getAttribute('body', 'data-backend'), backend);
+      // SwiftShader runs the U-Net slowly: a small batch and few steps keep the test short.
+      const fields = webgpu
+        ? { label: 'cycle', guidance: '1', solver: 'ipndm', schedule: 'polynomial:7', nfe: '3', seed: '5', batch: '2' }
+        : { label: '7', guidance: '2', solver: 'dpmpp:3', schedule: 'logsnr', nfe: '5', seed: '3', batch: '4' };
+      const got = await generate(page, fields);
+      assert.equal(got.batch, Number(fields.batch));
+      const want = nativeDigits(['--solver', fields.solver, '--schedule', fields.schedule, '--nfe', fields.nfe, '--seed', fields.seed, '--batch', fields.batch, '--class', fields.label, '--guidance', fields.guidance]);
+      const diff = maxAbsDiff(want, got.samples);
+      console.log(`# digits ${backend} vs native: max |diff| = ${diff.toExponential(2)}`);
+      assert.ok(diff <= TOL[backend], `max |diff| ${diff} > ${TOL[backend]}`);
+      mkdirSync('test-results', { recursive: true });
+      await page.locator('#digits').screenshot({ path: `test-results/digits-${backend}.png` });
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  });
+}
+
+test('a corrupted or truncated weights file is rejected with its message', { timeout: 300_000 }, async () => {
+  const { browser, page } = await launch(false);
+  try {
+    await page.goto(url + '?backend=cpu');
+    await page.waitForSelector('body[data-state="ready"]', { timeout: TIMEOUT });
+    const messages = await page.evaluate(async (model) => {
+      const m = await import('./pkg/gits_sampler.js');
+      const sampler = await m.Sampler.create(false);
+      const good = new Uint8Array(await (await fetch(model)).arrayBuffer());
+      const flipped = good.slice();
+      flipped[flipped.length - 1] ^= 0x40;
+      const attempt = (bytes) => {
+        try {
+          sampler.loadModel(bytes);
+          return 'loaded';
+        } catch (e) {
+          return String(e.message ?? e);
+        }
+      };
+      return [attempt(flipped), attempt(good.slice(0, good.length - 10)), attempt(new Uint8Array([1, 2, 3])), attempt(good)];
+    }, MODEL);
+    assert.match(messages[0], /corrupted/);
+    assert.match(messages[1], /truncated by 10 bytes/);
+    assert.match(messages[2], /not a gits-sampler weights file/);
+    assert.equal(messages[3], 'loaded');
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,0 +1,29 @@
+// Shared by the browser tests: Debian's Chromium (never a downloaded browser) driven by
+// playwright-core, the static server over dist/, and the native CLI for reference results.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chromium } from 'playwright-core';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const BASE_FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** A headless browser with WebGPU (SwiftShader here) or with WebGPU off; page errors collected. */
+export async function launch(webgpu) {
+  const args = [...BASE_FLAGS, webgpu ? '--enable-unsafe-webgpu' : '--disable-webgpu'];
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { browser, page, errors };
+}
+
+/** Runs the native CLI (`cargo run`, the test build) with its stdout discarded. */
+export function cli(args) {
+  execFileSync('cargo', ['run', '--quiet', '--bin', 'gits-sampler', '--', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** Max |a - b| between rows (native JSON) and a flat array (browser). */
+export function maxAbsDiff(rows, flat) {
+  assert.equal(rows.length * rows[0].length, flat.length, 'sample counts differ');
+  return Math.max(...rows.flat().map((v, i) => Math.abs(v - flat[i])));
+}
