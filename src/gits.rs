@@ -2,7 +2,7 @@
 //! a cost matrix of Euler jumps between grid points, and dynamic programming for the cheapest
 //! path of K steps from sigma_max to sigma_min.
 
-use crate::plan::{Denoiser, Op, execute};
+use crate::plan::{Op, Plan, Run, execute};
 use crate::solver::Solver;
 use crate::{Error, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -33,6 +33,29 @@ impl FromStr for Metric {
     }
 }
 
+/// What a GITS search needs of a model: f64 batches in and out, whatever the model computes on
+/// (the analytic denoisers in f64; trained networks on burn tensors natively).
+pub trait BatchModel {
+    /// Values per sample.
+    fn dim(&self) -> usize;
+    /// Runs `plan` from the starting batch `z` (row-major [batch, dim]).
+    fn run(&self, plan: &Plan, z: Vec<f64>, trajectory: bool) -> Result<Run<Vec<f64>>>;
+    /// D(x; sigma) of a batch.
+    fn denoise(&self, x: &[f64], sigma: f64) -> Result<Vec<f64>>;
+}
+
+impl BatchModel for crate::denoiser::DenoiserSpec {
+    fn dim(&self) -> usize {
+        crate::denoiser::DenoiserSpec::dim(self)
+    }
+    fn run(&self, plan: &Plan, z: Vec<f64>, trajectory: bool) -> Result<Run<Vec<f64>>> {
+        execute(plan, z, self, trajectory)
+    }
+    fn denoise(&self, x: &[f64], sigma: f64) -> Result<Vec<f64>> {
+        crate::plan::Denoiser::denoise(self, &x.to_vec(), sigma)
+    }
+}
+
 /// Teacher trajectories: x at every grid point and d = (x - D(x)) / sigma at every point but
 /// the last, each a row-major [warmup, dim] batch.
 pub struct Warmup {
@@ -44,9 +67,9 @@ pub struct Warmup {
 
 /// Runs the teacher over `grid` from standard-normal `z`. The derivative at each grid point is
 /// taken from the teacher's own evaluation there when it made one, else computed.
-pub fn warmup<D: Denoiser<Vec<f64>> + ?Sized>(teacher: Solver, grid: &[f64], denoiser: &D, z: Vec<f64>, dim: usize) -> Result<Warmup> {
+pub fn warmup<M: BatchModel + ?Sized>(teacher: Solver, grid: &[f64], denoiser: &M, z: Vec<f64>, dim: usize) -> Result<Warmup> {
     let plan = teacher.compile(grid)?;
-    let run = execute(&plan, z, denoiser, true)?;
+    let run = denoiser.run(&plan, z, true)?;
     // Which evaluation (if any) denoised the emitted x of each step at that step's sigma.
     let mut emitted = std::collections::HashMap::new();
     let mut at_step: Vec<Option<usize>> = vec![None; grid.len()];
@@ -229,7 +252,7 @@ impl SearchConfig {
 pub struct Search {
     config: SearchConfig,
     model: crate::gits_file::ModelRef,
-    denoiser: crate::denoiser::DenoiserSpec,
+    denoiser: Box<dyn BatchModel>,
     grid: Vec<f64>,
     noise: Vec<f64>,
     done: usize,
@@ -243,9 +266,9 @@ pub const CHUNK: usize = 32;
 
 impl Search {
     /// `clock` returns seconds (the caller's: `Instant` natively, `performance.now` on the web).
-    pub fn new(config: SearchConfig, denoiser: crate::denoiser::DenoiserSpec, model: crate::gits_file::ModelRef, clock: fn() -> f64) -> Result<Search> {
+    pub fn new(config: SearchConfig, denoiser: impl BatchModel + 'static, model: crate::gits_file::ModelRef, clock: fn() -> f64) -> Result<Search> {
         config.check()?;
-        denoiser.validate()?;
+        let denoiser = Box::new(denoiser);
         let grid = config.grid_schedule.sigmas(config.grid_points - 1, config.sigma_min, config.sigma_max).map_err(Error)?;
         let noise = crate::noise::standard_normal(config.seed, config.warmup, denoiser.dim());
         Ok(Search { config, model, denoiser, grid, noise, done: 0, acc: None, clock, started: clock() })
@@ -262,7 +285,7 @@ impl Search {
         let end = (self.done + CHUNK).min(self.config.warmup);
         if self.done < end {
             let z = self.noise[self.done * dim..end * dim].to_vec();
-            let next = warmup(self.config.teacher, &self.grid, &self.denoiser, z, dim)?;
+            let next = warmup(self.config.teacher, &self.grid, self.denoiser.as_ref(), z, dim)?;
             self.acc = Some(match self.acc.take() {
                 None => next,
                 Some(mut acc) => {
@@ -286,7 +309,7 @@ impl Search {
         for k in 1..found.indices[1] {
             let indices: Vec<usize> = [0, k].into_iter().chain(found.indices[1..].iter().cloned()).collect();
             let sigmas: Vec<f64> = indices.iter().map(|&i| self.grid[i]).collect();
-            let x = execute(&student.compile_with(&sigmas, true)?, self.noise.clone(), &self.denoiser, false)?.sample;
+            let x = self.denoiser.run(&student.compile_with(&sigmas, true)?, self.noise.clone(), false)?.sample;
             let dist = mean_distance(&x, teacher, dim, Metric::L2);
             if best.as_ref().is_none_or(|(d, _)| dist < *d) {
                 best = Some((dist, indices));

@@ -1,7 +1,7 @@
 //! The native command line: schedules, plans and sampling.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use gits_sampler::denoiser::network::NetDenoiser;
+use gits_sampler::denoiser::network::{NetDenoiser, NetModel};
 use gits_sampler::denoiser::weights::{self, Weights};
 use gits_sampler::denoiser::DenoiserSpec;
 use gits_sampler::io::{Rows, SampleOutput, flatten};
@@ -132,7 +132,7 @@ enum Command {
 
 #[derive(Args)]
 struct GitsArgs {
-    /// The denoiser to search for: gmm:FILE or kde:FILE.
+    /// The denoiser to search for: gmm:FILE, kde:FILE or a network weights file (*.gsw).
     #[arg(long)]
     model: String,
     /// The teacher solver that draws the fine trajectories.
@@ -450,7 +450,7 @@ fn budgets(text: &str) -> Result<std::ops::RangeInclusive<usize>> {
 }
 
 fn gits_command(a: GitsArgs) -> Result<()> {
-    let (den, model) = load_denoiser(&a.model)?;
+    let (den, model) = load_model(&a.model)?;
     let (grid_schedule, grid_points) = parse_grid(&a.grid)?;
     let ks = budgets(&a.nfe)?;
     let config = SearchConfig {
@@ -467,7 +467,15 @@ fn gits_command(a: GitsArgs) -> Result<()> {
         sigma_max: a.range.sigma_max,
         afs_student: a.afs.then_some(a.student),
     };
-    let mut search = Search::new(config, den, model, seconds)?;
+    let mut search = match den {
+        Model::Analytic(spec) => Search::new(config, spec, model, seconds)?,
+        Model::Net(w) => {
+            let device = burn::prelude::Device::flex();
+            let m = &w.manifest.model;
+            let net = NetModel { net: w.to_network(&device)?, arch: m.architecture.clone(), sigma_data: m.sigma_data, guidance: 1.0, device };
+            Search::new(config, net, model, seconds)?
+        }
+    };
     let bar = ProgressBar::new(a.warmup as u64).with_style(
         ProgressStyle::with_template("warmup {bar:40} {pos}/{len} trajectories ({elapsed})").expect("valid template"),
     );
