@@ -298,6 +298,7 @@ impl GitsSearch {
         gammas: Vec<f64>,
         min_steps: usize,
         max_steps: usize,
+        afs_student: Option<String>,
     ) -> std::result::Result<GitsSearch, JsError> {
         let denoiser = DenoiserSpec::from_json(model_json).map_err(js_err)?;
         let (grid_schedule, grid_points) = parse_grid(grid).map_err(js_err)?;
@@ -313,7 +314,7 @@ impl GitsSearch {
             max_steps,
             sigma_min: SIGMA_MIN,
             sigma_max: SIGMA_MAX,
-            afs_student: None,
+            afs_student: afs_student.map(|s| s.parse()).transpose().map_err(js_err)?,
         };
         let model = ModelRef { id: model_id.into(), sha256: sha256_hex(model_json.as_bytes()) };
         Ok(GitsSearch { inner: Some(Search::new(config, denoiser, model, now_seconds).map_err(js_err)?) })
@@ -349,11 +350,13 @@ impl GitsSearch {
 }
 
 /// Compiles `solver` with `nfe` evaluations on a GITS schedule file's schedule for that budget
-/// (`gamma`: which of the file's gammas; default its first).
+/// (`gamma`: which of the file's gammas, default its first; `afs`: the file's AFS-refined
+/// schedule with the analytic first step).
 #[wasm_bindgen(js_name = compileGitsPlan)]
-pub fn compile_gits_plan(solver: &str, gits_json: &str, nfe: u32, gamma: Option<f64>) -> std::result::Result<String, JsError> {
+pub fn compile_gits_plan(solver: &str, gits_json: &str, nfe: u32, gamma: Option<f64>, afs: Option<bool>) -> std::result::Result<String, JsError> {
     let solver: Solver = solver.parse().map_err(js_err)?;
+    let afs = afs.unwrap_or(false);
     let file = GitsFile::load(gits_json, None).map_err(js_err)?;
-    let sigmas = file.sigmas_for(&solver, nfe, false, false, gamma).map_err(js_err)?;
-    Ok(solver.compile(&sigmas).map_err(js_err)?.to_json())
+    let sigmas = file.sigmas_for(&solver, nfe, false, afs, gamma).map_err(js_err)?;
+    Ok(solver.compile_with(&sigmas, afs).map_err(js_err)?.to_json())
 }

@@ -7,10 +7,11 @@ export interface GitsRun {
   cancel(): void;
 }
 
-/** The defaults of the paper (and of `gits-sampler gits`): iPNDM teacher, 61-point polynomial grid. */
-export function startGits(modelJson: string, modelId: string, onProgress: (done: number, total: number) => void): GitsRun {
+/** The defaults of the paper (and of `gits-sampler gits`): iPNDM teacher, 61-point polynomial grid;
+ * `afs`: also the AFS-refined schedules for iPNDM (`gits --afs`). */
+export function startGits(modelJson: string, modelId: string, afs: boolean, onProgress: (done: number, total: number) => void): GitsRun {
   let cancelled = false;
-  const search = new GitsSearch(modelJson, modelId, 'ipndm', 'polynomial:61', 256, 0n, 'l2', new Float64Array([1.15]), 1, 20);
+  const search = new GitsSearch(modelJson, modelId, 'ipndm', 'polynomial:61', 256, 0n, 'l2', new Float64Array([1.15]), 1, 20, afs ? 'ipndm' : undefined);
   const done = (async () => {
     try {
       while (!search.step()) {

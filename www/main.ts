@@ -65,6 +65,11 @@ async function adapterInfo(): Promise<string> {
   return words ? ` [${words}]` : '';
 }
 
+/** Whether the GITS panel asks for AFS (search and sampling on the GITS schedule). */
+function afsChecked(): boolean {
+  return (form.elements.namedItem('afs') as HTMLInputElement).checked;
+}
+
 /** The GITS panel: compute with progress, cancel, download, and use the result at once. */
 function wireGits(modelJson: string, rerun: () => Promise<void>): void {
   const runButton = $<HTMLButtonElement>('#gits-run');
@@ -78,7 +83,7 @@ function wireGits(modelJson: string, rerun: () => Promise<void>): void {
     cancelButton.disabled = false;
     document.body.dataset.gits = 'running';
     try {
-      current = startGits(modelJson, MODEL, (done, total) => {
+      current = startGits(modelJson, MODEL, afsChecked(), (done, total) => {
         progress.value = done / total;
         note.textContent = `${done} / ${total} trajectories`;
       });
@@ -188,7 +193,7 @@ async function main(): Promise<void> {
       const req = readForm();
       setState('sampling', 'Sampling…');
       const t0 = performance.now();
-      const r = await sample(sampler, gmmText, req, window.gitsFile);
+      const r = await sample(sampler, gmmText, req, window.gitsFile, afsChecked() && req.schedule === 'gits');
       const ms = performance.now() - t0;
       drawDensity(canvas, density, GRID);
       drawTrajectories(canvas, VIEW, r, (form.elements.namedItem('denoised') as HTMLInputElement).checked);

@@ -34,12 +34,12 @@ export async function createSampler(preferWebgpu: boolean): Promise<Sampler> {
 }
 
 /** Compiles the plan (on a GITS schedule file when `gits` is given and the schedule is
- * 'gits'), draws the seeded noise and samples. Errors reject with their message. */
-export async function sample(sampler: Sampler, denoiserJson: string, req: SampleRequest, gits?: string): Promise<SampleResult> {
+ * 'gits'; `afs`: its AFS-refined schedule), draws the seeded noise and samples. Errors reject with their message. */
+export async function sample(sampler: Sampler, denoiserJson: string, req: SampleRequest, gits?: string, afs = false): Promise<SampleResult> {
   let plan: string;
   if (req.schedule === 'gits') {
     if (!gits) throw new Error('compute a GITS schedule first');
-    plan = compileGitsPlan(req.solver, gits, req.nfe, undefined);
+    plan = compileGitsPlan(req.solver, gits, req.nfe, undefined, afs);
   } else {
     plan = compilePlan(req.solver, req.schedule, req.nfe, req.sigmaMin, req.sigmaMax, false, false);
   }

@@ -158,6 +158,22 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
       assert.equal(await page.getAttribute('#gits-download', 'hidden'), null);
     });
 
+    await t.test('GITS with AFS in the page equals the native `gits --afs` and samples with it', async () => {
+      await page.check('input[name="afs"]');
+      await page.click('#gits-run');
+      await page.waitForSelector('body[data-gits="done"]', { timeout: PAGE_TIMEOUT });
+      const file = JSON.parse(await page.evaluate(() => window.gitsFile));
+      const out = join(tmp, 'native-afs.gits.json');
+      cli(['gits', '--model', `gmm:${MODEL}`, '--warmup', '256', '--seed', '0', '--gamma', '1.15', '--nfe', '1..20', '--afs', '--out', out]);
+      const native = JSON.parse(readFileSync(out, 'utf8'));
+      const afs = (f) => f.schedules.filter((s) => s.afs).map((s) => s.indices);
+      assert.ok(afs(native).length > 0, 'the native search made AFS schedules');
+      assert.deepEqual(afs(file), afs(native));
+      await page.waitForSelector('body[data-state="ready"]', { timeout: PAGE_TIMEOUT });
+      assert.match(await page.textContent('#result'), /ipndm on gits, NFE 10/);
+      await page.uncheck('input[name="afs"]');
+    });
+
     await t.test('the form validates its input', async () => {
       await page.fill('input[name="nfe"]', '0');
       await page.click('#controls button[type="submit"]');
