@@ -20,9 +20,10 @@ wasm-bindgen --target web --out-dir www/pkg --out-name gits_sampler "$wasm"
 
 echo "build: front end"
 rm -rf dist
-mkdir -p dist/pkg dist/models
+mkdir -p dist/pkg dist/models dist/schedules
 cp www/pkg/gits_sampler.js www/pkg/gits_sampler_bg.wasm dist/pkg/
 cp www/index.html www/style.css dist/
 cp models/*.json models/*.gsw dist/models/
+cp schedules/*.json dist/schedules/
 npx esbuild www/main.ts --bundle --format=esm --target=es2022 --external:./pkg/* --outfile=dist/app.js --log-level=warning
 echo "build: done -> dist/ ($(du -sh dist | cut -f1))"

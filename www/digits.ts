@@ -1,8 +1,10 @@
 // The MNIST section: a trained U-Net (int8 weights) sampled with any solver, shown as a grid.
-import { compilePlan, standardNormal, type Model, type Sampler } from './pkg/gits_sampler.js';
+import { compileGitsPlan, compilePlan, standardNormal, type Model, type Sampler } from './pkg/gits_sampler.js';
 import type { SampleResult } from './sampler.js';
 
 export const MNIST_MODEL = 'models/mnist-unet.int8.gsw';
+/** The GITS schedule searched natively for the shipped model (`bash bench/mnist-eval.sh`). */
+export const MNIST_GITS = 'schedules/mnist-unet.gits.json';
 const SCALE = 3;
 
 export interface DigitsRequest {
@@ -33,9 +35,21 @@ export function labels(label: string, batch: number, classes: number): Uint32Arr
   return out;
 }
 
+/** The shipped GITS file, checked to belong to this model. */
+async function gitsFor(model: Model): Promise<string> {
+  const response = await fetch(MNIST_GITS);
+  if (!response.ok) throw new Error(`cannot load ${MNIST_GITS}: HTTP ${response.status}`);
+  const text = await response.text();
+  const sha = (JSON.parse(text) as { model: { sha256: string } }).model.sha256;
+  if (sha !== model.sha256) throw new Error(`${MNIST_GITS} was searched for another model (sha256 ${sha.slice(0, 12)}…)`);
+  return text;
+}
+
 export async function sampleDigits(sampler: Sampler, model: Model, req: DigitsRequest): Promise<SampleResult> {
   const m = JSON.parse(model.manifest) as { sigma_min: number; sigma_max: number };
-  const plan = compilePlan(req.solver, req.schedule, req.nfe, m.sigma_min, m.sigma_max, false, false);
+  const plan = req.schedule === 'gits'
+    ? compileGitsPlan(req.solver, await gitsFor(model), req.nfe, undefined, false)
+    : compilePlan(req.solver, req.schedule, req.nfe, m.sigma_min, m.sigma_max, false, false);
   const noise = standardNormal(BigInt(req.seed), req.batch, model.dim);
   const result = await sampler.sampleModel(plan, model, noise, labels(req.label, req.batch, model.classes), req.guidance, BigInt(req.seed));
   return result as SampleResult;

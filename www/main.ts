@@ -122,11 +122,12 @@ function wireDigits(sampler: Sampler): () => Promise<void> {
   const view = $<HTMLCanvasElement>('#digits-view');
   const note = $<HTMLElement>('#digits-result');
   let model: Promise<Model> | undefined;
-  // The solver and schedule lists are the 2-D form's (GITS stays there: it is searched per model).
+  // The solver and schedule lists are the 2-D form's; GITS here is the schedule shipped for the model.
   for (const select of digitsForm.querySelectorAll<HTMLSelectElement>('select[data-options-from]')) {
     const source = form.elements.namedItem(select.dataset.optionsFrom!) as HTMLSelectElement;
     for (const option of source.options) if (option.value !== 'gits') select.add(option.cloneNode(true) as HTMLOptionElement);
   }
+  (digitsForm.elements.namedItem('schedule') as HTMLSelectElement).add(new Option('GITS (searched for this model, NFE 3-10)', 'gits'));
   const run = async () => {
     const get = (name: string) => (digitsForm.elements.namedItem(name) as HTMLInputElement).value;
     const num = (name: string, min: number, max: number, integer = true) => {

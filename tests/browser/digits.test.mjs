@@ -1,5 +1,6 @@
 // The MNIST section of the page: the shipped int8 U-Net samples digits on WebGPU (SwiftShader)
-// and on the CPU fallback, equal to the native CLI's within f32 tolerance; a corrupted weights
+// and on the CPU fallback (on the shipped GITS schedule), equal to the native CLI's within f32
+// tolerance; a corrupted weights
 // file is rejected with its message. Run after `bash build.sh` (npm test does).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,10 +57,11 @@ for (const webgpu of [true, false]) {
       // SwiftShader runs the U-Net slowly: a small batch and few steps keep the test short.
       const fields = webgpu
         ? { label: 'cycle', guidance: '1', solver: 'ipndm', schedule: 'polynomial:7', nfe: '3', seed: '5', batch: '2' }
-        : { label: '7', guidance: '2', solver: 'dpmpp:3', schedule: 'logsnr', nfe: '5', seed: '3', batch: '4' };
+        : { label: '7', guidance: '2', solver: 'dpmpp:3', schedule: 'gits', nfe: '5', seed: '3', batch: '4' };
       const got = await generate(page, fields);
       assert.equal(got.batch, Number(fields.batch));
-      const want = nativeDigits(['--solver', fields.solver, '--schedule', fields.schedule, '--nfe', fields.nfe, '--seed', fields.seed, '--batch', fields.batch, '--class', fields.label, '--guidance', fields.guidance]);
+      const schedule = fields.schedule === 'gits' ? 'gits:schedules/mnist-unet.gits.json' : fields.schedule;
+      const want = nativeDigits(['--solver', fields.solver, '--schedule', schedule, '--nfe', fields.nfe, '--seed', fields.seed, '--batch', fields.batch, '--class', fields.label, '--guidance', fields.guidance]);
       const diff = maxAbsDiff(want, got.samples);
       console.log(`# digits ${backend} vs native: max |diff| = ${diff.toExponential(2)}`);
       assert.ok(diff <= TOL[backend], `max |diff| ${diff} > ${TOL[backend]}`);
