@@ -671,6 +671,10 @@ fn eval_command(a: EvalArgs) -> Result<()> {
                     l2_to_teacher: mean_l2(&x, &teacher, 784),
                 });
                 bar.inc(1);
+                if bar.is_hidden() {
+                    let r = rows.last().expect("just pushed");
+                    eprintln!("eval {}/{total}: {solver} {schedule} NFE {nfe}: FD {:.3} accuracy {:.3} L2 {:.3}", bar.position(), r.fd, r.accuracy, r.l2_to_teacher);
+                }
             }
         }
     }
