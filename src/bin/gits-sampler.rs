@@ -645,7 +645,13 @@ fn eval_command(a: EvalArgs) -> Result<()> {
     let (_, reference) = classify(&judge, &held_out.x, &device)?;
     let labels = labels("cycle", a.samples, 10)?;
     let z = noise::standard_normal(a.seed, a.samples, 784);
-    let run = |plan: &Plan| -> Result<Vec<f64>> { Ok(flatten(&sample_network(plan, &weights, &labels, a.guidance, z.clone(), a.seed)?.samples)?.0) };
+    // One network and denoiser for every configuration; only the final samples are read back.
+    let m = &weights.manifest.model;
+    let den = NetDenoiser::new(weights.to_network(&device)?, &m.architecture, m.sigma_data, &labels, a.guidance, &device)?;
+    let run = |plan: &Plan| -> Result<Vec<f64>> {
+        let x = execute_seeded(plan, tensor::to_tensor(&z, 784, &device), &den, false, a.seed)?.sample;
+        Ok(tensor::read(x)?.into_iter().map(f64::from).collect())
+    };
     let teacher_spec = SamplingSpec { solver: "ipndm".parse()?, schedule: "polynomial:7".parse().map_err(Error)?, nfe: a.teacher_nfe, sigma_min: SIGMA_MIN, sigma_max: SIGMA_MAX, to_zero: false, afs: false };
     eprintln!("eval: teacher (iPNDM, {} NFE) on {} digits", a.teacher_nfe, a.samples);
     let teacher = run(&teacher_spec.plan()?)?;
