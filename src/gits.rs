@@ -34,25 +34,69 @@ impl FromStr for Metric {
 }
 
 /// What a GITS search needs of a model: f64 batches in and out, whatever the model computes on
-/// (the analytic denoisers in f64; trained networks on burn tensors natively).
+/// (the analytic denoisers in f64; trained networks on burn tensors). Async because reading a
+/// WebGPU tensor back is; everywhere else the futures are ready at once (see [`block_on`]).
+/// `first_row` is the warmup index of the batch's first row: a class-conditional network gives
+/// row r the class r mod classes, so the labels do not depend on how the warmup is chunked.
+#[allow(async_fn_in_trait)] // single-threaded callers only: the browser and a native loop
 pub trait BatchModel {
     /// Values per sample.
     fn dim(&self) -> usize;
     /// Runs `plan` from the starting batch `z` (row-major [batch, dim]).
-    fn run(&self, plan: &Plan, z: Vec<f64>, trajectory: bool) -> Result<Run<Vec<f64>>>;
+    async fn run(&self, plan: &Plan, z: Vec<f64>, first_row: usize, trajectory: bool) -> Result<Run<Vec<f64>>>;
     /// D(x; sigma) of a batch.
-    fn denoise(&self, x: &[f64], sigma: f64) -> Result<Vec<f64>>;
+    async fn denoise(&self, x: &[f64], sigma: f64, first_row: usize) -> Result<Vec<f64>>;
 }
 
 impl BatchModel for crate::denoiser::DenoiserSpec {
     fn dim(&self) -> usize {
         crate::denoiser::DenoiserSpec::dim(self)
     }
-    fn run(&self, plan: &Plan, z: Vec<f64>, trajectory: bool) -> Result<Run<Vec<f64>>> {
+    async fn run(&self, plan: &Plan, z: Vec<f64>, _first_row: usize, trajectory: bool) -> Result<Run<Vec<f64>>> {
         execute(plan, z, self, trajectory)
     }
-    fn denoise(&self, x: &[f64], sigma: f64) -> Result<Vec<f64>> {
+    async fn denoise(&self, x: &[f64], sigma: f64, _first_row: usize) -> Result<Vec<f64>> {
         crate::plan::Denoiser::denoise(self, &x.to_vec(), sigma)
+    }
+}
+
+/// Either kind of model a search runs on: an analytic denoiser or a trained network.
+pub enum SearchModel {
+    Analytic(crate::denoiser::DenoiserSpec),
+    Network(crate::denoiser::network::NetModel),
+}
+
+impl BatchModel for SearchModel {
+    fn dim(&self) -> usize {
+        match self {
+            SearchModel::Analytic(m) => BatchModel::dim(m),
+            SearchModel::Network(m) => m.dim(),
+        }
+    }
+    async fn run(&self, plan: &Plan, z: Vec<f64>, first_row: usize, trajectory: bool) -> Result<Run<Vec<f64>>> {
+        match self {
+            SearchModel::Analytic(m) => m.run(plan, z, first_row, trajectory).await,
+            SearchModel::Network(m) => m.run(plan, z, first_row, trajectory).await,
+        }
+    }
+    async fn denoise(&self, x: &[f64], sigma: f64, first_row: usize) -> Result<Vec<f64>> {
+        match self {
+            SearchModel::Analytic(m) => BatchModel::denoise(m, x, sigma, first_row).await,
+            SearchModel::Network(m) => m.denoise(x, sigma, first_row).await,
+        }
+    }
+}
+
+/// Runs a future whose work is synchronous (every native model) to completion on this thread.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::yield_now();
     }
 }
 
@@ -67,9 +111,11 @@ pub struct Warmup {
 
 /// Runs the teacher over `grid` from standard-normal `z`. The derivative at each grid point is
 /// taken from the teacher's own evaluation there when it made one, else computed.
-pub fn warmup<M: BatchModel + ?Sized>(teacher: Solver, grid: &[f64], denoiser: &M, z: Vec<f64>, dim: usize) -> Result<Warmup> {
+/// `first_row`: the warmup index of z's first row.
+pub async fn warmup<M: BatchModel + ?Sized>(teacher: Solver, grid: &[f64], denoiser: &M, z: Vec<f64>, first_row: usize) -> Result<Warmup> {
+    let dim = denoiser.dim();
     let plan = teacher.compile(grid)?;
-    let run = denoiser.run(&plan, z, true)?;
+    let run = denoiser.run(&plan, z, first_row, true).await?;
     // Which evaluation (if any) denoised the emitted x of each step at that step's sigma.
     let mut emitted = std::collections::HashMap::new();
     let mut at_step: Vec<Option<usize>> = vec![None; grid.len()];
@@ -94,7 +140,7 @@ pub fn warmup<M: BatchModel + ?Sized>(teacher: Solver, grid: &[f64], denoiser: &
     for g in 0..grid.len() - 1 {
         let den = match at_step[g] {
             Some(k) => run.evals[k].denoised.clone(),
-            None => denoiser.denoise(&xs[g], grid[g])?,
+            None => denoiser.denoise(&xs[g], grid[g], first_row).await?,
         };
         ds.push(xs[g].iter().zip(&den).map(|(x, d)| (x - d) / grid[g]).collect());
     }
@@ -249,10 +295,11 @@ impl SearchConfig {
 }
 
 /// A GITS search that runs its warmup in chunks, so a caller can show progress and cancel.
-pub struct Search {
+pub struct Search<M: BatchModel> {
     config: SearchConfig,
     model: crate::gits_file::ModelRef,
-    denoiser: Box<dyn BatchModel>,
+    denoiser: M,
+    chunk: usize,
     grid: Vec<f64>,
     noise: Vec<f64>,
     done: usize,
@@ -261,17 +308,23 @@ pub struct Search {
     started: f64,
 }
 
-/// Trajectories per chunk of warmup work.
+/// Trajectories per chunk of warmup work, unless the caller picks another size.
 pub const CHUNK: usize = 32;
 
-impl Search {
+impl<M: BatchModel> Search<M> {
     /// `clock` returns seconds (the caller's: `Instant` natively, `performance.now` on the web).
-    pub fn new(config: SearchConfig, denoiser: impl BatchModel + 'static, model: crate::gits_file::ModelRef, clock: fn() -> f64) -> Result<Search> {
+    pub fn new(config: SearchConfig, denoiser: M, model: crate::gits_file::ModelRef, clock: fn() -> f64) -> Result<Self> {
         config.check()?;
-        let denoiser = Box::new(denoiser);
         let grid = config.grid_schedule.sigmas(config.grid_points - 1, config.sigma_min, config.sigma_max).map_err(Error)?;
         let noise = crate::noise::standard_normal(config.seed, config.warmup, denoiser.dim());
-        Ok(Search { config, model, denoiser, grid, noise, done: 0, acc: None, clock, started: clock() })
+        Ok(Search { config, model, denoiser, chunk: CHUNK, grid, noise, done: 0, acc: None, clock, started: clock() })
+    }
+
+    /// Warmup trajectories per `step` (smaller: finer progress and cancel on slow models; the
+    /// result does not depend on it beyond floating-point batching).
+    pub fn with_chunk(mut self, chunk: usize) -> Self {
+        self.chunk = chunk.max(1);
+        self
     }
 
     /// (trajectories done, total).
@@ -280,12 +333,12 @@ impl Search {
     }
 
     /// Runs the next chunk of warmup trajectories; true once all are done.
-    pub fn step(&mut self) -> Result<bool> {
+    pub async fn step(&mut self) -> Result<bool> {
         let dim = self.denoiser.dim();
-        let end = (self.done + CHUNK).min(self.config.warmup);
+        let end = (self.done + self.chunk).min(self.config.warmup);
         if self.done < end {
             let z = self.noise[self.done * dim..end * dim].to_vec();
-            let next = warmup(self.config.teacher, &self.grid, self.denoiser.as_ref(), z, dim)?;
+            let next = warmup(self.config.teacher, &self.grid, &self.denoiser, z, self.done).await?;
             self.acc = Some(match self.acc.take() {
                 None => next,
                 Some(mut acc) => {
@@ -302,14 +355,14 @@ impl Search {
     /// The AFS variant of `found`: insert the grid point k in (0, first choice) that brings the
     /// student's samples (analytic first step, warmup noise) closest to the teacher's in mean L2.
     /// None when the DP's first choice is grid point 1 (nothing to insert).
-    fn refine_afs(&self, student: Solver, found: &crate::gits_file::Found) -> Result<Option<crate::gits_file::Found>> {
+    async fn refine_afs(&self, student: Solver, found: &crate::gits_file::Found) -> Result<Option<crate::gits_file::Found>> {
         let w = self.acc.as_ref().expect("warmup ran");
         let (dim, teacher) = (w.dim, w.xs.last().expect("grid has points"));
         let mut best: Option<(f64, Vec<usize>)> = None;
         for k in 1..found.indices[1] {
             let indices: Vec<usize> = [0, k].into_iter().chain(found.indices[1..].iter().cloned()).collect();
             let sigmas: Vec<f64> = indices.iter().map(|&i| self.grid[i]).collect();
-            let x = self.denoiser.run(&student.compile_with(&sigmas, true)?, self.noise.clone(), false)?.sample;
+            let x = self.denoiser.run(&student.compile_with(&sigmas, true)?, self.noise.clone(), 0, false).await?.sample;
             let dist = mean_distance(&x, teacher, dim, Metric::L2);
             if best.as_ref().is_none_or(|(d, _)| dist < *d) {
                 best = Some((dist, indices));
@@ -326,8 +379,8 @@ impl Search {
     }
 
     /// Finishes the warmup, then builds the cost matrix and runs the DP for every gamma.
-    pub fn finish(mut self) -> Result<crate::gits_file::GitsFile> {
-        while !self.step()? {}
+    pub async fn finish(mut self) -> Result<crate::gits_file::GitsFile> {
+        while !self.step().await? {}
         let clock = self.clock;
         let t1 = clock();
         let warmup_s = t1 - self.started;
@@ -345,8 +398,11 @@ impl Search {
         }
         let t3 = clock();
         if let Some(student) = self.config.afs_student {
-            let refined: Vec<Option<crate::gits_file::Found>> = schedules.iter().map(|f| self.refine_afs(student, f)).collect::<Result<_>>()?;
-            schedules.extend(refined.into_iter().flatten());
+            let mut refined = Vec::new();
+            for found in &schedules {
+                refined.extend(self.refine_afs(student, found).await?);
+            }
+            schedules.extend(refined);
         }
         let t4 = clock();
         let c = &self.config;

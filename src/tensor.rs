@@ -35,15 +35,28 @@ pub async fn read_async(t: Tensor<2>) -> Result<Vec<f32>> {
     data.try_into_vec::<f32>().map_err(|e| Error(format!("cannot read tensor: {e:?}")))
 }
 
-/// Reads every tensor of a run back to f64 (blocking; native only).
-#[cfg(not(target_arch = "wasm32"))]
-pub fn run_to_f64(run: crate::plan::Run<Tensor<2>>) -> Result<crate::plan::Run<Vec<f64>>> {
+/// Reads tensors of one width back in one transfer, concatenated along the batch.
+pub async fn read_all(ts: Vec<Tensor<2>>) -> Result<Vec<f32>> {
+    if ts.is_empty() {
+        return Ok(Vec::new());
+    }
+    read_async(Tensor::cat(ts, 0)).await
+}
+
+/// Reads a whole run back to f64 with two transfers (all steps, all evaluations).
+pub async fn read_run(run: crate::plan::Run<Tensor<2>>) -> Result<crate::plan::Run<Vec<f64>>> {
     use crate::plan::{EvalPoint, Run, StepPoint};
-    let f64s = |t: Tensor<2>| -> Result<Vec<f64>> { Ok(read(t)?.into_iter().map(f64::from).collect()) };
+    let size = run.sample.dims().iter().product::<usize>();
+    let f64s = |v: Vec<f32>| -> Vec<Vec<f64>> { v.chunks(size.max(1)).map(|c| c.iter().map(|&x| f64::from(x)).collect()).collect() };
+    let sample = f64s(read_async(run.sample).await?).pop().unwrap_or_default();
+    let (step_meta, xs): (Vec<_>, Vec<_>) = run.steps.into_iter().map(|s| ((s.step, s.sigma), s.x)).unzip();
+    let (eval_sigmas, ds): (Vec<_>, Vec<_>) = run.evals.into_iter().map(|e| (e.sigma, e.denoised)).unzip();
+    let xs = f64s(read_all(xs).await?);
+    let ds = f64s(read_all(ds).await?);
     Ok(Run {
-        sample: f64s(run.sample)?,
-        steps: run.steps.into_iter().map(|s| Ok(StepPoint { step: s.step, sigma: s.sigma, x: f64s(s.x)? })).collect::<Result<_>>()?,
-        evals: run.evals.into_iter().map(|e| Ok(EvalPoint { sigma: e.sigma, denoised: f64s(e.denoised)? })).collect::<Result<_>>()?,
+        sample,
+        steps: step_meta.into_iter().zip(xs).map(|((step, sigma), x)| StepPoint { step, sigma, x }).collect(),
+        evals: eval_sigmas.into_iter().zip(ds).map(|(sigma, denoised)| EvalPoint { sigma, denoised }).collect(),
         nfe: run.nfe,
     })
 }

@@ -4,18 +4,19 @@
 //! promises or thrown `Error`s with the message; no Rust panic is meant to reach JS.
 
 use crate::denoiser::DenoiserSpec;
-use crate::denoiser::network::{NetDenoiser, Network};
+use crate::denoiser::network::{NetDenoiser, NetModel, Network};
 use crate::denoiser::weights::{self, Manifest};
 use crate::plan::{Denoiser, Plan, execute_seeded};
-use crate::gits::{Search, SearchConfig, parse_grid};
+use crate::gits::{Search, SearchConfig, SearchModel, parse_grid};
 use crate::gits_file::{GitsFile, ModelRef, sha256_hex};
 use crate::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule};
 use crate::solver::{SamplingSpec, Solver};
-use crate::tensor::{read_async, to_tensor};
+use crate::tensor::{read_all, to_tensor};
 use crate::{Error, Result, noise};
 use burn::prelude::{Device, Tensor};
 use js_sys::{Float32Array, Float64Array, Object, Reflect};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
@@ -222,8 +223,8 @@ async fn run(device: &Device, plan: &Plan, denoiser: &impl Denoiser<Tensor<2>>, 
     let step_sigmas: Vec<f64> = out.steps.iter().map(|s| s.sigma).collect();
     let eval_sigmas: Vec<f64> = out.evals.iter().map(|e| e.sigma).collect();
     // One readback for all steps and one for all evaluations.
-    let steps = read_async(Tensor::cat(out.steps.into_iter().map(|s| s.x).collect(), 0)).await?;
-    let evals = read_async(Tensor::cat(out.evals.into_iter().map(|e| e.denoised).collect(), 0)).await?;
+    let steps = read_all(out.steps.into_iter().map(|s| s.x).collect()).await?;
+    let evals = read_all(out.evals.into_iter().map(|e| e.denoised).collect()).await?;
     let samples = &steps[steps.len() - batch * dim..];
     let obj = Object::new();
     let set = |k: &str, v: JsValue| Reflect::set(&obj, &k.into(), &v).map(|_| ()).map_err(|_| Error("cannot build the result object".into()));
@@ -263,11 +264,13 @@ pub fn denoiser_dim(denoiser_json: &str) -> std::result::Result<usize, JsError> 
     Ok(DenoiserSpec::from_json(denoiser_json).map_err(js_err)?.dim())
 }
 
-/// A GITS search for a denoiser, run chunk by chunk so the page can show progress and cancel:
-/// call `step()` until it returns true (or stop calling it), then `finish()` for the file JSON.
+/// A GITS search run chunk by chunk so the page can show progress and cancel: await `step()`
+/// until it resolves to true (or stop calling it), then await `finish()` for the file JSON.
+/// On an analytic denoiser (`new`) or a loaded network (`forModel`, on the model's device).
 #[wasm_bindgen]
 pub struct GitsSearch {
-    inner: Option<Search>,
+    inner: Rc<RefCell<Option<Search<SearchModel>>>>,
+    progress: Rc<Cell<(usize, usize)>>,
 }
 
 /// performance.now() in seconds (sub-millisecond; the DP takes well under a millisecond),
@@ -281,72 +284,126 @@ fn now_seconds() -> f64 {
     precise.unwrap_or_else(js_sys::Date::now) / 1000.0
 }
 
-#[wasm_bindgen]
-impl GitsSearch {
-    /// `model_json` and `model_id` identify the denoiser (its sha256 goes into the file);
-    /// `grid` is FAMILY:POINTS; step budgets `min_steps..=max_steps`, one DP per gamma.
-    #[wasm_bindgen(constructor)]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        model_json: &str,
-        model_id: &str,
-        teacher: &str,
-        grid: &str,
-        warmup: usize,
-        seed: u64,
-        metric: &str,
-        gammas: Vec<f64>,
-        min_steps: usize,
-        max_steps: usize,
-        afs_student: Option<String>,
-    ) -> std::result::Result<GitsSearch, JsError> {
-        let denoiser = DenoiserSpec::from_json(model_json).map_err(js_err)?;
-        let (grid_schedule, grid_points) = parse_grid(grid).map_err(js_err)?;
-        let config = SearchConfig {
-            teacher: teacher.parse().map_err(js_err)?,
+/// The search settings the page passes, as one object: `{ teacher, grid, warmup, seed, metric,
+/// gammas, minSteps, maxSteps, afsStudent?, chunk? }` (`grid` is FAMILY:POINTS).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SearchOptions {
+    teacher: String,
+    grid: String,
+    warmup: usize,
+    seed: u64,
+    metric: String,
+    gammas: Vec<f64>,
+    min_steps: usize,
+    max_steps: usize,
+    #[serde(default)]
+    afs_student: Option<String>,
+    /// Warmup trajectories per step (default 32).
+    #[serde(default)]
+    chunk: Option<usize>,
+}
+
+impl SearchOptions {
+    fn parse(options: JsValue) -> Result<SearchOptions> {
+        serde_wasm_bindgen::from_value(options).map_err(|e| Error(format!("bad GITS search options: {e}")))
+    }
+
+    fn config(&self, sigma_min: f64, sigma_max: f64) -> Result<SearchConfig> {
+        let (grid_schedule, grid_points) = parse_grid(&self.grid)?;
+        Ok(SearchConfig {
+            teacher: self.teacher.parse()?,
             grid_schedule,
             grid_points,
-            warmup,
-            seed,
-            metric: metric.parse().map_err(js_err)?,
-            gammas,
-            min_steps,
-            max_steps,
-            sigma_min: SIGMA_MIN,
-            sigma_max: SIGMA_MAX,
-            afs_student: afs_student.map(|s| s.parse()).transpose().map_err(js_err)?,
-        };
+            warmup: self.warmup,
+            seed: self.seed,
+            metric: self.metric.parse()?,
+            gammas: self.gammas.clone(),
+            min_steps: self.min_steps,
+            max_steps: self.max_steps,
+            sigma_min,
+            sigma_max,
+            afs_student: self.afs_student.as_deref().map(str::parse).transpose()?,
+        })
+    }
+}
+
+#[wasm_bindgen]
+impl GitsSearch {
+    /// A search on an analytic denoiser (JSON); `model_id` names it in the file, whose model
+    /// sha256 is that of `model_json`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(model_json: &str, model_id: &str, options: JsValue) -> std::result::Result<GitsSearch, JsError> {
+        let denoiser = DenoiserSpec::from_json(model_json).map_err(js_err)?;
+        let options = SearchOptions::parse(options).map_err(js_err)?;
+        let config = options.config(SIGMA_MIN, SIGMA_MAX).map_err(js_err)?;
         let model = ModelRef { id: model_id.into(), sha256: sha256_hex(model_json.as_bytes()) };
-        Ok(GitsSearch { inner: Some(Search::new(config, denoiser, model, now_seconds).map_err(js_err)?) })
+        GitsSearch::start(config, SearchModel::Analytic(denoiser), model, options.chunk)
     }
 
-    fn search(&mut self) -> std::result::Result<&mut Search, JsError> {
-        self.inner.as_mut().ok_or_else(|| JsError::new("this GITS search has already finished"))
+    /// A search on a loaded network over the sigma range of its weights file, conditional
+    /// models with classes 0, 1, ... in turn at guidance 1 (as `gits-sampler gits --model`).
+    #[wasm_bindgen(js_name = forModel)]
+    pub fn for_model(model: &Model, model_id: &str, options: JsValue) -> std::result::Result<GitsSearch, JsError> {
+        let options = SearchOptions::parse(options).map_err(js_err)?;
+        let info = &model.manifest.model;
+        let config = options.config(info.sigma_min, info.sigma_max).map_err(js_err)?;
+        let net = NetModel { net: model.net.clone(), arch: info.architecture.clone(), sigma_data: info.sigma_data, guidance: 1.0, device: model.device.clone() };
+        let id = ModelRef { id: model_id.into(), sha256: model.sha256.clone() };
+        GitsSearch::start(config, SearchModel::Network(net), id, options.chunk)
     }
 
-    /// Runs the next chunk of warmup trajectories; true when the warmup is complete.
-    pub fn step(&mut self) -> std::result::Result<bool, JsError> {
-        self.search()?.step().map_err(js_err)
+    fn start(config: SearchConfig, model: SearchModel, id: ModelRef, chunk: Option<usize>) -> std::result::Result<GitsSearch, JsError> {
+        let mut search = Search::new(config, model, id, now_seconds).map_err(js_err)?;
+        if let Some(chunk) = chunk {
+            search = search.with_chunk(chunk);
+        }
+        let progress = Rc::new(Cell::new(search.progress()));
+        Ok(GitsSearch { inner: Rc::new(RefCell::new(Some(search))), progress })
+    }
+
+    /// Runs the next chunk of warmup trajectories; resolves to true when the warmup is complete.
+    pub fn step(&self) -> js_sys::Promise {
+        let (inner, progress) = (self.inner.clone(), self.progress.clone());
+        wasm_bindgen_futures::future_to_promise(async move {
+            let mut slot = inner.try_borrow_mut().map_err(|_| busy())?;
+            let search = slot.as_mut().ok_or_else(finished)?;
+            let complete = search.step().await.map_err(|e| JsValue::from(js_err(e)))?;
+            progress.set(search.progress());
+            Ok(complete.into())
+        })
     }
 
     /// Warmup trajectories done so far.
     #[wasm_bindgen(getter)]
     pub fn done(&self) -> usize {
-        self.inner.as_ref().map_or(0, |s| s.progress().0)
+        self.progress.get().0
     }
 
     /// Warmup trajectories in all.
     #[wasm_bindgen(getter)]
     pub fn total(&self) -> usize {
-        self.inner.as_ref().map_or(0, |s| s.progress().1)
+        self.progress.get().1
     }
 
-    /// Cost matrix and dynamic programming; returns the GITS schedule file as JSON.
-    pub fn finish(&mut self) -> std::result::Result<String, JsError> {
-        let search = self.inner.take().ok_or_else(|| JsError::new("this GITS search has already finished"))?;
-        let file = search.finish().map_err(js_err)?;
-        serde_json::to_string_pretty(&file).map_err(|e| JsError::new(&e.to_string()))
+    /// The rest of the warmup, the cost matrix, the DP (and AFS refinement); resolves to the
+    /// GITS schedule file as JSON.
+    pub fn finish(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let search = inner.try_borrow_mut().map_err(|_| busy())?.take().ok_or_else(finished)?;
+            let file = search.finish().await.map_err(|e| JsValue::from(js_err(e)))?;
+            Ok(serde_json::to_string_pretty(&file).map_err(|e| JsValue::from(JsError::new(&e.to_string())))?.into())
+        })
     }
+}
+
+fn busy() -> JsValue {
+    JsError::new("this GITS search is already running a step; await it first").into()
+}
+
+fn finished() -> JsValue {
+    JsError::new("this GITS search has already finished").into()
 }
 
 /// Compiles `solver` with `nfe` evaluations on a GITS schedule file's schedule for that budget

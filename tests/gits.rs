@@ -2,7 +2,7 @@
 //! method itself: on a 2-D toy mixture, GITS schedules beat the polynomial one at equal NFE.
 
 use gits_sampler::denoiser::{DenoiserSpec, Gmm};
-use gits_sampler::gits::{Metric, cost_matrix, dynamic_programming, warmup};
+use gits_sampler::gits::{Metric, block_on, cost_matrix, dynamic_programming, warmup};
 use gits_sampler::gits_file::{Found, GitsFile, ModelRef, Timing};
 use gits_sampler::noise::standard_normal;
 use gits_sampler::plan::execute;
@@ -73,7 +73,7 @@ fn toy() -> DenoiserSpec {
 
 fn search(spec: &DenoiserSpec, metric: Metric, gamma: f64, max_steps: usize) -> (Vec<f64>, Vec<(Vec<usize>, f64)>) {
     let grid = Schedule::Polynomial { rho: 7.0 }.sigmas(60, 0.002, 80.0).unwrap();
-    let w = warmup(Solver::Ipndm { max_order: 4 }, &grid, spec, standard_normal(1, 256, 2), 2).unwrap();
+    let w = block_on(warmup(Solver::Ipndm { max_order: 4 }, &grid, spec, standard_normal(1, 256, 2), 0)).unwrap();
     let cost = cost_matrix(&w, metric);
     (grid, dynamic_programming(&cost, max_steps, gamma).unwrap())
 }
@@ -187,7 +187,7 @@ fn afs_refinement_inserts_the_best_first_point() {
         sigma_max: 80.0,
         afs_student: Some(Solver::Ipndm { max_order: 4 }),
     };
-    let file = Search::new(config, spec.clone(), ModelRef { id: "toy".into(), sha256: "00".into() }, || 0.0).unwrap().finish().unwrap();
+    let file = block_on(Search::new(config, spec.clone(), ModelRef { id: "toy".into(), sha256: "00".into() }, || 0.0).unwrap().finish()).unwrap();
     let plain: Vec<&Found> = file.schedules.iter().filter(|f| !f.afs).collect();
     let refined: Vec<&Found> = file.schedules.iter().filter(|f| f.afs).collect();
     assert_eq!(plain.len(), 4);

@@ -45,10 +45,12 @@ async function gitsFor(model: Model): Promise<string> {
   return text;
 }
 
-export async function sampleDigits(sampler: Sampler, model: Model, req: DigitsRequest): Promise<SampleResult> {
+/** Schedule 'gits' is the shipped GITS file, 'gits-here' the one computed in the page. */
+export async function sampleDigits(sampler: Sampler, model: Model, req: DigitsRequest, computedGits?: string): Promise<SampleResult> {
   const m = JSON.parse(model.manifest) as { sigma_min: number; sigma_max: number };
-  const plan = req.schedule === 'gits'
-    ? compileGitsPlan(req.solver, await gitsFor(model), req.nfe, undefined, false)
+  if (req.schedule === 'gits-here' && computedGits === undefined) throw new Error('compute a GITS schedule first');
+  const plan = req.schedule === 'gits' || req.schedule === 'gits-here'
+    ? compileGitsPlan(req.solver, req.schedule === 'gits' ? await gitsFor(model) : computedGits!, req.nfe, undefined, false)
     : compilePlan(req.solver, req.schedule, req.nfe, m.sigma_min, m.sigma_max, false, false);
   const noise = standardNormal(BigInt(req.seed), req.batch, model.dim);
   const result = await sampler.sampleModel(plan, model, noise, labels(req.label, req.batch, model.classes), req.guidance, BigInt(req.seed));

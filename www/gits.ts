@@ -1,5 +1,29 @@
-// Runs a GITS search in the page, chunk by chunk, with progress and cancel.
-import { GitsSearch } from './pkg/gits_sampler.js';
+// Runs a GITS search in the page, chunk by chunk, with a progress bar, cancel and download.
+import { GitsSearch, type Model } from './pkg/gits_sampler.js';
+
+/** The search settings `GitsSearch` takes (the CLI's `gits` flags). */
+export interface GitsOptions {
+  teacher: string;
+  grid: string;
+  warmup: number;
+  seed: number;
+  metric: string;
+  gammas: number[];
+  minSteps: number;
+  maxSteps: number;
+  afsStudent?: string;
+  /** Warmup trajectories per step: smaller gives finer progress and a quicker cancel. */
+  chunk?: number;
+}
+
+/** The paper's defaults (and `gits-sampler gits`'s): iPNDM teacher, 61-point polynomial grid,
+ * 256 warmup trajectories, l2 Euler-jump costs, gamma 1.15. */
+export const PAPER: GitsOptions = { teacher: 'ipndm', grid: 'polynomial:61', warmup: 256, seed: 0, metric: 'l2', gammas: [1.15], minSteps: 1, maxSteps: 20 };
+
+/** A search on an analytic denoiser (JSON) or on a loaded network. */
+export function newSearch(target: { json: string; id: string } | { model: Model; id: string }, options: GitsOptions): GitsSearch {
+  return 'json' in target ? new GitsSearch(target.json, target.id, options) : GitsSearch.forModel(target.model, target.id, options);
+}
 
 export interface GitsRun {
   /** Resolves to the schedule file JSON, or null when cancelled. */
@@ -7,23 +31,79 @@ export interface GitsRun {
   cancel(): void;
 }
 
-/** The defaults of the paper (and of `gits-sampler gits`): iPNDM teacher, 61-point polynomial grid;
- * `afs`: also the AFS-refined schedules for iPNDM (`gits --afs`). */
-export function startGits(modelJson: string, modelId: string, afs: boolean, onProgress: (done: number, total: number) => void): GitsRun {
+/** Steps `search` (once it is made) to the end; a cancel takes effect between steps, also
+ * before the first. */
+export function runGits(making: Promise<GitsSearch>, onProgress: (done: number, total: number) => void): GitsRun {
   let cancelled = false;
-  const search = new GitsSearch(modelJson, modelId, 'ipndm', 'polynomial:61', 256, 0n, 'l2', new Float64Array([1.15]), 1, 20, afs ? 'ipndm' : undefined);
   const done = (async () => {
+    const search = await making;
     try {
-      while (!search.step()) {
+      if (cancelled) return null;
+      while (!(await search.step())) {
         onProgress(search.done, search.total);
         await new Promise((r) => setTimeout(r)); // let the page paint and take a cancel click
         if (cancelled) return null;
       }
       onProgress(search.total, search.total);
-      return search.finish();
+      return (await search.finish()) as string;
     } finally {
       search.free();
     }
   })();
   return { done, cancel: () => { cancelled = true; } };
+}
+
+/** Wires a GITS panel whose controls are `#${id}-run`, `-cancel`, `-progress`, `-status` and
+ * `-download`; `body[data-${id}]` tracks its state (running, cancelled, done, error). */
+export function wireGitsPanel(id: string, makeSearch: () => Promise<GitsSearch>, onDone: (file: string) => Promise<void>): void {
+  const $ = <T extends Element>(part: string) => document.querySelector(`#${id}-${part}`) as T;
+  const runButton = $<HTMLButtonElement>('run');
+  const cancelButton = $<HTMLButtonElement>('cancel');
+  const progress = $<HTMLProgressElement>('progress');
+  const note = $<HTMLElement>('status');
+  const download = $<HTMLAnchorElement>('download');
+  const state = (s: string) => { document.body.setAttribute(`data-${id}`, s); };
+  let current: GitsRun | undefined;
+  runButton.addEventListener('click', async () => {
+    runButton.disabled = true;
+    cancelButton.disabled = false;
+    state('running');
+    note.textContent = 'Starting…';
+    progress.value = 0;
+    try {
+      current = runGits(makeSearch(), (done, total) => {
+        progress.value = done / total;
+        note.textContent = `${done} / ${total} trajectories`;
+      });
+      const file = await current.done;
+      if (file === null) {
+        note.textContent = 'Cancelled.';
+        progress.value = 0;
+        state('cancelled');
+        return;
+      }
+      const t = (JSON.parse(file) as { timing: { warmup_s: number; cost_matrix_s: number; dp_s: number } }).timing;
+      note.textContent = `Done: warmup ${t.warmup_s.toFixed(2)} s, cost matrix ${t.cost_matrix_s.toFixed(2)} s, DP ${(t.dp_s * 1000).toFixed(1)} ms.`;
+      if (download.href) URL.revokeObjectURL(download.href);
+      download.href = URL.createObjectURL(new Blob([file], { type: 'application/json' }));
+      download.hidden = false;
+      state('done');
+      await onDone(file);
+    } catch (e) {
+      note.textContent = `GITS failed: ${e instanceof Error ? e.message : String(e)}`;
+      state('error');
+    } finally {
+      runButton.disabled = false;
+      cancelButton.disabled = true;
+    }
+  });
+  cancelButton.addEventListener('click', () => current?.cancel());
+}
+
+/** Enables a schedule picker's computed-GITS option and selects it. */
+export function offerComputed(select: HTMLSelectElement, value: string): void {
+  const option = select.querySelector<HTMLOptionElement>(`option[value="${value}"]`)!;
+  option.disabled = false;
+  option.textContent = 'GITS (computed here)';
+  select.value = value;
 }

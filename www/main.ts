@@ -2,8 +2,8 @@
 import { createSampler, sample, type SampleRequest, type SampleResult } from './sampler.js';
 import { densityGrid, type Gmm } from './density.js';
 import { drawDensity, drawTrajectories, type View } from './plot.js';
-import { startGits, type GitsRun } from './gits.js';
-import { drawDigits, loadMnist, sampleDigits } from './digits.js';
+import { PAPER, newSearch, offerComputed, wireGitsPanel } from './gits.js';
+import { MNIST_MODEL, drawDigits, loadMnist, sampleDigits } from './digits.js';
 import type { Model, Sampler } from './pkg/gits_sampler.js';
 
 const VIEW: View = { lo: -2.5, hi: 2.5 };
@@ -21,6 +21,7 @@ declare global {
     gitsLast?: SampleResult;
     gitsFile?: string;
     digitsLast?: SampleResult;
+    digitsGitsFile?: string;
   }
 }
 
@@ -70,73 +71,39 @@ function afsChecked(): boolean {
   return (form.elements.namedItem('afs') as HTMLInputElement).checked;
 }
 
-/** The GITS panel: compute with progress, cancel, download, and use the result at once. */
-function wireGits(modelJson: string, rerun: () => Promise<void>): void {
-  const runButton = $<HTMLButtonElement>('#gits-run');
-  const cancelButton = $<HTMLButtonElement>('#gits-cancel');
-  const progress = $<HTMLProgressElement>('#gits-progress');
-  const note = $<HTMLElement>('#gits-status');
-  const download = $<HTMLAnchorElement>('#gits-download');
-  let current: GitsRun | undefined;
-  runButton.addEventListener('click', async () => {
-    runButton.disabled = true;
-    cancelButton.disabled = false;
-    document.body.dataset.gits = 'running';
-    try {
-      current = startGits(modelJson, MODEL, afsChecked(), (done, total) => {
-        progress.value = done / total;
-        note.textContent = `${done} / ${total} trajectories`;
-      });
-      const file = await current.done;
-      if (file === null) {
-        note.textContent = 'Cancelled.';
-        progress.value = 0;
-        document.body.dataset.gits = 'cancelled';
-        return;
-      }
-      window.gitsFile = file;
-      const t = (JSON.parse(file) as { timing: { warmup_s: number; cost_matrix_s: number; dp_s: number } }).timing;
-      note.textContent = `Done: warmup ${t.warmup_s.toFixed(2)} s, cost matrix ${t.cost_matrix_s.toFixed(2)} s, DP ${(t.dp_s * 1000).toFixed(1)} ms.`;
-      download.href = URL.createObjectURL(new Blob([file], { type: 'application/json' }));
-      download.hidden = false;
-      const option = form.querySelector<HTMLOptionElement>('select[name="schedule"] option[value="gits"]')!;
-      option.disabled = false;
-      option.textContent = 'GITS (computed here)';
-      (form.elements.namedItem('schedule') as HTMLSelectElement).value = 'gits';
-      document.body.dataset.gits = 'done';
-      await rerun();
-    } catch (e) {
-      note.textContent = `GITS failed: ${e instanceof Error ? e.message : String(e)}`;
-      document.body.dataset.gits = 'error';
-    } finally {
-      runButton.disabled = false;
-      cancelButton.disabled = true;
-    }
-  });
-  cancelButton.addEventListener('click', () => current?.cancel());
-}
-
 /** The MNIST section: the model loads on first use; body[data-digits] tracks the state. */
 function wireDigits(sampler: Sampler): () => Promise<void> {
   const digitsForm = $<HTMLFormElement>('#digits-controls');
   const view = $<HTMLCanvasElement>('#digits-view');
   const note = $<HTMLElement>('#digits-result');
   let model: Promise<Model> | undefined;
-  // The solver and schedule lists are the 2-D form's; GITS here is the schedule shipped for the model.
+  const loadModel = async () => {
+    model ??= loadMnist(sampler);
+    return model.catch((e: unknown) => {
+      model = undefined;
+      throw e;
+    });
+  };
+  // The solver and schedule lists are the 2-D form's; GITS here is the schedule shipped for the
+  // model, or one computed in the page.
   for (const select of digitsForm.querySelectorAll<HTMLSelectElement>('select[data-options-from]')) {
     const source = form.elements.namedItem(select.dataset.optionsFrom!) as HTMLSelectElement;
     for (const option of source.options) if (option.value !== 'gits') select.add(option.cloneNode(true) as HTMLOptionElement);
   }
-  (digitsForm.elements.namedItem('schedule') as HTMLSelectElement).add(new Option('GITS (searched for this model, NFE 3-10)', 'gits'));
+  const scheduleSelect = digitsForm.elements.namedItem('schedule') as HTMLSelectElement;
+  scheduleSelect.add(new Option('GITS (searched for this model, NFE 3-10)', 'gits'));
+  const computed = new Option('GITS (compute below)', 'gits-here');
+  computed.disabled = true;
+  scheduleSelect.add(computed);
+  const get = (name: string) => (digitsForm.elements.namedItem(name) as HTMLInputElement).value;
+  const num = (name: string, min: number, max: number, integer = true) => {
+    const v = Number(get(name));
+    if (!Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
+      throw new Error(`${name} must be ${integer ? 'an integer' : 'a number'} in ${min}..${max}, got "${get(name)}"`);
+    }
+    return v;
+  };
   const run = async () => {
-    const get = (name: string) => (digitsForm.elements.namedItem(name) as HTMLInputElement).value;
-    const num = (name: string, min: number, max: number, integer = true) => {
-      const v = Number(get(name));
-      if (!Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
-        throw new Error(`${name} must be ${integer ? 'an integer' : 'a number'} in ${min}..${max}, got "${get(name)}"`);
-      }
-      return v;
-    };
     try {
       const req = {
         solver: get('solver'),
@@ -149,15 +116,11 @@ function wireDigits(sampler: Sampler): () => Promise<void> {
       };
       document.body.dataset.digits = 'loading';
       note.textContent = 'Loading the model…';
-      model ??= loadMnist(sampler);
-      const m = await model.catch((e: unknown) => {
-        model = undefined;
-        throw e;
-      });
+      const m = await loadModel();
       document.body.dataset.digits = 'sampling';
       note.textContent = 'Sampling…';
       const t0 = performance.now();
-      const r = await sampleDigits(sampler, m, req);
+      const r = await sampleDigits(sampler, m, req, window.digitsGitsFile);
       const ms = performance.now() - t0;
       drawDigits(view, r.samples, r.batch);
       window.digitsLast = r;
@@ -171,6 +134,16 @@ function wireDigits(sampler: Sampler): () => Promise<void> {
   digitsForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
     void run();
+  });
+  // GITS for the network, on this page's backend; small chunks keep the progress bar moving.
+  wireGitsPanel('digits-gits', async () => {
+    const points = num('gits-grid', 3, 201);
+    const options = { ...PAPER, grid: `polynomial:${points}`, warmup: num('gits-warmup', 1, 4096), maxSteps: Math.min(10, points - 1), chunk: 2 };
+    return newSearch({ model: await loadModel(), id: MNIST_MODEL }, options);
+  }, async (file) => {
+    window.digitsGitsFile = file;
+    offerComputed(scheduleSelect, 'gits-here');
+    await run();
   });
   return run;
 }
@@ -208,7 +181,11 @@ async function main(): Promise<void> {
     ev.preventDefault();
     void run();
   });
-  wireGits(gmmText, run);
+  wireGitsPanel('gits', async () => newSearch({ json: gmmText, id: MODEL }, { ...PAPER, afsStudent: afsChecked() ? 'ipndm' : undefined }), async (file) => {
+    window.gitsFile = file;
+    offerComputed(form.elements.namedItem('schedule') as HTMLSelectElement, 'gits');
+    await run();
+  });
   const runDigits = wireDigits(sampler);
   await run();
   if (params.has('digits')) await runDigits();

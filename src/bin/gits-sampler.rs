@@ -10,7 +10,7 @@ use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule, resample_loglinear,
 use gits_sampler::vp_discrete::DiscreteVp;
 use gits_sampler::solver::{SOLVERS, SamplingSpec, Solver};
 use gits_sampler::{Error, Result, bail, noise, tensor};
-use gits_sampler::gits::{Metric, Search, SearchConfig, parse_grid};
+use gits_sampler::gits::{Metric, Search, SearchConfig, SearchModel, block_on, parse_grid};
 use gits_sampler::gits_file::{GitsFile, ModelRef, sha256_hex};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -356,7 +356,7 @@ fn sample_network(plan: &Plan, weights: &Weights, labels: &[usize], guidance: f6
     let arch = &weights.manifest.model.architecture;
     let den = NetDenoiser::new(weights.to_network(&device)?, arch, weights.manifest.model.sigma_data, labels, guidance, &device)?;
     let run = execute_seeded(plan, tensor::to_tensor(&z, arch.dim(), &device), &den, true, seed)?;
-    Ok(SampleOutput::new(plan, &tensor::run_to_f64(run)?, arch.dim()))
+    Ok(SampleOutput::new(plan, &block_on(tensor::read_run(run))?, arch.dim()))
 }
 
 /// Samples in [-1, 1] as a grey PNG grid, about square, 2-pixel gaps.
@@ -430,7 +430,7 @@ fn sample(plan: &Plan, spec: &DenoiserSpec, z: Vec<f64>, seed: u64, backend: Bac
         Backend::F64 => execute_seeded(plan, z, spec, true, seed)?,
         Backend::Flex => {
             let device = burn::prelude::Device::flex();
-            tensor::run_to_f64(execute_seeded(plan, tensor::to_tensor(&z, dim, &device), &spec.to_device(&device), true, seed)?)?
+            block_on(tensor::read_run(execute_seeded(plan, tensor::to_tensor(&z, dim, &device), &spec.to_device(&device), true, seed)?))?
         }
     };
     Ok(SampleOutput::new(plan, &run, dim))
@@ -467,23 +467,23 @@ fn gits_command(a: GitsArgs) -> Result<()> {
         sigma_max: a.range.sigma_max,
         afs_student: a.afs.then_some(a.student),
     };
-    let mut search = match den {
-        Model::Analytic(spec) => Search::new(config, spec, model, seconds)?,
+    let den = match den {
+        Model::Analytic(spec) => SearchModel::Analytic(spec),
         Model::Net(w) => {
             let device = burn::prelude::Device::flex();
             let m = &w.manifest.model;
-            let net = NetModel { net: w.to_network(&device)?, arch: m.architecture.clone(), sigma_data: m.sigma_data, guidance: 1.0, device };
-            Search::new(config, net, model, seconds)?
+            SearchModel::Network(NetModel { net: w.to_network(&device)?, arch: m.architecture.clone(), sigma_data: m.sigma_data, guidance: 1.0, device })
         }
     };
+    let mut search = Search::new(config, den, model, seconds)?;
     let bar = ProgressBar::new(a.warmup as u64).with_style(
         ProgressStyle::with_template("warmup {bar:40} {pos}/{len} trajectories ({elapsed})").expect("valid template"),
     );
-    while !search.step()? {
+    while !block_on(search.step())? {
         bar.set_position(search.progress().0 as u64);
     }
     bar.finish_with_message("done");
-    let file = search.finish()?;
+    let file = block_on(search.finish())?;
     let t = &file.timing;
     eprintln!("time: warmup {:.3} s, cost matrix {:.3} s, dynamic programming {:.4} s, AFS refinement {:.3} s", t.warmup_s, t.cost_matrix_s, t.dp_s, t.afs_s);
     for f in &file.schedules {

@@ -127,9 +127,8 @@ impl Denoiser<Tensor<2>> for NetDenoiser {
     }
 }
 
-/// A network as a GITS `BatchModel` (native: blocking reads). Each batch gets the classes
-/// 0, 1, ..., in turn (unconditional models: the null class), at guidance `guidance`.
-#[cfg(not(target_arch = "wasm32"))]
+/// A network as a GITS `BatchModel`. Warmup row r gets the class r mod classes (unconditional
+/// models: the null class), at guidance `guidance`.
 pub struct NetModel {
     pub net: Network,
     pub arch: Architecture,
@@ -138,31 +137,29 @@ pub struct NetModel {
     pub device: Device,
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 impl NetModel {
-    fn denoiser(&self, batch: usize) -> Result<NetDenoiser> {
+    fn denoiser(&self, batch: usize, first_row: usize) -> Result<NetDenoiser> {
         let classes = self.arch.classes();
-        let labels: Vec<usize> = (0..batch).map(|i| if classes == 0 { 0 } else { i % classes }).collect();
+        let labels: Vec<usize> = (first_row..first_row + batch).map(|r| if classes == 0 { 0 } else { r % classes }).collect();
         NetDenoiser::new(self.net.clone(), &self.arch, self.sigma_data, &labels, self.guidance, &self.device)
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 impl crate::gits::BatchModel for NetModel {
     fn dim(&self) -> usize {
         self.arch.dim()
     }
 
-    fn run(&self, plan: &crate::plan::Plan, z: Vec<f64>, trajectory: bool) -> Result<crate::plan::Run<Vec<f64>>> {
-        use crate::tensor::{run_to_f64, to_tensor};
+    async fn run(&self, plan: &crate::plan::Plan, z: Vec<f64>, first_row: usize, trajectory: bool) -> Result<crate::plan::Run<Vec<f64>>> {
+        use crate::tensor::{read_run, to_tensor};
         let dim = self.arch.dim();
-        let den = self.denoiser(z.len() / dim)?;
-        run_to_f64(crate::plan::execute(plan, to_tensor(&z, dim, &self.device), &den, trajectory)?)
+        let den = self.denoiser(z.len() / dim, first_row)?;
+        read_run(crate::plan::execute(plan, to_tensor(&z, dim, &self.device), &den, trajectory)?).await
     }
 
-    fn denoise(&self, x: &[f64], sigma: f64) -> Result<Vec<f64>> {
+    async fn denoise(&self, x: &[f64], sigma: f64, first_row: usize) -> Result<Vec<f64>> {
         let dim = self.arch.dim();
-        let out = self.denoiser(x.len() / dim)?.denoise(&crate::tensor::to_tensor(x, dim, &self.device), sigma)?;
-        Ok(crate::tensor::read(out)?.into_iter().map(f64::from).collect())
+        let out = self.denoiser(x.len() / dim, first_row)?.denoise(&crate::tensor::to_tensor(x, dim, &self.device), sigma)?;
+        Ok(crate::tensor::read_async(out).await?.into_iter().map(f64::from).collect())
     }
 }

@@ -1,7 +1,8 @@
 // The MNIST section of the page: the shipped int8 U-Net samples digits on WebGPU (SwiftShader)
 // and on the CPU fallback (on the shipped GITS schedule), equal to the native CLI's within f32
-// tolerance; a corrupted weights
-// file is rejected with its message. Run after `bash build.sh` (npm test does).
+// tolerance; a GITS search for the network in the page (cancelled once, then run) finds the
+// native search's grid indices and samples on them at once; a corrupted weights file is
+// rejected with its message. Run after `bash build.sh` (npm test does).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -33,13 +34,30 @@ function nativeDigits(args) {
   return JSON.parse(readFileSync(out, 'utf8')).samples;
 }
 
-/** Fills the digits form, presses Generate and waits for the grid. */
-async function generate(page, fields) {
+// A small search (4 trajectories, 10-step teacher) keeps SwiftShader's share short; the grid
+// indices, not the sigmas' last digits, are what must agree.
+const SMALL_GITS = { warmup: '4', points: '11' };
+let nativeSmallGits;
+function nativeGits() {
+  if (!nativeSmallGits) {
+    const out = join(tmp, 'native-mnist.gits.json');
+    cli(['gits', '--model', MODEL, '--warmup', SMALL_GITS.warmup, '--grid', `polynomial:${SMALL_GITS.points}`, '--seed', '0', '--nfe', '1..10', '--out', out]);
+    nativeSmallGits = JSON.parse(readFileSync(out, 'utf8'));
+  }
+  return nativeSmallGits;
+}
+
+async function fill(page, fields) {
   for (const [name, value] of Object.entries(fields)) {
     const selector = `#digits-controls [name="${name}"]`;
     if ((await page.locator(selector).evaluate((el) => el.tagName)) === 'SELECT') await page.selectOption(selector, value);
     else await page.fill(selector, value);
   }
+}
+
+/** Fills the digits form, presses Generate and waits for the grid. */
+async function generate(page, fields) {
+  await fill(page, fields);
   await page.click('#digits-controls button[type="submit"]');
   await page.waitForSelector('body[data-digits="ready"], body[data-digits="error"]', { timeout: TIMEOUT });
   assert.equal(await page.getAttribute('body', 'data-digits'), 'ready', await page.textContent('#digits-result'));
@@ -67,6 +85,27 @@ for (const webgpu of [true, false]) {
       assert.ok(diff <= TOL[backend], `max |diff| ${diff} > ${TOL[backend]}`);
       mkdirSync('test-results', { recursive: true });
       await page.locator('#digits').screenshot({ path: `test-results/digits-${backend}.png` });
+
+      // GITS for the network, here: cancel one search, then run one and sample on it.
+      await fill(page, { 'gits-warmup': SMALL_GITS.warmup, 'gits-grid': SMALL_GITS.points });
+      await page.evaluate(() => {
+        document.querySelector('#digits-gits-run').click();
+        document.querySelector('#digits-gits-cancel').click();
+      });
+      await page.waitForSelector('body[data-digits-gits="cancelled"], body[data-digits-gits="error"]', { timeout: TIMEOUT });
+      assert.match(await page.textContent('#digits-gits-status'), /Cancelled/);
+      await page.click('#digits-gits-run');
+      await page.waitForSelector('body[data-digits-gits="done"], body[data-digits-gits="error"]', { timeout: TIMEOUT });
+      assert.equal(await page.getAttribute('body', 'data-digits-gits'), 'done', await page.textContent('#digits-gits-status'));
+      const file = JSON.parse(await page.evaluate(() => window.digitsGitsFile));
+      const native = nativeGits();
+      assert.equal(file.model.sha256, native.model.sha256);
+      assert.deepEqual(file.schedules.map((f) => f.indices), native.schedules.map((f) => f.indices));
+      const t = file.timing;
+      console.log(`# MNIST GITS on ${backend} (${SMALL_GITS.warmup} x ${Number(SMALL_GITS.points) - 1} NFE): warmup ${t.warmup_s.toFixed(2)} s, cost matrix ${t.cost_matrix_s.toFixed(3)} s, DP ${t.dp_s.toFixed(4)} s`);
+      await page.waitForSelector('body[data-digits="ready"], body[data-digits="error"]', { timeout: TIMEOUT });
+      assert.match(await page.textContent('#digits-result'), /on gits-here, NFE/);
+      assert.equal(await page.getAttribute('#digits-gits-download', 'hidden'), null);
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
