@@ -53,6 +53,7 @@ async function browser({ webgpu, model, options, runs }) {
     return await page.evaluate(
       async ({ webgpu, model, options, runs }) => {
         const m = await import('./pkg/gits_sampler.js');
+        await m.default({ module_or_path: './pkg/gits_sampler_bg.wasm' });
         const sampler = await m.Sampler.create(webgpu);
         if ((sampler.backend === 'webgpu') !== webgpu) throw new Error(`wanted ${webgpu ? 'WebGPU' : 'the CPU'}, got ${sampler.description}`);
         const net = model.endsWith('.gsw') ? sampler.loadModel(new Uint8Array(await (await fetch(model)).arrayBuffer())) : null;
@@ -94,7 +95,7 @@ const smallNative = native(MNIST, small, 1);
 console.log(`MNIST WebGPU: ${JSON.stringify(mnistGpu[0].timing)}`);
 
 const header = ['| where | warmup trajectories | cost matrix | dynamic programming |', '|---|---:|---:|---:|'];
-const perTrajectory = (files, n) => `${(secs(files, 'warmup_s') / n).toFixed(2)} s per warmup trajectory`;
+const perTrajectory = (files, n) => `${(secs(files, 'warmup_s') / n).toFixed(2)} s`;
 const section = `## GITS wall time by stage
 
 Regenerate: \`bash build.sh && node bench/gits-timing.mjs\` (about 20 minutes here). Settings as the
@@ -112,7 +113,7 @@ ${[...header, row('native CLI (release)', toyNative, ms), row('browser, wasm (CP
 
 ### MNIST (shipped int8 U-Net, f32 on burn)
 
-256 warmup trajectories (15,360 network evaluations per sample row), budgets 1..10; one run each
+256 warmup trajectories x 60 NFE = 15,360 single-digit network evaluations, budgets 1..10; one run each
 (runs take minutes). The browser searches on the CPU fallback (burn flex in wasm, single thread)
 in chunks of 8 trajectories; on WebGPU only ${WEBGPU_WARMUP} trajectories, since SwiftShader emulates the
 GPU on the same two cores (a correctness check here, not a GPU timing).
@@ -124,7 +125,7 @@ ${[
   row(`browser, WebGPU (SwiftShader), ${WEBGPU_WARMUP} trajectories (grid indices ${same(mnistGpu[0], smallNative[0]) ? 'equal to' : 'DIFFERENT from'} native's)`, mnistGpu, s),
 ].join('\n')}
 
-Per warmup trajectory: native ${perTrajectory(mnistNative, 256)}, CPU-wasm ${perTrajectory(mnistWasm, 256)},
+Per warmup trajectory: native ${perTrajectory(mnistNative, 256)}, CPU-wasm ${perTrajectory(mnistWasm, 256)} (${(secs(mnistWasm, 'warmup_s') / secs(mnistNative, 'warmup_s')).toFixed(1)}x native),
 SwiftShader ${perTrajectory(mnistGpu, WEBGPU_WARMUP)}. The warmup is all network evaluations; the cost
 matrix and the DP are negligible beside it, as in the paper.
 `;
