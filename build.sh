@@ -25,5 +25,5 @@ cp www/pkg/gits_sampler.js www/pkg/gits_sampler_bg.wasm dist/pkg/
 cp www/index.html www/style.css dist/
 cp models/*.json models/*.gsw dist/models/
 cp schedules/*.json dist/schedules/
-npx esbuild www/main.ts --bundle --format=esm --target=es2022 --external:./pkg/* --outfile=dist/app.js --log-level=warning
+npx esbuild app=www/main.ts worker=www/worker.ts --bundle --format=esm --target=es2022 --external:./pkg/* --outdir=dist --log-level=warning
 echo "build: done -> dist/ ($(du -sh dist | cut -f1))"

@@ -1,5 +1,5 @@
-// Runs a GITS search in the page, chunk by chunk, with a progress bar, cancel and download.
-import { GitsSearch, type Model } from './pkg/gits_sampler.js';
+// The GITS panels: a search (run by the sampling worker) with a progress bar, cancel and download.
+import type { Job } from './engine.js';
 
 /** The search settings `GitsSearch` takes (the CLI's `gits` flags). */
 export interface GitsOptions {
@@ -20,42 +20,9 @@ export interface GitsOptions {
  * 256 warmup trajectories, l2 Euler-jump costs, gamma 1.15. */
 export const PAPER: GitsOptions = { teacher: 'ipndm', grid: 'polynomial:61', warmup: 256, seed: 0, metric: 'l2', gammas: [1.15], minSteps: 1, maxSteps: 20 };
 
-/** A search on an analytic denoiser (JSON) or on a loaded network. */
-export function newSearch(target: { json: string; id: string } | { model: Model; id: string }, options: GitsOptions): GitsSearch {
-  return 'json' in target ? new GitsSearch(target.json, target.id, options) : GitsSearch.forModel(target.model, target.id, options);
-}
-
-export interface GitsRun {
-  /** Resolves to the schedule file JSON, or null when cancelled. */
-  done: Promise<string | null>;
-  cancel(): void;
-}
-
-/** Steps `search` (once it is made) to the end; a cancel takes effect between steps, also
- * before the first. */
-export function runGits(making: Promise<GitsSearch>, onProgress: (done: number, total: number) => void): GitsRun {
-  let cancelled = false;
-  const done = (async () => {
-    const search = await making;
-    try {
-      if (cancelled) return null;
-      while (!(await search.step())) {
-        onProgress(search.done, search.total);
-        await new Promise((r) => setTimeout(r)); // let the page paint and take a cancel click
-        if (cancelled) return null;
-      }
-      onProgress(search.total, search.total);
-      return (await search.finish()) as string;
-    } finally {
-      search.free();
-    }
-  })();
-  return { done, cancel: () => { cancelled = true; } };
-}
-
 /** Wires a GITS panel whose controls are `#${id}-run`, `-cancel`, `-progress`, `-status` and
  * `-download`; `body[data-${id}]` tracks its state (running, cancelled, done, error). */
-export function wireGitsPanel(id: string, makeSearch: () => Promise<GitsSearch>, onDone: (file: string) => Promise<void>): void {
+export function wireGitsPanel(id: string, start: (onProgress: (done: number, total: number) => void) => Job<string>, onDone: (file: string) => Promise<void>): void {
   const $ = <T extends Element>(part: string) => document.querySelector(`#${id}-${part}`) as T;
   const runButton = $<HTMLButtonElement>('run');
   const cancelButton = $<HTMLButtonElement>('cancel');
@@ -63,7 +30,7 @@ export function wireGitsPanel(id: string, makeSearch: () => Promise<GitsSearch>,
   const note = $<HTMLElement>('status');
   const download = $<HTMLAnchorElement>('download');
   const state = (s: string) => { document.body.setAttribute(`data-${id}`, s); };
-  let current: GitsRun | undefined;
+  let current: Job<string> | undefined;
   runButton.addEventListener('click', async () => {
     runButton.disabled = true;
     cancelButton.disabled = false;
@@ -71,7 +38,7 @@ export function wireGitsPanel(id: string, makeSearch: () => Promise<GitsSearch>,
     note.textContent = 'Starting…';
     progress.value = 0;
     try {
-      current = runGits(makeSearch(), (done, total) => {
+      current = start((done, total) => {
         progress.value = done / total;
         note.textContent = `${done} / ${total} trajectories`;
       });

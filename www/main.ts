@@ -1,10 +1,13 @@
-// The 2-D playground: URL parameters and controls -> plan -> samples -> canvas.
-import { createSampler, sample, type SampleRequest, type SampleResult } from './sampler.js';
+// The 2-D playground: URL parameters and controls -> plan -> samples -> canvas. All sampling and
+// GITS searches run in the sampling worker (engine.ts).
+import { Engine } from './engine.js';
 import { densityGrid, type Gmm } from './density.js';
 import { drawDensity, drawTrajectories, type View } from './plot.js';
-import { PAPER, newSearch, offerComputed, wireGitsPanel } from './gits.js';
-import { MNIST_MODEL, drawDigits, loadMnist, sampleDigits } from './digits.js';
-import type { Model, Sampler } from './pkg/gits_sampler.js';
+import { PAPER, offerComputed, wireGitsPanel } from './gits.js';
+import { MNIST_MODEL, drawDigits, shippedGits } from './digits.js';
+import type { SampleArgs, SampleResult } from './protocol.js';
+import { boomerang, type Boomerang } from './boomerang.js';
+import { drawPanels } from './chart.js';
 
 const VIEW: View = { lo: -2.5, hi: 2.5 };
 const GRID = 200;
@@ -22,7 +25,18 @@ declare global {
     gitsFile?: string;
     digitsLast?: SampleResult;
     digitsGitsFile?: string;
+    boomerangLast?: Boomerang;
   }
+}
+
+/** The boomerang view of a result into `canvas`. */
+function showBoomerang(canvas: HTMLCanvasElement, r: SampleResult): void {
+  const b = boomerang(r);
+  window.boomerangLast = b;
+  drawPanels(canvas, [
+    { title: 'deviation from the line x_T -> x_0 (mean ± std)', sigmas: b.sigmas, band: b.deviation, color: '#fb923c' },
+    { title: 'distance to x_0', sigmas: b.sigmas, band: b.toEnd, color: '#60a5fa' },
+  ]);
 }
 
 function setState(state: 'loading' | 'sampling' | 'ready' | 'error', message: string): void {
@@ -39,21 +53,19 @@ function applyUrl(params: URLSearchParams): void {
   }
 }
 
-function readForm(): SampleRequest {
+function readForm(): SampleArgs {
   const get = (name: string) => (form.elements.namedItem(name) as HTMLInputElement).value;
   const int = (name: string, min: number, max: number) => {
     const v = Number(get(name));
     if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in ${min}..${max}, got "${get(name)}"`);
     return v;
   };
+  const schedule = get('schedule');
   return {
-    solver: get('solver'),
-    schedule: get('schedule'),
-    nfe: int('nfe', 1, 200),
+    model: MODEL,
+    plan: { solver: get('solver'), schedule, nfe: int('nfe', 1, 200), gits: window.gitsFile, afs: afsChecked() && schedule === 'gits' },
     seed: int('seed', 0, Number.MAX_SAFE_INTEGER),
     batch: int('batch', 1, 4096),
-    sigmaMin: 0.002,
-    sigmaMax: 80,
   };
 }
 
@@ -72,18 +84,10 @@ function afsChecked(): boolean {
 }
 
 /** The MNIST section: the model loads on first use; body[data-digits] tracks the state. */
-function wireDigits(sampler: Sampler): () => Promise<void> {
+function wireDigits(engine: Engine): () => Promise<void> {
   const digitsForm = $<HTMLFormElement>('#digits-controls');
   const view = $<HTMLCanvasElement>('#digits-view');
   const note = $<HTMLElement>('#digits-result');
-  let model: Promise<Model> | undefined;
-  const loadModel = async () => {
-    model ??= loadMnist(sampler);
-    return model.catch((e: unknown) => {
-      model = undefined;
-      throw e;
-    });
-  };
   // The solver and schedule lists are the 2-D form's; GITS here is the schedule shipped for the
   // model, or one computed in the page.
   for (const select of digitsForm.querySelectorAll<HTMLSelectElement>('select[data-options-from]')) {
@@ -105,27 +109,26 @@ function wireDigits(sampler: Sampler): () => Promise<void> {
   };
   const run = async () => {
     try {
-      const req = {
-        solver: get('solver'),
-        schedule: get('schedule'),
+      const schedule = get('schedule');
+      const gits = schedule === 'gits' ? await shippedGits() : schedule === 'gits-here' ? window.digitsGitsFile : undefined;
+      const req: SampleArgs = {
+        model: MNIST_MODEL,
+        plan: { solver: get('solver'), schedule: schedule.startsWith('gits') ? 'gits' : schedule, nfe: num('nfe', 1, 200), gits },
         label: get('label'),
         guidance: num('guidance', 0, 20, false),
-        nfe: num('nfe', 1, 200),
         seed: num('seed', 0, Number.MAX_SAFE_INTEGER),
         batch: num('batch', 1, 256),
       };
-      document.body.dataset.digits = 'loading';
-      note.textContent = 'Loading the model…';
-      const m = await loadModel();
       document.body.dataset.digits = 'sampling';
-      note.textContent = 'Sampling…';
+      note.textContent = 'Loading the model and sampling…';
       const t0 = performance.now();
-      const r = await sampleDigits(sampler, m, req, window.digitsGitsFile);
+      const r = await engine.sample(req);
       const ms = performance.now() - t0;
       drawDigits(view, r.samples, r.batch);
+      showBoomerang($<HTMLCanvasElement>('#digits-boomerang'), r);
       window.digitsLast = r;
       document.body.dataset.digits = 'ready';
-      note.textContent = `${r.batch} digits with ${req.solver} on ${req.schedule}, NFE ${r.nfe}, guidance ${req.guidance}, in ${ms.toFixed(0)} ms`;
+      note.textContent = `${r.batch} digits with ${req.plan.solver} on ${schedule}, NFE ${r.nfe}, guidance ${req.guidance}, in ${ms.toFixed(0)} ms`;
     } catch (e) {
       document.body.dataset.digits = 'error';
       note.textContent = `Error: ${e instanceof Error ? e.message : String(e)}`;
@@ -136,10 +139,10 @@ function wireDigits(sampler: Sampler): () => Promise<void> {
     void run();
   });
   // GITS for the network, on this page's backend; small chunks keep the progress bar moving.
-  wireGitsPanel('digits-gits', async () => {
+  wireGitsPanel('digits-gits', (onProgress) => {
     const points = num('gits-grid', 3, 201);
     const options = { ...PAPER, grid: `polynomial:${points}`, warmup: num('gits-warmup', 1, 4096), maxSteps: Math.min(10, points - 1), chunk: 2 };
-    return newSearch({ model: await loadModel(), id: MNIST_MODEL }, options);
+    return engine.gits(MNIST_MODEL, options, onProgress);
   }, async (file) => {
     window.digitsGitsFile = file;
     offerComputed(scheduleSelect, 'gits-here');
@@ -151,15 +154,16 @@ function wireDigits(sampler: Sampler): () => Promise<void> {
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
   applyUrl(params);
-  const [sampler, gmmText] = await Promise.all([
-    createSampler(params.get('backend') !== 'cpu'),
+  const engine = Engine.shared(params.get('backend') !== 'cpu');
+  const [info, gmmText] = await Promise.all([
+    engine.backend,
     fetch(MODEL).then((r) => {
       if (!r.ok) throw new Error(`cannot load ${MODEL}: HTTP ${r.status}`);
       return r.text();
     }),
   ]);
-  status.textContent = `Backend: ${sampler.description}${sampler.backend === 'webgpu' ? await adapterInfo() : ''}`;
-  document.body.dataset.backend = sampler.backend;
+  status.textContent = `Backend: ${info.description}${info.backend === 'webgpu' ? await adapterInfo() : ''}`;
+  document.body.dataset.backend = info.backend;
   const density = densityGrid(JSON.parse(gmmText) as Gmm, GRID, VIEW.lo, VIEW.hi);
 
   const run = async () => {
@@ -167,12 +171,13 @@ async function main(): Promise<void> {
       const req = readForm();
       setState('sampling', 'Sampling…');
       const t0 = performance.now();
-      const r = await sample(sampler, gmmText, req, window.gitsFile, afsChecked() && req.schedule === 'gits');
+      const r = await engine.sample(req);
       const ms = performance.now() - t0;
       drawDensity(canvas, density, GRID);
       drawTrajectories(canvas, VIEW, r, (form.elements.namedItem('denoised') as HTMLInputElement).checked);
+      showBoomerang($<HTMLCanvasElement>('#boomerang'), r);
       window.gitsLast = r;
-      setState('ready', `${r.batch} samples with ${req.solver} on ${req.schedule}, NFE ${r.nfe}, in ${ms.toFixed(0)} ms`);
+      setState('ready', `${r.batch} samples with ${req.plan.solver} on ${req.plan.schedule}, NFE ${r.nfe}, in ${ms.toFixed(0)} ms`);
     } catch (e) {
       setState('error', `Error: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -181,12 +186,12 @@ async function main(): Promise<void> {
     ev.preventDefault();
     void run();
   });
-  wireGitsPanel('gits', async () => newSearch({ json: gmmText, id: MODEL }, { ...PAPER, afsStudent: afsChecked() ? 'ipndm' : undefined }), async (file) => {
+  wireGitsPanel('gits', (onProgress) => engine.gits(MODEL, { ...PAPER, afsStudent: afsChecked() ? 'ipndm' : undefined }, onProgress), async (file) => {
     window.gitsFile = file;
     offerComputed(form.elements.namedItem('schedule') as HTMLSelectElement, 'gits');
     await run();
   });
-  const runDigits = wireDigits(sampler);
+  const runDigits = wireDigits(engine);
   await run();
   if (params.has('digits')) await runDigits();
 }

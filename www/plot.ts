@@ -1,5 +1,5 @@
 // Draws the 2-D view: data density, sampling trajectories, denoiser outputs and samples.
-import type { SampleResult } from './sampler.js';
+import type { SampleResult } from './protocol.js';
 
 export interface View {
   lo: number;

@@ -73,6 +73,15 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
     assert.match(shown.result, /256 samples/);
     const last = await page.evaluate(() => ({ batch: window.gitsLast.batch, n: window.gitsLast.samples.length }));
     assert.deepEqual(last, { batch: 256, n: 512 });
+    // The boomerang view: x_t leaves the line x_T -> x_0 and comes back to it.
+    const b = await page.evaluate(() => window.boomerangLast);
+    const dev = b.deviation.mean;
+    assert.equal(dev.length, b.sigmas.length);
+    const scale = b.toEnd.mean[0];
+    assert.ok(dev[0] < 1e-6 * scale && dev.at(-1) < 1e-6 * scale, `deviation at the ends: ${dev[0]}, ${dev.at(-1)}`);
+    assert.ok(Math.max(...dev) > 1e-3, 'the trajectories bend');
+    assert.equal(b.toEnd.mean.at(-1), 0);
+    assert.ok(b.toEnd.mean[0] > 10, `x_T is far from x_0: ${b.toEnd.mean[0]}`);
     mkdirSync('test-results', { recursive: true });
     await page.screenshot({ path: 'test-results/page-webgpu.png', fullPage: true });
 
@@ -100,6 +109,7 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
         const got = await page.evaluate(
           async ({ solver, gmm, noise }) => {
             const m = await import('./pkg/gits_sampler.js');
+            await m.default({ module_or_path: './pkg/gits_sampler_bg.wasm' });
             const sampler = await m.Sampler.create(true);
             const plan = m.compilePlan(solver, 'logsnr', 8, 0.002, 80, false, false);
             const r = await sampler.sample(plan, gmm, new Float64Array(noise.flat()), 7n);
@@ -116,6 +126,7 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
     await t.test('bad input is a rejected promise with a message, not a crash', async () => {
       const message = await page.evaluate(async (gmm) => {
         const m = await import('./pkg/gits_sampler.js');
+        await m.default({ module_or_path: './pkg/gits_sampler_bg.wasm' });
         const sampler = await m.Sampler.create(true);
         try {
           await sampler.sample('{"version": 1}', gmm, new Float64Array([0, 0]));
@@ -127,6 +138,7 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
       assert.match(message, /invalid plan JSON/);
       const wrongDim = await page.evaluate(async ([plan, gmm]) => {
         const m = await import('./pkg/gits_sampler.js');
+        await m.default({ module_or_path: './pkg/gits_sampler_bg.wasm' });
         const sampler = await m.Sampler.create(true);
         return sampler.sample(plan, gmm, new Float64Array([1, 2, 3])).then(() => 'resolved', (e) => String(e.message ?? e));
       }, [readFileSync(PLAN, 'utf8'), readFileSync(MODEL, 'utf8')]);

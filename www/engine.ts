@@ -1,0 +1,71 @@
+// The page's side of the sampling worker: one worker (so one WebGPU device) for everything on
+// the page, requests as promises, progress as callbacks, cancel by id.
+import type { GitsOptions } from './gits.js';
+import type { BackendInfo, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
+
+/** A request in flight: resolves to its result, or null once cancelled. */
+export interface Job<T> {
+  done: Promise<T | null>;
+  cancel(): void;
+}
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (done: number, total: number) => void };
+
+export class Engine {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private next = 1;
+  readonly backend: Promise<BackendInfo>;
+
+  private constructor(preferWebgpu: boolean) {
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    this.worker.onmessage = (ev: MessageEvent<Reply>) => this.receive(ev.data);
+    this.worker.onerror = (ev) => this.failAll(`the sampling worker stopped: ${ev.message || 'it could not start'}`);
+    this.backend = this.call<BackendInfo>({ op: 'init', preferWebgpu }).done as Promise<BackendInfo>;
+  }
+
+  private static instance: Engine | undefined;
+
+  /** The page's engine; the first caller's WebGPU preference decides the backend. */
+  static shared(preferWebgpu = true): Engine {
+    Engine.instance ??= new Engine(preferWebgpu);
+    return Engine.instance;
+  }
+
+  sample(args: SampleArgs): Promise<SampleResult> {
+    return this.call<SampleResult>({ op: 'sample', args }).done as Promise<SampleResult>;
+  }
+
+  /** A GITS search for `model` (a URL); resolves to the schedule file's JSON. */
+  gits(model: string, options: GitsOptions, onProgress: (done: number, total: number) => void): Job<string> {
+    return this.call<string>({ op: 'gits', model, options }, onProgress);
+  }
+
+  private call<T>(request: DistributiveOmit<Request, 'id'>, onProgress?: (done: number, total: number) => void): Job<T> {
+    const id = this.next++;
+    const done = new Promise<T | null>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
+    });
+    this.worker.postMessage({ ...request, id } as Request);
+    return { done, cancel: () => this.worker.postMessage({ id: this.next++, op: 'cancel', target: id } satisfies Request) };
+  }
+
+  private receive(reply: Reply): void {
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    if ('progress' in reply) {
+      p.onProgress?.(...reply.progress);
+      return;
+    }
+    this.pending.delete(reply.id);
+    if (reply.ok) p.resolve(reply.result);
+    else p.reject(new Error(reply.error));
+  }
+
+  private failAll(message: string): void {
+    for (const p of this.pending.values()) p.reject(new Error(message));
+    this.pending.clear();
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -1,0 +1,56 @@
+// The messages between the page and the sampling worker (engine.ts <-> worker.ts).
+import type { GitsOptions } from './gits.js';
+
+/** A solver on a schedule: a named family, or a GITS schedule file's text (`schedule: 'gits'`). */
+export interface PlanRequest {
+  solver: string;
+  schedule: string;
+  nfe: number;
+  /** The GITS schedule file, for schedule 'gits'. */
+  gits?: string;
+  /** Analytic first step (GITS files with AFS-refined schedules). */
+  afs?: boolean;
+}
+
+/** `model` is a URL: a weights file (*.gsw) or an analytic denoiser's JSON. */
+export interface SampleArgs {
+  model: string;
+  plan: PlanRequest;
+  seed: number;
+  batch: number;
+  /** Networks with classes: a class, 'cycle' (0, 1, ..., in turn) or 'none' (unconditional). */
+  label?: string;
+  /** Classifier-free guidance scale (networks with classes). */
+  guidance?: number;
+}
+
+export interface SampleResult {
+  dim: number;
+  batch: number;
+  nfe: number;
+  samples: Float32Array;
+  stepSigmas: Float64Array;
+  /** x at every step, [steps, batch, dim] flattened. */
+  steps: Float32Array;
+  evalSigmas: Float64Array;
+  /** D(x) at every evaluation, [evals, batch, dim] flattened. */
+  evals: Float32Array;
+  /** The plan that ran (JSON). */
+  plan: string;
+}
+
+export interface BackendInfo {
+  backend: 'webgpu' | 'cpu';
+  description: string;
+}
+
+export type Request =
+  | { id: number; op: 'init'; preferWebgpu: boolean }
+  | { id: number; op: 'sample'; args: SampleArgs }
+  | { id: number; op: 'gits'; model: string; options: GitsOptions }
+  | { id: number; op: 'cancel'; target: number };
+
+export type Reply =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: string }
+  | { id: number; progress: [number, number] };

@@ -1,0 +1,121 @@
+// The sampling worker: owns the wasm module, the backend (WebGPU or the CPU fallback) and the
+// loaded models, so sampling and GITS searches never block the page.
+import init, { GitsSearch, Sampler, compileGitsPlan, compilePlan, denoiserDim, standardNormal, type Model } from './pkg/gits_sampler.js';
+import { labels } from './labels.js';
+import type { GitsOptions } from './gits.js';
+import type { BackendInfo, PlanRequest, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
+
+const scope = self as unknown as {
+  onmessage: ((ev: MessageEvent<Request>) => void) | null;
+  postMessage(message: Reply, transfer?: Transferable[]): void;
+};
+
+let sampler: Promise<Sampler> | undefined;
+const cancelled = new Set<number>();
+
+/** A model by URL: an analytic denoiser (its JSON text) or a network on the sampler's device. */
+type Loaded = { kind: 'json'; text: string; dim: number } | { kind: 'network'; model: Model; sigmaMin: number; sigmaMax: number };
+const models = new Map<string, Promise<Loaded>>();
+
+async function backend(preferWebgpu = true): Promise<Sampler> {
+  sampler ??= (async () => {
+    await init({ module_or_path: new URL('./pkg/gits_sampler_bg.wasm', import.meta.url) });
+    return Sampler.create(preferWebgpu);
+  })();
+  return sampler;
+}
+
+function load(url: string): Promise<Loaded> {
+  let loaded = models.get(url);
+  if (!loaded) {
+    loaded = (async () => {
+      const s = await backend();
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`cannot load ${url}: HTTP ${response.status}`);
+      if (url.endsWith('.gsw')) {
+        const model = s.loadModel(new Uint8Array(await response.arrayBuffer()));
+        const m = JSON.parse(model.manifest) as { sigma_min: number; sigma_max: number };
+        return { kind: 'network', model, sigmaMin: m.sigma_min, sigmaMax: m.sigma_max } as const;
+      }
+      const text = await response.text();
+      return { kind: 'json', text, dim: denoiserDim(text) } as const;
+    })();
+    loaded.catch(() => models.delete(url)); // a failed load may be retried
+    models.set(url, loaded);
+  }
+  return loaded;
+}
+
+function compile(req: PlanRequest, model: Loaded): string {
+  if (req.schedule === 'gits') {
+    if (!req.gits) throw new Error('compute a GITS schedule first');
+    if (model.kind === 'network') {
+      const sha = (JSON.parse(req.gits) as { model?: { sha256?: string } }).model?.sha256 ?? '';
+      if (sha !== model.model.sha256) throw new Error(`the GITS file was searched for another model (sha256 ${sha.slice(0, 12)}…)`);
+    }
+    return compileGitsPlan(req.solver, req.gits, req.nfe, undefined, req.afs ?? false);
+  }
+  const [lo, hi] = model.kind === 'network' ? [model.sigmaMin, model.sigmaMax] : [0.002, 80];
+  return compilePlan(req.solver, req.schedule, req.nfe, lo, hi, false, false);
+}
+
+async function sample(args: SampleArgs): Promise<SampleResult> {
+  const s = await backend();
+  const model = await load(args.model);
+  const plan = compile(args.plan, model);
+  const seed = BigInt(args.seed);
+  if (model.kind === 'json') {
+    const noise = standardNormal(seed, args.batch, model.dim);
+    return { ...((await s.sample(plan, model.text, noise, seed)) as Omit<SampleResult, 'plan'>), plan };
+  }
+  const m = model.model;
+  const noise = standardNormal(seed, args.batch, m.dim);
+  const classes = labels(args.label ?? 'none', args.batch, m.classes);
+  return { ...((await s.sampleModel(plan, m, noise, classes, args.guidance ?? 1, seed)) as Omit<SampleResult, 'plan'>), plan };
+}
+
+async function gits(id: number, url: string, options: GitsOptions): Promise<string | null> {
+  const model = await load(url);
+  const search = model.kind === 'network' ? GitsSearch.forModel(model.model, url, options) : new GitsSearch(model.text, url, options);
+  try {
+    while (!(await search.step())) {
+      scope.postMessage({ id, progress: [search.done, search.total] });
+      await new Promise((r) => setTimeout(r)); // take a cancel message between chunks
+      if (cancelled.has(id)) return null;
+    }
+    scope.postMessage({ id, progress: [search.total, search.total] });
+    return (await search.finish()) as string;
+  } finally {
+    search.free();
+  }
+}
+
+async function handle(req: Request): Promise<unknown> {
+  switch (req.op) {
+    case 'init': {
+      const s = await backend(req.preferWebgpu);
+      return { backend: s.backend as BackendInfo['backend'], description: s.description } satisfies BackendInfo;
+    }
+    case 'sample':
+      return sample(req.args);
+    case 'gits':
+      return gits(req.id, req.model, req.options);
+    case 'cancel':
+      cancelled.add(req.target);
+      return null;
+  }
+}
+
+scope.onmessage = (ev) => {
+  const req = ev.data;
+  handle(req).then(
+    (result) => {
+      const r = result as Partial<SampleResult> | null;
+      const transfer = r && r.samples instanceof Float32Array ? [r.samples.buffer, r.steps!.buffer, r.evals!.buffer, r.stepSigmas!.buffer, r.evalSigmas!.buffer] : [];
+      scope.postMessage({ id: req.id, ok: true, result }, transfer);
+    },
+    (e: unknown) => scope.postMessage({ id: req.id, ok: false, error: e instanceof Error ? e.message : String(e) }),
+  ).finally(() => {
+    if (req.op !== 'cancel') cancelled.delete(req.id);
+  });
+};
