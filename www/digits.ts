@@ -1,16 +1,7 @@
-// The MNIST section: a trained U-Net (int8 weights) sampled with any solver, shown as a grid.
+// Image views: a grid of 28x28 digits, and a strip of one sample's x_t and D(x_t) over the steps.
+import type { SampleResult } from './protocol.js';
 
-export const MNIST_MODEL = 'models/mnist-unet.int8.gsw';
-/** The GITS schedule searched natively for the shipped model (`bash bench/mnist-eval.sh`). */
-export const MNIST_GITS = 'schedules/mnist-unet.gits.json';
 const SCALE = 3;
-
-/** The shipped GITS file's text. */
-export async function shippedGits(): Promise<string> {
-  const response = await fetch(MNIST_GITS);
-  if (!response.ok) throw new Error(`cannot load ${MNIST_GITS}: HTTP ${response.status}`);
-  return response.text();
-}
 
 /** Draws the samples (values in [-1, 1]) as a grid of 28x28 images, scaled up. */
 export function drawDigits(canvas: HTMLCanvasElement, samples: Float32Array, batch: number, side = 28): void {
@@ -19,20 +10,40 @@ export function drawDigits(canvas: HTMLCanvasElement, samples: Float32Array, bat
   const cell = side * SCALE + 4;
   canvas.width = cols * cell + 4;
   canvas.height = rows * cell + 4;
+  canvas.style.aspectRatio = `${canvas.width} / ${canvas.height}`;
   const ctx = canvas.getContext('2d')!;
   ctx.fillStyle = '#000';
   ctx.fillRect(0, 0, canvas.width, canvas.height);
-  ctx.imageSmoothingEnabled = false;
-  const tile = document.createElement('canvas');
-  tile.width = tile.height = side;
+  for (let n = 0; n < batch; n++) {
+    drawTile(ctx, samples.subarray(n * side * side, (n + 1) * side * side), 4 + (n % cols) * cell, 4 + Math.floor(n / cols) * cell, side * SCALE, side);
+  }
+}
+
+/** One image (values in [-1, 1], clipped) at (x, y), `size` pixels wide. */
+function drawTile(ctx: CanvasRenderingContext2D, values: Float32Array, x: number, y: number, size: number, side: number): void {
+  const tile = new OffscreenCanvas(side, side);
   const tctx = tile.getContext('2d')!;
   const image = tctx.createImageData(side, side);
-  for (let n = 0; n < batch; n++) {
-    for (let i = 0; i < side * side; i++) {
-      const v = Math.max(0, Math.min(255, Math.round((samples[n * side * side + i] + 1) * 127.5)));
-      image.data.set([v, v, v, 255], 4 * i);
-    }
-    tctx.putImageData(image, 0, 0);
-    ctx.drawImage(tile, 4 + (n % cols) * cell, 4 + Math.floor(n / cols) * cell, side * SCALE, side * SCALE);
+  for (let i = 0; i < side * side; i++) {
+    const v = Math.max(0, Math.min(255, Math.round((values[i] + 1) * 127.5)));
+    image.data.set([v, v, v, 255], 4 * i);
   }
+  tctx.putImageData(image, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(tile, x, y, size, size);
+}
+
+/** The first sample's x_t at every step (top row) and D(x_t) at every evaluation (bottom). */
+export function drawStrip(canvas: HTMLCanvasElement, r: SampleResult, side = 28): void {
+  const per = r.batch * r.dim;
+  const columns = Math.max(r.stepSigmas.length, r.evalSigmas.length);
+  const size = Math.min(56, Math.floor((canvas.clientWidth || 640) / columns) - 2);
+  canvas.width = columns * (size + 2);
+  canvas.height = 2 * (size + 2);
+  canvas.style.aspectRatio = `${canvas.width} / ${canvas.height}`;
+  const ctx = canvas.getContext('2d')!;
+  ctx.fillStyle = '#000';
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  for (let k = 0; k < r.stepSigmas.length; k++) drawTile(ctx, r.steps.subarray(k * per, k * per + r.dim), k * (size + 2), 0, size, side);
+  for (let e = 0; e < r.evalSigmas.length; e++) drawTile(ctx, r.evals.subarray(e * per, e * per + r.dim), e * (size + 2), size + 2, size, side);
 }

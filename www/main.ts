@@ -1,72 +1,203 @@
-// The 2-D playground: URL parameters and controls -> plan -> samples -> canvas. All sampling and
-// GITS searches run in the sampling worker (engine.ts).
+// The playground: settings (form <-> URL) -> the sampling worker -> views of the samples and
+// their trajectories, animated step by step; the GITS panel searches a schedule for the model.
 import { Engine } from './engine.js';
 import { densityGrid, type Gmm } from './density.js';
-import { drawDensity, drawTrajectories, type View } from './plot.js';
+import { drawDensity, drawPoints, drawTrajectories, type View } from './plot.js';
 import { PAPER, offerComputed, wireGitsPanel } from './gits.js';
-import { MNIST_MODEL, drawDigits, shippedGits } from './digits.js';
-import type { SampleArgs, SampleResult } from './protocol.js';
+import { drawDigits, drawStrip } from './digits.js';
 import { boomerang, type Boomerang } from './boomerang.js';
 import { drawPanels } from './chart.js';
+import { renderPlan } from './plan-table.js';
+import { MODELS, modelById, type ModelInfo } from './models.js';
+import { FIELDS, SCHEDULES, SOLVERS, defaults, parseSettings, toParams, type Settings } from './settings.js';
+import type { SampleResult } from './protocol.js';
 
 const VIEW: View = { lo: -2.5, hi: 2.5 };
 const GRID = 200;
-const MODEL = 'models/eight-gaussians.gmm.json';
+const FRAME_MS = 350;
 
 const $ = <T extends Element>(sel: string) => document.querySelector(sel) as T;
 const form = $<HTMLFormElement>('#controls');
 const canvas = $<HTMLCanvasElement>('#view');
 const status = $<HTMLElement>('#status');
 const result = $<HTMLElement>('#result');
+const stepInput = $<HTMLInputElement>('#step');
+const field = <T extends HTMLInputElement | HTMLSelectElement>(name: string) => form.elements.namedItem(name) as T;
 
 declare global {
   interface Window {
-    gitsLast?: SampleResult;
+    /** The last result shown, for tests and the console. */
+    last?: SampleResult;
+    /** The last GITS file computed in the page. */
     gitsFile?: string;
-    digitsLast?: SampleResult;
-    digitsGitsFile?: string;
     boomerangLast?: Boomerang;
   }
 }
 
-/** The boomerang view of a result into `canvas`. */
-function showBoomerang(canvas: HTMLCanvasElement, r: SampleResult): void {
-  const b = boomerang(r);
-  window.boomerangLast = b;
-  drawPanels(canvas, [
-    { title: 'deviation from the line x_T -> x_0 (mean ± std)', sigmas: b.sigmas, band: b.deviation, color: '#fb923c' },
-    { title: 'distance to x_0', sigmas: b.sigmas, band: b.toEnd, color: '#60a5fa' },
-  ]);
-}
+/** GITS files computed in this page, by model id. */
+const computed = new Map<string, string>();
+let shown: { r: SampleResult; model: ModelInfo; underlay: Underlay } | undefined;
 
 function setState(state: 'loading' | 'sampling' | 'ready' | 'error', message: string): void {
   document.body.dataset.state = state;
   result.textContent = message;
+  $<HTMLProgressElement>('#progress').hidden = state !== 'sampling';
 }
 
-/** URL parameters override the form's defaults (solver, schedule, nfe, seed, batch). */
-function applyUrl(params: URLSearchParams): void {
-  for (const name of ['solver', 'schedule', 'nfe', 'seed', 'batch']) {
-    const value = params.get(name);
-    const field = form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement | null;
-    if (value !== null && field) field.value = value;
+function fill(select: HTMLSelectElement, options: [string, string][]): void {
+  for (const [value, label] of options) select.add(new Option(label, value));
+}
+
+/** Puts settings into the form, with the options that make sense for the model. */
+function applySettings(s: Settings): void {
+  const model = modelById(s.model);
+  for (const el of form.querySelectorAll<HTMLElement>('[data-classes]')) el.hidden = !model.classes;
+  const schedules = field<HTMLSelectElement>('schedule');
+  for (const option of schedules.options) {
+    if (option.value === 'gits') option.disabled = !model.gits;
+    if (option.value === 'gits-here') option.disabled = !computed.has(model.id);
+  }
+  for (const name of FIELDS) field(name).value = String(s[name]);
+  field<HTMLInputElement>('nfe-slider').value = String(Math.min(s.nfe, 50));
+  field<HTMLInputElement>('batch').max = model.kind === 'image' ? '256' : '4096';
+  field<HTMLInputElement>('gits-warmup').value = model.kind === 'image' ? '32' : '256';
+}
+
+function readSettings(): Settings {
+  return parseSettings((name) => {
+    const el = field(name);
+    return el.closest('[hidden]') ? null : el.value;
+  });
+}
+
+/** A new model keeps the solver, schedule (where the model has it), NFE and seed. */
+function switchModel(id: string): void {
+  const model = modelById(id);
+  const s = defaults(model);
+  s.solver = field('solver').value;
+  s.seed = Number(field('seed').value) || 0;
+  s.nfe = Number(field('nfe').value) || s.nfe;
+  const schedule = field('schedule').value;
+  s.schedule = (schedule === 'gits' && !model.gits) || (schedule === 'gits-here' && !computed.has(id)) ? 'polynomial:7' : schedule;
+  applySettings(s);
+}
+
+/** What is drawn under 2-D views: the mixture's density, or the data points. */
+type Underlay = { density: Float32Array } | { points: number[][] } | null;
+const underlays = new Map<string, Promise<Underlay>>();
+
+function underlay(model: ModelInfo): Promise<Underlay> {
+  if (model.kind === 'image') return Promise.resolve(null);
+  let u = underlays.get(model.id);
+  if (!u) {
+    const url = model.kind === 'gmm' ? model.url : model.data!;
+    u = fetch(url)
+      .then((r) => {
+        if (!r.ok) throw new Error(`cannot load ${url}: HTTP ${r.status}`);
+        return r.json();
+      })
+      .then((json) => (model.kind === 'gmm' ? { density: densityGrid(json as Gmm, GRID, VIEW.lo, VIEW.hi) } : { points: (json as { points: number[][] }).points }));
+    u.catch(() => underlays.delete(model.id));
+    underlays.set(model.id, u);
+  }
+  return u;
+}
+
+/** Draws the shown result at step `k` (x_k, and D(x) so far). */
+function drawStep(k: number): void {
+  if (!shown) return;
+  const { r, model, underlay: u } = shown;
+  const denoised = field<HTMLInputElement>('denoised').checked;
+  const last = r.stepSigmas.length - 1;
+  $<HTMLElement>('#step-label').textContent = `${k} / ${last}, sigma ${r.stepSigmas[k].toPrecision(3)}`;
+  if (model.kind === 'image') {
+    const per = r.batch * r.dim;
+    // D(x) of the evaluation at this step's sigma (none at the final one: the sample itself).
+    const e = r.evalSigmas.findIndex((s) => s <= r.stepSigmas[k]);
+    const showD = denoised && k < last && e >= 0;
+    const values = showD ? r.evals.subarray(e * per, (e + 1) * per) : r.steps.subarray(k * per, (k + 1) * per);
+    drawDigits(canvas, values, r.batch);
+    return;
+  }
+  canvas.width = canvas.height = 640;
+  canvas.style.aspectRatio = '1';
+  if (u && 'density' in u) drawDensity(canvas, u.density, GRID);
+  else if (u) drawPoints(canvas, VIEW, u.points);
+  drawTrajectories(canvas, VIEW, r, denoised, k);
+}
+
+async function scheduleFile(s: Settings, model: ModelInfo): Promise<string | undefined> {
+  if (s.schedule === 'gits-here') return computed.get(model.id);
+  if (s.schedule !== 'gits') return undefined;
+  const response = await fetch(model.gits!);
+  if (!response.ok) throw new Error(`cannot load ${model.gits}: HTTP ${response.status}`);
+  return response.text();
+}
+
+async function generate(engine: Engine): Promise<void> {
+  try {
+    const s = readSettings();
+    const model = modelById(s.model);
+    const params = toParams(s);
+    const backend = new URLSearchParams(location.search).get('backend');
+    if (backend) params.set('backend', backend);
+    history.replaceState(null, '', `?${params}`);
+    setState('sampling', model.kind === 'image' ? 'Loading the model and sampling…' : 'Sampling…');
+    const afs = field<HTMLInputElement>('afs').checked && s.schedule === 'gits-here';
+    const gits = await scheduleFile(s, model);
+    const t0 = performance.now();
+    const [r, u] = await Promise.all([
+      engine.sample({ model: model.url, plan: { solver: s.solver, schedule: s.schedule.startsWith('gits') ? 'gits' : s.schedule, nfe: s.nfe, gits, afs }, seed: s.seed, batch: s.batch, label: s.label, guidance: s.guidance }),
+      underlay(model),
+    ]);
+    const ms = performance.now() - t0;
+    shown = { r, model, underlay: u };
+    window.last = r;
+    stepInput.max = String(r.stepSigmas.length - 1);
+    stepInput.value = stepInput.max;
+    drawStep(r.stepSigmas.length - 1);
+    const strip = $<HTMLCanvasElement>('#strip');
+    strip.hidden = model.kind !== 'image';
+    if (model.kind === 'image') drawStrip(strip, r);
+    const b = boomerang(r);
+    window.boomerangLast = b;
+    drawPanels($<HTMLCanvasElement>('#boomerang'), [
+      { title: 'deviation from the line x_T -> x_0 (mean ± std)', sigmas: b.sigmas, band: b.deviation, color: '#fb923c' },
+      { title: 'distance to x_0', sigmas: b.sigmas, band: b.toEnd, color: '#60a5fa' },
+    ]);
+    renderPlan($<HTMLTableElement>('#plan'), r.plan);
+    const what = model.kind === 'image' ? 'digits' : 'samples';
+    const guided = model.classes ? `, guidance ${s.guidance}` : '';
+    setState('ready', `${r.batch} ${what} with ${s.solver} on ${s.schedule}, NFE ${r.nfe}${guided}, in ${ms.toFixed(0)} ms`);
+  } catch (e) {
+    setState('error', `Error: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
-function readForm(): SampleArgs {
-  const get = (name: string) => (form.elements.namedItem(name) as HTMLInputElement).value;
-  const int = (name: string, min: number, max: number) => {
-    const v = Number(get(name));
-    if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in ${min}..${max}, got "${get(name)}"`);
-    return v;
+/** Play: steps through the trajectory from x_T to the sample, one frame per step. */
+function wirePlayer(): void {
+  const play = $<HTMLButtonElement>('#play');
+  let timer: number | undefined;
+  const stop = () => {
+    clearInterval(timer);
+    timer = undefined;
+    play.textContent = 'Play';
   };
-  const schedule = get('schedule');
-  return {
-    model: MODEL,
-    plan: { solver: get('solver'), schedule, nfe: int('nfe', 1, 200), gits: window.gitsFile, afs: afsChecked() && schedule === 'gits' },
-    seed: int('seed', 0, Number.MAX_SAFE_INTEGER),
-    batch: int('batch', 1, 4096),
-  };
+  play.addEventListener('click', () => {
+    if (timer !== undefined || !shown) return stop();
+    let k = 0;
+    play.textContent = 'Pause';
+    timer = window.setInterval(() => {
+      stepInput.value = String(k);
+      drawStep(k);
+      if (++k > Number(stepInput.max)) stop();
+    }, FRAME_MS);
+  });
+  stepInput.addEventListener('input', () => {
+    stop();
+    drawStep(Number(stepInput.value));
+  });
+  field<HTMLInputElement>('denoised').addEventListener('change', () => drawStep(Number(stepInput.value)));
 }
 
 /** The browser's own words for its WebGPU adapter (wgpu leaves the name empty on the web). */
@@ -78,122 +209,57 @@ async function adapterInfo(): Promise<string> {
   return words ? ` [${words}]` : '';
 }
 
-/** Whether the GITS panel asks for AFS (search and sampling on the GITS schedule). */
-function afsChecked(): boolean {
-  return (form.elements.namedItem('afs') as HTMLInputElement).checked;
-}
-
-/** The MNIST section: the model loads on first use; body[data-digits] tracks the state. */
-function wireDigits(engine: Engine): () => Promise<void> {
-  const digitsForm = $<HTMLFormElement>('#digits-controls');
-  const view = $<HTMLCanvasElement>('#digits-view');
-  const note = $<HTMLElement>('#digits-result');
-  // The solver and schedule lists are the 2-D form's; GITS here is the schedule shipped for the
-  // model, or one computed in the page.
-  for (const select of digitsForm.querySelectorAll<HTMLSelectElement>('select[data-options-from]')) {
-    const source = form.elements.namedItem(select.dataset.optionsFrom!) as HTMLSelectElement;
-    for (const option of source.options) if (option.value !== 'gits') select.add(option.cloneNode(true) as HTMLOptionElement);
-  }
-  const scheduleSelect = digitsForm.elements.namedItem('schedule') as HTMLSelectElement;
-  scheduleSelect.add(new Option('GITS (searched for this model, NFE 3-10)', 'gits'));
-  const computed = new Option('GITS (compute below)', 'gits-here');
-  computed.disabled = true;
-  scheduleSelect.add(computed);
-  const get = (name: string) => (digitsForm.elements.namedItem(name) as HTMLInputElement).value;
-  const num = (name: string, min: number, max: number, integer = true) => {
-    const v = Number(get(name));
-    if (!Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
-      throw new Error(`${name} must be ${integer ? 'an integer' : 'a number'} in ${min}..${max}, got "${get(name)}"`);
-    }
-    return v;
-  };
-  const run = async () => {
-    try {
-      const schedule = get('schedule');
-      const gits = schedule === 'gits' ? await shippedGits() : schedule === 'gits-here' ? window.digitsGitsFile : undefined;
-      const req: SampleArgs = {
-        model: MNIST_MODEL,
-        plan: { solver: get('solver'), schedule: schedule.startsWith('gits') ? 'gits' : schedule, nfe: num('nfe', 1, 200), gits },
-        label: get('label'),
-        guidance: num('guidance', 0, 20, false),
-        seed: num('seed', 0, Number.MAX_SAFE_INTEGER),
-        batch: num('batch', 1, 256),
-      };
-      document.body.dataset.digits = 'sampling';
-      note.textContent = 'Loading the model and sampling…';
-      const t0 = performance.now();
-      const r = await engine.sample(req);
-      const ms = performance.now() - t0;
-      drawDigits(view, r.samples, r.batch);
-      showBoomerang($<HTMLCanvasElement>('#digits-boomerang'), r);
-      window.digitsLast = r;
-      document.body.dataset.digits = 'ready';
-      note.textContent = `${r.batch} digits with ${req.plan.solver} on ${schedule}, NFE ${r.nfe}, guidance ${req.guidance}, in ${ms.toFixed(0)} ms`;
-    } catch (e) {
-      document.body.dataset.digits = 'error';
-      note.textContent = `Error: ${e instanceof Error ? e.message : String(e)}`;
-    }
-  };
-  digitsForm.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    void run();
-  });
-  // GITS for the network, on this page's backend; small chunks keep the progress bar moving.
-  wireGitsPanel('digits-gits', (onProgress) => {
-    const points = num('gits-grid', 3, 201);
-    const options = { ...PAPER, grid: `polynomial:${points}`, warmup: num('gits-warmup', 1, 4096), maxSteps: Math.min(10, points - 1), chunk: 2 };
-    return engine.gits(MNIST_MODEL, options, onProgress);
-  }, async (file) => {
-    window.digitsGitsFile = file;
-    offerComputed(scheduleSelect, 'gits-here');
-    await run();
-  });
-  return run;
-}
-
 async function main(): Promise<void> {
+  fill(field('model'), MODELS.map((m) => [m.id, m.label]));
+  fill(field('solver'), SOLVERS);
+  fill(field('schedule'), SCHEDULES);
   const params = new URLSearchParams(location.search);
-  applyUrl(params);
+  let problem: string | undefined;
+  try {
+    applySettings(parseSettings((name) => params.get(name)));
+  } catch (e) {
+    problem = `Error in the URL: ${e instanceof Error ? e.message : String(e)}`;
+    applySettings(defaults());
+  }
   const engine = Engine.shared(params.get('backend') !== 'cpu');
-  const [info, gmmText] = await Promise.all([
-    engine.backend,
-    fetch(MODEL).then((r) => {
-      if (!r.ok) throw new Error(`cannot load ${MODEL}: HTTP ${r.status}`);
-      return r.text();
-    }),
-  ]);
-  status.textContent = `Backend: ${info.description}${info.backend === 'webgpu' ? await adapterInfo() : ''}`;
-  document.body.dataset.backend = info.backend;
-  const density = densityGrid(JSON.parse(gmmText) as Gmm, GRID, VIEW.lo, VIEW.hi);
-
-  const run = async () => {
-    try {
-      const req = readForm();
-      setState('sampling', 'Sampling…');
-      const t0 = performance.now();
-      const r = await engine.sample(req);
-      const ms = performance.now() - t0;
-      drawDensity(canvas, density, GRID);
-      drawTrajectories(canvas, VIEW, r, (form.elements.namedItem('denoised') as HTMLInputElement).checked);
-      showBoomerang($<HTMLCanvasElement>('#boomerang'), r);
-      window.gitsLast = r;
-      setState('ready', `${r.batch} samples with ${req.plan.solver} on ${req.plan.schedule}, NFE ${r.nfe}, in ${ms.toFixed(0)} ms`);
-    } catch (e) {
-      setState('error', `Error: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  };
+  field('model').addEventListener('change', () => switchModel(field('model').value));
+  const slider = field<HTMLInputElement>('nfe-slider');
+  slider.addEventListener('input', () => { field('nfe').value = slider.value; });
+  field('nfe').addEventListener('input', () => { slider.value = field('nfe').value; });
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    void run();
+    void generate(engine);
   });
-  wireGitsPanel('gits', (onProgress) => engine.gits(MODEL, { ...PAPER, afsStudent: afsChecked() ? 'ipndm' : undefined }, onProgress), async (file) => {
+  wirePlayer();
+  wireGitsPanel('gits', (onProgress) => {
+    const model = modelById(field('model').value);
+    const num = (name: string, min: number, max: number) => {
+      const v = Number(field(name).value);
+      if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in ${min}..${max}, got "${field(name).value}"`);
+      return v;
+    };
+    const points = num('gits-grid', 3, 201);
+    const options = {
+      ...PAPER,
+      grid: `polynomial:${points}`,
+      warmup: num('gits-warmup', 1, 4096),
+      maxSteps: Math.min(20, points - 1),
+      afsStudent: field<HTMLInputElement>('afs').checked ? 'ipndm' : undefined,
+      chunk: model.kind === 'image' ? 2 : undefined, // keeps progress and cancel quick on the U-Net
+    };
+    return engine.gits(model.url, options, onProgress);
+  }, async (file) => {
+    const model = modelById(field('model').value);
+    computed.set(model.id, file);
     window.gitsFile = file;
-    offerComputed(form.elements.namedItem('schedule') as HTMLSelectElement, 'gits');
-    await run();
+    offerComputed(field('schedule'), 'gits-here');
+    await generate(engine);
   });
-  const runDigits = wireDigits(engine);
-  await run();
-  if (params.has('digits')) await runDigits();
+  const info = await engine.backend;
+  status.textContent = `Backend: ${info.description}${info.backend === 'webgpu' ? await adapterInfo() : ''}`;
+  document.body.dataset.backend = info.backend;
+  if (problem) setState('error', problem);
+  else await generate(engine);
 }
 
 main().catch((e) => {

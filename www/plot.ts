@@ -25,11 +25,24 @@ export function drawDensity(canvas: HTMLCanvasElement, grid: Float32Array, n: nu
   ctx.drawImage(tmp, 0, 0, canvas.width, canvas.height);
 }
 
-/** Paths x_1 .. x_N (x_0 at sigma_max lies far outside the view), D(x) dots, final samples. */
-export function drawTrajectories(canvas: HTMLCanvasElement, view: View, r: SampleResult, showDenoised: boolean): void {
+/** Data points as faint dots on a dark ground (models without an analytic density). */
+export function drawPoints(canvas: HTMLCanvasElement, view: View, points: number[][]): void {
+  const ctx = canvas.getContext('2d')!;
+  ctx.fillStyle = '#12151f';
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.fillStyle = 'rgba(120, 150, 220, 0.5)';
+  for (const [x, y] of points) {
+    const [px, py] = toPixel(canvas, view, x, y);
+    ctx.fillRect(px - 1.5, py - 1.5, 3, 3);
+  }
+}
+
+/** Paths x_1 .. x_upTo (x_0 at sigma_max lies far outside the view), the D(x) dots of the
+ * evaluations so far, and the batch at step `upTo` (the samples at the last step). */
+export function drawTrajectories(canvas: HTMLCanvasElement, view: View, r: SampleResult, showDenoised: boolean, upTo = r.stepSigmas.length - 1): void {
   const ctx = canvas.getContext('2d')!;
   const { batch, dim } = r;
-  const nSteps = r.stepSigmas.length;
+  const nSteps = upTo + 1;
   const at = (buf: Float32Array, t: number, b: number) => toPixel(canvas, view, buf[(t * batch + b) * dim], buf[(t * batch + b) * dim + 1]);
   ctx.lineWidth = 1;
   ctx.strokeStyle = 'rgba(255, 190, 90, 0.45)';
@@ -44,7 +57,7 @@ export function drawTrajectories(canvas: HTMLCanvasElement, view: View, r: Sampl
   }
   if (showDenoised) {
     ctx.fillStyle = 'rgba(120, 220, 255, 0.55)';
-    for (let e = 0; e < r.evalSigmas.length; e++) {
+    for (let e = 0; e < r.evalSigmas.length && r.evalSigmas[e] >= r.stepSigmas[upTo]; e++) {
       for (let b = 0; b < batch; b++) {
         const [px, py] = at(r.evals, e, b);
         ctx.fillRect(px - 1, py - 1, 2, 2);
@@ -53,7 +66,7 @@ export function drawTrajectories(canvas: HTMLCanvasElement, view: View, r: Sampl
   }
   ctx.fillStyle = '#fff3c4';
   for (let b = 0; b < batch; b++) {
-    const [px, py] = toPixel(canvas, view, r.samples[b * dim], r.samples[b * dim + 1]);
+    const [px, py] = at(r.steps, upTo, b);
     ctx.beginPath();
     ctx.arc(px, py, 2.5, 0, 2 * Math.PI);
     ctx.fill();

@@ -128,6 +128,18 @@ enum Command {
     },
     /// List the solvers, their options and how NFE maps to steps.
     Solvers,
+    /// Write N points of a 2-D toy set as a KDE denoiser (the exact denoiser of those points).
+    Kde {
+        /// moons, swiss_roll, eight_gaussians or checkerboard.
+        #[arg(long)]
+        set: String,
+        #[arg(long, default_value_t = 512)]
+        n: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Args)]
@@ -304,8 +316,12 @@ fn write(out: Option<&Path>, text: &str) -> Result<()> {
     match out {
         Some(path) => std::fs::write(path, text).map_err(|e| Error(format!("cannot write {}: {e}", path.display()))),
         None => {
-            println!("{text}");
-            Ok(())
+            use std::io::Write;
+            // A reader that stops early (`| head`) is not an error.
+            match writeln!(std::io::stdout().lock(), "{text}") {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error(format!("cannot write to stdout: {e}"))),
+                _ => Ok(()),
+            }
         }
     }
 }
@@ -783,6 +799,16 @@ fn main_result() -> Result<()> {
                 println!("{name:<22} {what}");
             }
             Ok(())
+        }
+        Command::Kde { set, n, seed, out } => {
+            if n == 0 {
+                bail!("--n must be at least 1");
+            }
+            let data = gits_sampler::data::toy::generate(&set, n, seed)?;
+            // Four decimals: the sets' noise is 0.02-0.03, and the file stays small.
+            let points = data.x.chunks(2).map(|p| p.iter().map(|&v| (f64::from(v) * 1e4).round() / 1e4).collect()).collect();
+            let spec = DenoiserSpec::Kde(gits_sampler::denoiser::Kde { points });
+            write(out.as_deref(), &serde_json::to_string(&spec)?)
         }
     }
 }

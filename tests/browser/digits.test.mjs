@@ -49,7 +49,7 @@ function nativeGits() {
 
 async function fill(page, fields) {
   for (const [name, value] of Object.entries(fields)) {
-    const selector = `#digits-controls [name="${name}"]`;
+    const selector = `#controls [name="${name}"]`;
     if ((await page.locator(selector).evaluate((el) => el.tagName)) === 'SELECT') await page.selectOption(selector, value);
     else await page.fill(selector, value);
   }
@@ -58,10 +58,10 @@ async function fill(page, fields) {
 /** Fills the digits form, presses Generate and waits for the grid. */
 async function generate(page, fields) {
   await fill(page, fields);
-  await page.click('#digits-controls button[type="submit"]');
-  await page.waitForSelector('body[data-digits="ready"], body[data-digits="error"]', { timeout: TIMEOUT });
-  assert.equal(await page.getAttribute('body', 'data-digits'), 'ready', await page.textContent('#digits-result'));
-  return page.evaluate(() => ({ batch: window.digitsLast.batch, samples: Array.from(window.digitsLast.samples) }));
+  await page.click('#controls button[type="submit"]');
+  await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: TIMEOUT });
+  assert.equal(await page.getAttribute('body', 'data-state'), 'ready', await page.textContent('#result'));
+  return page.evaluate(() => ({ batch: window.last.batch, samples: Array.from(window.last.samples) }));
 }
 
 for (const webgpu of [true, false]) {
@@ -74,8 +74,8 @@ for (const webgpu of [true, false]) {
       assert.equal(await page.getAttribute('body', 'data-backend'), backend);
       // SwiftShader runs the U-Net slowly: a small batch and few steps keep the test short.
       const fields = webgpu
-        ? { label: 'cycle', guidance: '1', solver: 'ipndm', schedule: 'polynomial:7', nfe: '3', seed: '5', batch: '2' }
-        : { label: '7', guidance: '2', solver: 'dpmpp:3', schedule: 'gits', nfe: '5', seed: '3', batch: '4' };
+        ? { model: 'mnist', label: 'cycle', guidance: '1', solver: 'ipndm', schedule: 'polynomial:7', nfe: '3', seed: '5', batch: '2' }
+        : { model: 'mnist', label: '7', guidance: '2', solver: 'dpmpp:3', schedule: 'gits', nfe: '5', seed: '3', batch: '4' };
       const got = await generate(page, fields);
       assert.equal(got.batch, Number(fields.batch));
       const schedule = fields.schedule === 'gits' ? 'gits:schedules/mnist-unet.gits.json' : fields.schedule;
@@ -84,28 +84,28 @@ for (const webgpu of [true, false]) {
       console.log(`# digits ${backend} vs native: max |diff| = ${diff.toExponential(2)}`);
       assert.ok(diff <= TOL[backend], `max |diff| ${diff} > ${TOL[backend]}`);
       mkdirSync('test-results', { recursive: true });
-      await page.locator('#digits').screenshot({ path: `test-results/digits-${backend}.png` });
+      await page.screenshot({ path: `test-results/digits-${backend}.png`, fullPage: true });
 
       // GITS for the network, here: cancel one search, then run one and sample on it.
       await fill(page, { 'gits-warmup': SMALL_GITS.warmup, 'gits-grid': SMALL_GITS.points });
       await page.evaluate(() => {
-        document.querySelector('#digits-gits-run').click();
-        document.querySelector('#digits-gits-cancel').click();
+        document.querySelector('#gits-run').click();
+        document.querySelector('#gits-cancel').click();
       });
-      await page.waitForSelector('body[data-digits-gits="cancelled"], body[data-digits-gits="error"]', { timeout: TIMEOUT });
-      assert.match(await page.textContent('#digits-gits-status'), /Cancelled/);
-      await page.click('#digits-gits-run');
-      await page.waitForSelector('body[data-digits-gits="done"], body[data-digits-gits="error"]', { timeout: TIMEOUT });
-      assert.equal(await page.getAttribute('body', 'data-digits-gits'), 'done', await page.textContent('#digits-gits-status'));
-      const file = JSON.parse(await page.evaluate(() => window.digitsGitsFile));
+      await page.waitForSelector('body[data-gits="cancelled"], body[data-gits="error"]', { timeout: TIMEOUT });
+      assert.match(await page.textContent('#gits-status'), /Cancelled/);
+      await page.click('#gits-run');
+      await page.waitForSelector('body[data-gits="done"], body[data-gits="error"]', { timeout: TIMEOUT });
+      assert.equal(await page.getAttribute('body', 'data-gits'), 'done', await page.textContent('#gits-status'));
+      const file = JSON.parse(await page.evaluate(() => window.gitsFile));
       const native = nativeGits();
       assert.equal(file.model.sha256, native.model.sha256);
       assert.deepEqual(file.schedules.map((f) => f.indices), native.schedules.map((f) => f.indices));
       const t = file.timing;
       console.log(`# MNIST GITS on ${backend} (${SMALL_GITS.warmup} x ${Number(SMALL_GITS.points) - 1} NFE): warmup ${t.warmup_s.toFixed(2)} s, cost matrix ${t.cost_matrix_s.toFixed(3)} s, DP ${t.dp_s.toFixed(4)} s`);
-      await page.waitForSelector('body[data-digits="ready"], body[data-digits="error"]', { timeout: TIMEOUT });
-      assert.match(await page.textContent('#digits-result'), /on gits-here, NFE/);
-      assert.equal(await page.getAttribute('#digits-gits-download', 'hidden'), null);
+      await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: TIMEOUT });
+      assert.match(await page.textContent('#result'), /on gits-here, NFE/);
+      assert.equal(await page.getAttribute('#gits-download', 'hidden'), null);
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

@@ -71,7 +71,7 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
     assert.equal(shown.backend, 'webgpu', `expected WebGPU, page says: ${shown.status}`);
     assert.match(shown.status, /WebGPU/);
     assert.match(shown.result, /256 samples/);
-    const last = await page.evaluate(() => ({ batch: window.gitsLast.batch, n: window.gitsLast.samples.length }));
+    const last = await page.evaluate(() => ({ batch: window.last.batch, n: window.last.samples.length }));
     assert.deepEqual(last, { batch: 256, n: 512 });
     // The boomerang view: x_t leaves the line x_T -> x_0 and comes back to it.
     const b = await page.evaluate(() => window.boomerangLast);
@@ -166,7 +166,7 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
       assert.deepEqual(file.schedules.map((f) => f.indices), native.schedules.map((f) => f.indices));
       console.log(`# GITS in the page: warmup ${file.timing.warmup_s.toFixed(3)} s, cost matrix ${file.timing.cost_matrix_s.toFixed(3)} s, DP ${file.timing.dp_s.toFixed(4)} s`);
       await page.waitForSelector('body[data-state="ready"]', { timeout: PAGE_TIMEOUT });
-      assert.match(await page.textContent('#result'), /on gits, NFE 10/);
+      assert.match(await page.textContent('#result'), /on gits-here, NFE 10/);
       assert.equal(await page.getAttribute('#gits-download', 'hidden'), null);
     });
 
@@ -182,7 +182,7 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
       assert.ok(afs(native).length > 0, 'the native search made AFS schedules');
       assert.deepEqual(afs(file), afs(native));
       await page.waitForSelector('body[data-state="ready"]', { timeout: PAGE_TIMEOUT });
-      assert.match(await page.textContent('#result'), /ipndm on gits, NFE 10/);
+      assert.match(await page.textContent('#result'), /ipndm on gits-here, NFE 10/);
       await page.uncheck('input[name="afs"]');
     });
 
@@ -212,6 +212,85 @@ test('without WebGPU the page shows the CPU fallback and still samples', { timeo
     const diff = maxAbsDiff(nativeSamples(['--plan', PLAN, '--noise', NOISE]), got.samples);
     console.log(`# CPU fallback vs native (noise file): max |diff| = ${diff.toExponential(2)}`);
     assert.ok(diff <= TOL, `max |diff| ${diff} > ${TOL}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('the playground: models, URL state, animation, plan view, keyboard, bad URL values', { timeout: 300_000 }, async (t) => {
+  const { browser, page, errors } = await launch(false);
+  const field = (name) => page.inputValue(`#controls [name="${name}"]`);
+  try {
+    await t.test('a URL sets every control and is written back after Generate', async () => {
+      const shown = await openPage(page, '?backend=cpu&model=moons-kde&solver=heun&nfe=8&seed=3&batch=64&schedule=logsnr');
+      assert.equal(shown.state, 'ready', shown.result);
+      assert.deepEqual(
+        { model: await field('model'), solver: await field('solver'), nfe: await field('nfe'), seed: await field('seed'), batch: await field('batch'), schedule: await field('schedule') },
+        { model: 'moons-kde', solver: 'heun', nfe: '8', seed: '3', batch: '64', schedule: 'logsnr' },
+      );
+      assert.match(shown.result, /64 samples with heun on logsnr, NFE 8/);
+      await page.selectOption('#controls [name="solver"]', 'dpmpp:2');
+      await page.click('#controls button[type="submit"]');
+      await page.waitForFunction(() => document.body.dataset.state === 'ready' && /dpmpp:2/.test(document.querySelector('#result').textContent));
+      const params = new URL(page.url()).searchParams;
+      assert.equal(params.get('solver'), 'dpmpp:2');
+      assert.equal(params.get('model'), 'moons-kde');
+      // The written URL reproduces the same samples.
+      const before = await page.evaluate(() => Array.from(window.last.samples));
+      await openPage(page, new URL(page.url()).search);
+      assert.deepEqual(await page.evaluate(() => Array.from(window.last.samples)), before);
+    });
+
+    await t.test('each model kind samples; a different model gives different samples', async () => {
+      const firsts = {};
+      for (const model of ['gmm', 'moons-mlp', 'checkerboard-kde']) {
+        const shown = await openPage(page, `?backend=cpu&model=${model}&batch=16&nfe=6`);
+        assert.equal(shown.state, 'ready', `${model}: ${shown.result}`);
+        firsts[model] = await page.evaluate(() => window.last.samples[0]);
+      }
+      assert.equal(new Set(Object.values(firsts)).size, 3);
+    });
+
+    await t.test('the step slider redraws, the plan table lists the solver, Play runs to the end', async () => {
+      await openPage(page, '?backend=cpu&model=gmm&solver=euler&nfe=4&batch=32');
+      const final = await page.evaluate(() => document.querySelector('#view').toDataURL());
+      await page.fill('#step', '1');
+      await page.dispatchEvent('#step', 'input');
+      assert.match(await page.textContent('#step-label'), /^1 \/ 4/);
+      assert.notEqual(await page.evaluate(() => document.querySelector('#view').toDataURL()), final);
+      const rows = await page.locator('#plan tbody tr.eval').count();
+      assert.equal(rows, 4, 'Euler with NFE 4: four evaluations');
+      assert.match(await page.textContent('#plan caption'), /euler: 4 evaluations over 4 steps/);
+      await page.click('#play');
+      assert.equal(await page.textContent('#play'), 'Pause');
+      await page.waitForFunction(() => document.querySelector('#step').value === '0');
+      await page.waitForFunction(() => document.querySelector('#play').textContent === 'Play' && document.querySelector('#step').value === '4', null, { timeout: 10_000 });
+    });
+
+    await t.test('keyboard: Tab reaches Generate and Enter runs it', async () => {
+      await openPage(page, '?backend=cpu&batch=8');
+      await page.focus('#controls [name="model"]');
+      let reached = false;
+      for (let i = 0; i < 20 && !reached; i++) {
+        await page.keyboard.press('Tab');
+        reached = await page.evaluate(() => document.activeElement?.matches('#controls button[type="submit"]'));
+      }
+      assert.ok(reached, 'Generate is reachable by Tab from the model picker');
+      await page.fill('#controls [name="seed"]', '9');
+      await page.focus('#controls button[type="submit"]');
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('seed') === '9' && document.body.dataset.state === 'ready');
+    });
+
+    await t.test('bad URL values give a visible message, never markup', async () => {
+      const shown = await openPage(page, `?backend=cpu&model=mnist&label=${encodeURIComponent('<img src=x onerror=alert(1)>')}`);
+      assert.equal(shown.state, 'error');
+      assert.match(shown.result, /class must be 0\.\.9, cycle or none, got "<img src=x onerror=alert\(1\)>"/);
+      assert.equal(await page.locator('#result img').count(), 0);
+      const unknown = await openPage(page, '?backend=cpu&solver=rk45');
+      assert.match(unknown.result, /unknown solver "rk45"/);
+    });
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

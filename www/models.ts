@@ -1,0 +1,37 @@
+// The models the playground and the widget offer, all shipped in models/.
+
+export interface ModelInfo {
+  /** The name in URLs and widget attributes. */
+  id: string;
+  label: string;
+  /** A weights file (*.gsw) or an analytic denoiser's JSON. */
+  url: string;
+  /** 'image': 28x28 digits; the others are 2-D. */
+  kind: 'gmm' | 'kde' | 'mlp' | 'image';
+  /** Points drawn under 2-D views of models without an analytic density (a KDE file). */
+  data?: string;
+  /** A GITS schedule file searched for this model. */
+  gits?: string;
+  /** Class-conditional: labels 0..classes-1 and guidance. */
+  classes?: number;
+}
+
+const toy = (id: string, name: string): ModelInfo[] => [
+  { id: `${id}-mlp`, label: `2-D ${name}: MLP (int8)`, url: `models/toy-${id}.int8.gsw`, kind: 'mlp', data: `models/toy-${id}.kde.json` },
+  { id: `${id}-kde`, label: `2-D ${name}: exact KDE of 512 points`, url: `models/toy-${id}.kde.json`, kind: 'kde', data: `models/toy-${id}.kde.json` },
+];
+
+export const MODELS: ModelInfo[] = [
+  { id: 'gmm', label: '2-D eight Gaussians: exact mixture', url: 'models/eight-gaussians.gmm.json', kind: 'gmm', gits: 'schedules/eight-gaussians.gits.json' },
+  ...toy('moons', 'moons'),
+  ...toy('swiss-roll', 'swiss roll'),
+  ...toy('eight-gaussians', 'eight Gaussians'),
+  ...toy('checkerboard', 'checkerboard'),
+  { id: 'mnist', label: 'MNIST digits: U-Net (int8)', url: 'models/mnist-unet.int8.gsw', kind: 'image', gits: 'schedules/mnist-unet.gits.json', classes: 10 },
+];
+
+export function modelById(id: string): ModelInfo {
+  const m = MODELS.find((m) => m.id === id);
+  if (!m) throw new Error(`unknown model "${id}" (one of: ${MODELS.map((m) => m.id).join(', ')})`);
+  return m;
+}

@@ -1,0 +1,97 @@
+// What a sample is made of (model, solver, schedule, NFE, seed, batch, class, guidance), its
+// defaults, and its round trip through URL parameters or widget attributes, validated.
+import { MODELS, modelById, type ModelInfo } from './models.js';
+
+export interface Settings {
+  model: string;
+  solver: string;
+  /** polynomial:7, logsnr, uniform, gits (the model's shipped file) or gits-here (computed). */
+  schedule: string;
+  nfe: number;
+  seed: number;
+  batch: number;
+  /** A class, 'cycle' or 'none' (models with classes). */
+  label: string;
+  guidance: number;
+}
+
+export const SOLVERS: [string, string][] = [
+  ['euler', 'Euler / DDIM'],
+  ['ddim_eta:1', 'DDIM, eta = 1 (stochastic)'],
+  ['heun', 'Heun (EDM)'],
+  ['dpm2', 'DPM-Solver-2'],
+  ['deis:3', 'DEIS-tAB3'],
+  ['ab_exact:4', 'Adams–Bashforth, exact weights'],
+  ['ipndm', 'iPNDM'],
+  ['ipndm_v', 'iPNDM_v'],
+  ['dpmpp:2', 'DPM-Solver++(2M)'],
+  ['dpmpp:3', 'DPM-Solver++(3M)'],
+  ['unipc:3', 'UniPC-3 (bh2)'],
+  ['unipc_bh1:2', 'UniPC-2 (bh1)'],
+];
+
+export const SCHEDULES: [string, string][] = [
+  ['polynomial:7', 'polynomial (rho 7)'],
+  ['logsnr', 'logSNR'],
+  ['uniform', 'time-uniform'],
+  ['gits', 'GITS (shipped for this model)'],
+  ['gits-here', 'GITS (computed here)'],
+];
+
+export const FIELDS = ['model', 'solver', 'schedule', 'nfe', 'seed', 'batch', 'label', 'guidance'] as const;
+
+export function defaults(model: ModelInfo = MODELS[0]): Settings {
+  const image = model.kind === 'image';
+  return { model: model.id, solver: 'ipndm', schedule: 'polynomial:7', nfe: 10, seed: 0, batch: image ? 20 : 256, label: 'cycle', guidance: image ? 2 : 1 };
+}
+
+function int(name: string, text: string, min: number, max: number): number {
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in ${min}..${max}, got "${text}"`);
+  return v;
+}
+
+/** Settings from named text values (URL parameters, widget attributes, form fields); absent
+ * names keep the model's defaults. Throws on the first bad value, naming it. */
+export function parseSettings(get: (name: string) => string | null): Settings {
+  const model = modelById(get('model') ?? MODELS[0].id);
+  const s = defaults(model);
+  const value = (name: (typeof FIELDS)[number]) => get(name) ?? undefined;
+  const solver = value('solver');
+  if (solver !== undefined) {
+    if (!SOLVERS.some(([v]) => v === solver)) throw new Error(`unknown solver "${solver}" (one of: ${SOLVERS.map(([v]) => v).join(', ')})`);
+    s.solver = solver;
+  }
+  const schedule = value('schedule');
+  if (schedule !== undefined) {
+    if (!SCHEDULES.some(([v]) => v === schedule)) throw new Error(`unknown schedule "${schedule}" (one of: ${SCHEDULES.map(([v]) => v).join(', ')})`);
+    if (schedule === 'gits' && !model.gits) throw new Error(`no GITS schedule is shipped for model "${model.id}"; compute one`);
+    s.schedule = schedule;
+  }
+  const [nfe, seed, batch] = [value('nfe'), value('seed'), value('batch')];
+  if (nfe !== undefined) s.nfe = int('nfe', nfe, 1, 200);
+  if (seed !== undefined) s.seed = int('seed', seed, 0, Number.MAX_SAFE_INTEGER);
+  if (batch !== undefined) s.batch = int('batch', batch, 1, model.kind === 'image' ? 256 : 4096);
+  const label = value('label');
+  if (label !== undefined) {
+    const classes = model.classes ?? 0;
+    const ok = label === 'cycle' || label === 'none' || (/^\d+$/.test(label) && Number(label) < classes);
+    if (!ok) throw new Error(`class must be ${classes ? `0..${classes - 1}, ` : ''}cycle or none, got "${label}"`);
+    s.label = label;
+  }
+  const guidance = value('guidance');
+  if (guidance !== undefined) {
+    const g = Number(guidance);
+    if (guidance.trim() === '' || !Number.isFinite(g) || g < 0 || g > 20) throw new Error(`guidance must be a number in 0..20, got "${guidance}"`);
+    s.guidance = g;
+  }
+  return s;
+}
+
+/** The settings that differ from the model's defaults, as URL parameters (model always). */
+export function toParams(s: Settings): URLSearchParams {
+  const base = defaults(modelById(s.model));
+  const params = new URLSearchParams({ model: s.model });
+  for (const name of FIELDS) if (name !== 'model' && s[name] !== base[name]) params.set(name, String(s[name]));
+  return params;
+}
