@@ -22,8 +22,8 @@ echo "build: front end"
 rm -rf dist
 mkdir -p dist/pkg dist/models dist/schedules
 cp www/pkg/gits_sampler.js www/pkg/gits_sampler_bg.wasm dist/pkg/
-cp www/index.html www/style.css dist/
+cp www/index.html www/style.css www/embed.html www/embed.css www/embed-example.html www/embed-example.css dist/
 cp models/*.json models/*.gsw dist/models/
 cp schedules/*.json dist/schedules/
-npx esbuild app=www/main.ts worker=www/worker.ts --bundle --format=esm --target=es2022 --external:./pkg/* --outdir=dist --log-level=warning
+npx esbuild app=www/main.ts worker=www/worker.ts gits-sampler-widget=www/widget.ts embed=www/embed.ts --bundle --format=esm --target=es2022 --external:./pkg/* --outdir=dist --log-level=warning
 echo "build: done -> dist/ ($(du -sh dist | cut -f1))"

@@ -1,19 +1,16 @@
 // The playground: settings (form <-> URL) -> the sampling worker -> views of the samples and
 // their trajectories, animated step by step; the GITS panel searches a schedule for the model.
 import { Engine } from './engine.js';
-import { densityGrid, type Gmm } from './density.js';
-import { drawDensity, drawPoints, drawTrajectories, type View } from './plot.js';
+import { drawShown, sampleWith, type Shown } from './view.js';
 import { PAPER, offerComputed, wireGitsPanel } from './gits.js';
-import { drawDigits, drawStrip } from './digits.js';
+import { drawStrip } from './digits.js';
 import { boomerang, type Boomerang } from './boomerang.js';
 import { drawPanels } from './chart.js';
 import { renderPlan } from './plan-table.js';
-import { MODELS, modelById, type ModelInfo } from './models.js';
+import { MODELS, modelById } from './models.js';
 import { FIELDS, SCHEDULES, SOLVERS, defaults, parseSettings, toParams, type Settings } from './settings.js';
 import type { SampleResult } from './protocol.js';
 
-const VIEW: View = { lo: -2.5, hi: 2.5 };
-const GRID = 200;
 const FRAME_MS = 350;
 
 const $ = <T extends Element>(sel: string) => document.querySelector(sel) as T;
@@ -36,7 +33,7 @@ declare global {
 
 /** GITS files computed in this page, by model id. */
 const computed = new Map<string, string>();
-let shown: { r: SampleResult; model: ModelInfo; underlay: Underlay } | undefined;
+let shown: Shown | undefined;
 
 function setState(state: 'loading' | 'sampling' | 'ready' | 'error', message: string): void {
   document.body.dataset.state = state;
@@ -82,56 +79,12 @@ function switchModel(id: string): void {
   applySettings(s);
 }
 
-/** What is drawn under 2-D views: the mixture's density, or the data points. */
-type Underlay = { density: Float32Array } | { points: number[][] } | null;
-const underlays = new Map<string, Promise<Underlay>>();
-
-function underlay(model: ModelInfo): Promise<Underlay> {
-  if (model.kind === 'image') return Promise.resolve(null);
-  let u = underlays.get(model.id);
-  if (!u) {
-    const url = model.kind === 'gmm' ? model.url : model.data!;
-    u = fetch(url)
-      .then((r) => {
-        if (!r.ok) throw new Error(`cannot load ${url}: HTTP ${r.status}`);
-        return r.json();
-      })
-      .then((json) => (model.kind === 'gmm' ? { density: densityGrid(json as Gmm, GRID, VIEW.lo, VIEW.hi) } : { points: (json as { points: number[][] }).points }));
-    u.catch(() => underlays.delete(model.id));
-    underlays.set(model.id, u);
-  }
-  return u;
-}
-
-/** Draws the shown result at step `k` (x_k, and D(x) so far). */
+/** Draws the shown result at step `k`. */
 function drawStep(k: number): void {
   if (!shown) return;
-  const { r, model, underlay: u } = shown;
-  const denoised = field<HTMLInputElement>('denoised').checked;
-  const last = r.stepSigmas.length - 1;
-  $<HTMLElement>('#step-label').textContent = `${k} / ${last}, sigma ${r.stepSigmas[k].toPrecision(3)}`;
-  if (model.kind === 'image') {
-    const per = r.batch * r.dim;
-    // D(x) of the evaluation at this step's sigma (none at the final one: the sample itself).
-    const e = r.evalSigmas.findIndex((s) => s <= r.stepSigmas[k]);
-    const showD = denoised && k < last && e >= 0;
-    const values = showD ? r.evals.subarray(e * per, (e + 1) * per) : r.steps.subarray(k * per, (k + 1) * per);
-    drawDigits(canvas, values, r.batch);
-    return;
-  }
-  canvas.width = canvas.height = 640;
-  canvas.style.aspectRatio = '1';
-  if (u && 'density' in u) drawDensity(canvas, u.density, GRID);
-  else if (u) drawPoints(canvas, VIEW, u.points);
-  drawTrajectories(canvas, VIEW, r, denoised, k);
-}
-
-async function scheduleFile(s: Settings, model: ModelInfo): Promise<string | undefined> {
-  if (s.schedule === 'gits-here') return computed.get(model.id);
-  if (s.schedule !== 'gits') return undefined;
-  const response = await fetch(model.gits!);
-  if (!response.ok) throw new Error(`cannot load ${model.gits}: HTTP ${response.status}`);
-  return response.text();
+  const { r } = shown;
+  $<HTMLElement>('#step-label').textContent = `${k} / ${r.stepSigmas.length - 1}, sigma ${r.stepSigmas[k].toPrecision(3)}`;
+  drawShown(canvas, shown, k, field<HTMLInputElement>('denoised').checked);
 }
 
 async function generate(engine: Engine): Promise<void> {
@@ -144,14 +97,10 @@ async function generate(engine: Engine): Promise<void> {
     history.replaceState(null, '', `?${params}`);
     setState('sampling', model.kind === 'image' ? 'Loading the model and sampling…' : 'Sampling…');
     const afs = field<HTMLInputElement>('afs').checked && s.schedule === 'gits-here';
-    const gits = await scheduleFile(s, model);
     const t0 = performance.now();
-    const [r, u] = await Promise.all([
-      engine.sample({ model: model.url, plan: { solver: s.solver, schedule: s.schedule.startsWith('gits') ? 'gits' : s.schedule, nfe: s.nfe, gits, afs }, seed: s.seed, batch: s.batch, label: s.label, guidance: s.guidance }),
-      underlay(model),
-    ]);
+    shown = await sampleWith(engine, s, computed.get(model.id), afs);
     const ms = performance.now() - t0;
-    shown = { r, model, underlay: u };
+    const { r } = shown;
     window.last = r;
     stepInput.max = String(r.stepSigmas.length - 1);
     stepInput.value = stepInput.max;

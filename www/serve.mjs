@@ -14,8 +14,9 @@ const TYPES = {
   '.png': 'image/png',
 };
 
-/** Serves `dir` on 127.0.0.1:`port` (0 = any free port); resolves to the listening server. */
-export function serve(dir, port = 0) {
+/** Serves `dir` on 127.0.0.1:`port` (0 = any free port) with extra response `headers` (e.g. a
+ * Content-Security-Policy); resolves to the listening server. */
+export function serve(dir, port = 0, headers = {}) {
   const root = resolve(dir);
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
@@ -27,7 +28,7 @@ export function serve(dir, port = 0) {
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       const body = await readFile(file);
-      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache' });
+      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache', ...headers });
       res.end(body);
     } catch {
       res.writeHead(404).end('not found');

@@ -1,0 +1,74 @@
+// The sample view shared by the playground and the widget: a result over its data (2-D) or as
+// a digit grid, at any step of the trajectory; and the sampling request behind it.
+import type { Engine } from './engine.js';
+import { densityGrid, type Gmm } from './density.js';
+import { drawDensity, drawPoints, drawTrajectories, type View } from './plot.js';
+import { drawDigits } from './digits.js';
+import { modelById, type ModelInfo } from './models.js';
+import type { SampleResult } from './protocol.js';
+import type { Settings } from './settings.js';
+
+const VIEW: View = { lo: -2.5, hi: 2.5 };
+const GRID = 200;
+
+/** A shipped file, relative to this module (the page and the widget both live in dist/). */
+export async function fetchShipped(path: string): Promise<Response> {
+  const response = await fetch(new URL(path, import.meta.url));
+  if (!response.ok) throw new Error(`cannot load ${path}: HTTP ${response.status}`);
+  return response;
+}
+
+/** What is drawn under 2-D views: the mixture's density, or the data points. */
+export type Underlay = { density: Float32Array } | { points: number[][] } | null;
+const underlays = new Map<string, Promise<Underlay>>();
+
+function underlay(model: ModelInfo): Promise<Underlay> {
+  if (model.kind === 'image') return Promise.resolve(null);
+  let u = underlays.get(model.id);
+  if (!u) {
+    u = fetchShipped(model.kind === 'gmm' ? model.url : model.data!)
+      .then((r) => r.json())
+      .then((json) => (model.kind === 'gmm' ? { density: densityGrid(json as Gmm, GRID, VIEW.lo, VIEW.hi) } : { points: (json as { points: number[][] }).points }));
+    u.catch(() => underlays.delete(model.id));
+    underlays.set(model.id, u);
+  }
+  return u;
+}
+
+export interface Shown {
+  r: SampleResult;
+  model: ModelInfo;
+  underlay: Underlay;
+}
+
+/** Samples with `s` (a GITS file for schedules 'gits-here'; 'gits' loads the model's shipped one). */
+export async function sampleWith(engine: Engine, s: Settings, computedGits?: string, afs = false): Promise<Shown> {
+  const model = modelById(s.model);
+  let gits: string | undefined;
+  if (s.schedule === 'gits-here') gits = computedGits;
+  else if (s.schedule === 'gits') gits = await (await fetchShipped(model.gits!)).text();
+  const plan = { solver: s.solver, schedule: s.schedule.startsWith('gits') ? 'gits' : s.schedule, nfe: s.nfe, gits, afs };
+  const [r, u] = await Promise.all([
+    engine.sample({ model: model.url, plan, seed: s.seed, batch: s.batch, label: s.label, guidance: s.guidance }),
+    underlay(model),
+  ]);
+  return { r, model, underlay: u };
+}
+
+/** Draws `shown` at step `k`: x_k (2-D: with the paths and D(x) so far; digits: or D(x_k)). */
+export function drawShown(canvas: HTMLCanvasElement, { r, model, underlay: u }: Shown, k: number, denoised: boolean): void {
+  const last = r.stepSigmas.length - 1;
+  if (model.kind === 'image') {
+    const per = r.batch * r.dim;
+    // D(x) of the evaluation at this step's sigma (none at the final one: the sample itself).
+    const e = r.evalSigmas.findIndex((s) => s <= r.stepSigmas[k]);
+    const showD = denoised && k < last && e >= 0;
+    drawDigits(canvas, showD ? r.evals.subarray(e * per, (e + 1) * per) : r.steps.subarray(k * per, (k + 1) * per), r.batch);
+    return;
+  }
+  canvas.width = canvas.height = 640;
+  canvas.style.aspectRatio = '1';
+  if (u && 'density' in u) drawDensity(canvas, u.density, GRID);
+  else if (u) drawPoints(canvas, VIEW, u.points);
+  drawTrajectories(canvas, VIEW, r, denoised, k);
+}
