@@ -43,16 +43,20 @@ pub async fn read_all(ts: Vec<Tensor<2>>) -> Result<Vec<f32>> {
     read_async(Tensor::cat(ts, 0)).await
 }
 
-/// Reads a whole run back to f64 with two transfers (all steps, all evaluations).
+/// Reads a whole run back to f64: with a recorded trajectory in two transfers (all steps, whose
+/// last is the sample; all evaluations), else the sample alone.
 pub async fn read_run(run: crate::plan::Run<Tensor<2>>) -> Result<crate::plan::Run<Vec<f64>>> {
     use crate::plan::{EvalPoint, Run, StepPoint};
     let size = run.sample.dims().iter().product::<usize>();
     let f64s = |v: Vec<f32>| -> Vec<Vec<f64>> { v.chunks(size.max(1)).map(|c| c.iter().map(|&x| f64::from(x)).collect()).collect() };
-    let sample = f64s(read_async(run.sample).await?).pop().unwrap_or_default();
     let (step_meta, xs): (Vec<_>, Vec<_>) = run.steps.into_iter().map(|s| ((s.step, s.sigma), s.x)).unzip();
     let (eval_sigmas, ds): (Vec<_>, Vec<_>) = run.evals.into_iter().map(|e| (e.sigma, e.denoised)).unzip();
     let xs = f64s(read_all(xs).await?);
     let ds = f64s(read_all(ds).await?);
+    let sample = match xs.last() {
+        Some(last) => last.clone(),
+        None => f64s(read_async(run.sample).await?).pop().unwrap_or_default(),
+    };
     Ok(Run {
         sample,
         steps: step_meta.into_iter().zip(xs).map(|((step, sigma), x)| StepPoint { step, sigma, x }).collect(),

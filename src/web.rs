@@ -408,12 +408,14 @@ fn finished() -> JsValue {
 
 /// Compiles `solver` with `nfe` evaluations on a GITS schedule file's schedule for that budget
 /// (`gamma`: which of the file's gammas, default its first; `afs`: the file's AFS-refined
-/// schedule with the analytic first step).
+/// schedule with the analytic first step; `model_sha256`: when given, the file must have been
+/// searched for that model).
 #[wasm_bindgen(js_name = compileGitsPlan)]
-pub fn compile_gits_plan(solver: &str, gits_json: &str, nfe: u32, gamma: Option<f64>, afs: Option<bool>) -> std::result::Result<String, JsError> {
+pub fn compile_gits_plan(solver: &str, gits_json: &str, nfe: u32, gamma: Option<f64>, afs: Option<bool>, model_sha256: Option<String>) -> std::result::Result<String, JsError> {
     let solver: Solver = solver.parse().map_err(js_err)?;
     let afs = afs.unwrap_or(false);
-    let file = GitsFile::load(gits_json, None).map_err(js_err)?;
+    let model = model_sha256.map(|sha256| ModelRef { id: String::new(), sha256 });
+    let file = GitsFile::load(gits_json, model.as_ref()).map_err(js_err)?;
     let sigmas = file.sigmas_for(&solver, nfe, false, afs, gamma).map_err(js_err)?;
     Ok(solver.compile_with(&sigmas, afs).map_err(js_err)?.to_json())
 }

@@ -71,6 +71,5 @@ export function wireGitsPanel(id: string, start: (onProgress: (done: number, tot
 export function offerComputed(select: HTMLSelectElement, value: string): void {
   const option = select.querySelector<HTMLOptionElement>(`option[value="${value}"]`)!;
   option.disabled = false;
-  option.textContent = 'GITS (computed here)';
   select.value = value;
 }
