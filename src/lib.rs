@@ -12,6 +12,7 @@
 //! - [`gits`]      GITS: warmup trajectories, cost matrix, dynamic programming
 //! - [`gits_file`] the versioned GITS schedule file, its loader and validator
 //! - [`tensor`]    burn tensors as an executor vector space
+//! - [`trajectory`] the 3-D projection of a trajectory (its own axis + top-2 principal components)
 //! - [`noise`]     seeded standard-normal noise
 //! - [`vp_discrete`] DDPM discrete timesteps <-> sigma
 //! - [`io`]        JSON batch and trajectory formats shared by the CLI and the browser
@@ -35,6 +36,7 @@ pub mod plan;
 pub mod schedule;
 pub mod solver;
 pub mod tensor;
+pub mod trajectory;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod train;
 pub mod vp_discrete;

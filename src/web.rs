@@ -111,14 +111,15 @@ impl Sampler {
     /// Runs a plan (JSON) on a denoiser (JSON) from standard-normal `noise` (row-major
     /// [batch, dim]); `seed` seeds the step noise of stochastic solvers. Resolves to `{ dim, batch, nfe, samples, stepSigmas, steps, evalSigmas,
     /// evals }`: `steps` holds x at every step and `evals` every denoiser output, each
-    /// [count, batch, dim] flattened.
-    pub fn sample(&self, plan_json: &str, denoiser_json: &str, noise: Vec<f64>, seed: Option<u64>) -> js_sys::Promise {
+    /// [count, batch, dim] flattened. `onEval(done, nfe)` is called after each evaluation is
+    /// issued (on WebGPU the device may still be running it).
+    pub fn sample(&self, plan_json: &str, denoiser_json: &str, noise: Vec<f64>, seed: Option<u64>, on_eval: Option<js_sys::Function>) -> js_sys::Promise {
         let prepared = prepare(plan_json, denoiser_json, &noise);
         let backend = self.backend.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let (plan, spec) = prepared.map_err(|e| JsValue::from(js_err(e)))?;
             let denoiser = spec.to_device(&backend.device);
-            run(&backend.device, &plan, &denoiser, spec.dim(), &noise, seed.unwrap_or(0)).await.map_err(|e| JsValue::from(js_err(e)))
+            run(&backend.device, &plan, &denoiser, spec.dim(), &noise, seed.unwrap_or(0), on_eval).await.map_err(|e| JsValue::from(js_err(e)))
         })
     }
 
@@ -134,13 +135,13 @@ impl Sampler {
     /// means unconditional), `guidance` the classifier-free guidance scale. Resolves like
     /// `sample`.
     #[wasm_bindgen(js_name = sampleModel)]
-    pub fn sample_model(&self, plan_json: &str, model: &Model, noise: Vec<f64>, labels: Vec<u32>, guidance: f64, seed: Option<u64>) -> js_sys::Promise {
+    pub fn sample_model(&self, plan_json: &str, model: &Model, noise: Vec<f64>, labels: Vec<u32>, guidance: f64, seed: Option<u64>, on_eval: Option<js_sys::Function>) -> js_sys::Promise {
         let backend = self.backend.clone();
         let prepared = prepare_model(plan_json, model, &backend, &noise, &labels, guidance);
         let dim = model.manifest.model.architecture.dim();
         wasm_bindgen_futures::future_to_promise(async move {
             let (plan, denoiser) = prepared.map_err(|e| JsValue::from(js_err(e)))?;
-            run(&backend.device, &plan, &denoiser, dim, &noise, seed.unwrap_or(0)).await.map_err(|e| JsValue::from(js_err(e)))
+            run(&backend.device, &plan, &denoiser, dim, &noise, seed.unwrap_or(0), on_eval).await.map_err(|e| JsValue::from(js_err(e)))
         })
     }
 }
@@ -217,9 +218,34 @@ fn prepare(plan_json: &str, denoiser_json: &str, noise: &[f64]) -> Result<(Plan,
     Ok((plan, spec))
 }
 
-async fn run(device: &Device, plan: &Plan, denoiser: &impl Denoiser<Tensor<2>>, dim: usize, noise: &[f64], seed: u64) -> Result<JsValue> {
+/// A denoiser that tells JS after each evaluation (the executor itself knows nothing of JS).
+struct Reporting<'a, D> {
+    inner: &'a D,
+    nfe: u32,
+    done: Cell<u32>,
+    on_eval: Option<js_sys::Function>,
+}
+
+impl<D: Denoiser<Tensor<2>>> Denoiser<Tensor<2>> for Reporting<'_, D> {
+    fn denoise(&self, x: &Tensor<2>, sigma: f64) -> Result<Tensor<2>> {
+        let d = self.inner.denoise(x, sigma)?;
+        self.done.set(self.done.get() + 1);
+        if let Some(f) = &self.on_eval {
+            // A throwing callback must not stop sampling: progress is only shown.
+            let _ = f.call2(&JsValue::NULL, &self.done.get().into(), &self.nfe.into());
+        }
+        Ok(d)
+    }
+
+    fn threshold(&self, x0: Tensor<2>, t: &crate::plan::Thresholding) -> Result<Tensor<2>> {
+        self.inner.threshold(x0, t)
+    }
+}
+
+async fn run(device: &Device, plan: &Plan, denoiser: &impl Denoiser<Tensor<2>>, dim: usize, noise: &[f64], seed: u64, on_eval: Option<js_sys::Function>) -> Result<JsValue> {
     let batch = noise.len() / dim;
-    let out = execute_seeded(plan, to_tensor(noise, dim, device), denoiser, true, seed)?;
+    let denoiser = Reporting { inner: denoiser, nfe: plan.nfe, done: Cell::new(0), on_eval };
+    let out = execute_seeded(plan, to_tensor(noise, dim, device), &denoiser, true, seed)?;
     let step_sigmas: Vec<f64> = out.steps.iter().map(|s| s.sigma).collect();
     let eval_sigmas: Vec<f64> = out.evals.iter().map(|e| e.sigma).collect();
     // One readback for all steps and one for all evaluations.
@@ -237,6 +263,15 @@ async fn run(device: &Device, plan: &Plan, denoiser: &impl Denoiser<Tensor<2>>, 
     set("evalSigmas", Float64Array::from(&eval_sigmas[..]).into())?;
     set("evals", Float32Array::from(&evals[..]).into())?;
     Ok(obj.into())
+}
+
+/// The 3-D view of one trajectory: `path` holds x_T ... x_0 and `denoised` the denoiser outputs
+/// (row-major, `dim` numbers per point). Returns `{ path, denoised, captured }`: [axis 1, PC 1,
+/// PC 2] per point relative to x_0, and the share of the spread those axes keep.
+#[wasm_bindgen(js_name = projectTrajectory)]
+pub fn project_trajectory(path: Vec<f64>, denoised: Vec<f64>, dim: usize) -> std::result::Result<JsValue, JsError> {
+    let p = crate::trajectory::project3d(&path, &denoised, dim).map_err(js_err)?;
+    serde_wasm_bindgen::to_value(&p).map_err(|e| JsError::new(&format!("cannot return the projection: {e}")))
 }
 
 /// Compiles `solver` over `schedule` with `nfe` evaluations to plan JSON (`to_zero`: end with a

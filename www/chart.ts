@@ -62,3 +62,56 @@ function drawPanel(ctx: CanvasRenderingContext2D, p: Panel, x0: number, width: n
   ctx.stroke();
   ctx.restore();
 }
+
+export interface Series {
+  label: string;
+  color: string;
+  xs: number[];
+  ys: number[];
+}
+
+/** Lines of y (log axis) against x, with a legend: error against NFE, one line per schedule. */
+export function drawLines(canvas: HTMLCanvasElement, series: Series[], xLabel: string, yLabel: string): void {
+  const ctx = canvas.getContext('2d')!;
+  const { width, height } = canvas;
+  ctx.fillStyle = '#12151f';
+  ctx.fillRect(0, 0, width, height);
+  const xs = series.flatMap((s) => s.xs);
+  const ys = series.flatMap((s) => s.ys).filter((y) => y > 0);
+  if (!xs.length || !ys.length) return;
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  const [l0, l1] = [Math.floor(Math.log10(Math.min(...ys))), Math.ceil(Math.log10(Math.max(...ys)))];
+  const px = (x: number) => PAD.left + ((x - x0) / (x1 - x0 || 1)) * (width - PAD.left - PAD.right - 150);
+  const py = (y: number) => height - PAD.bottom - ((Math.log10(Math.max(y, 10 ** l0)) - l0) / (l1 - l0 || 1)) * (height - PAD.top - PAD.bottom);
+  ctx.save();
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.fillStyle = '#ccd';
+  ctx.fillText(yLabel, PAD.left, 14);
+  ctx.strokeStyle = '#556';
+  ctx.beginPath();
+  ctx.moveTo(px(x0), py(10 ** l0));
+  ctx.lineTo(px(x1), py(10 ** l0));
+  ctx.moveTo(px(x0), py(10 ** l0));
+  ctx.lineTo(px(x0), py(10 ** l1));
+  ctx.stroke();
+  ctx.textAlign = 'center';
+  for (const x of new Set(xs)) ctx.fillText(String(x), px(x), height - PAD.bottom + 13);
+  ctx.fillText(xLabel, px((x0 + x1) / 2), height - 4);
+  ctx.textAlign = 'right';
+  for (let d = l0; d <= l1; d++) ctx.fillText(`1e${d}`, px(x0) - 4, py(10 ** d) + 4);
+  ctx.textAlign = 'left';
+  series.forEach((s, k) => {
+    ctx.strokeStyle = ctx.fillStyle = s.color;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    s.xs.forEach((x, i) => (i ? ctx.lineTo(px(x), py(s.ys[i])) : ctx.moveTo(px(x), py(s.ys[i]))));
+    ctx.stroke();
+    s.xs.forEach((x, i) => {
+      ctx.beginPath();
+      ctx.arc(px(x), py(s.ys[i]), 3, 0, 2 * Math.PI);
+      ctx.fill();
+    });
+    ctx.fillText(s.label, width - 142, PAD.top + 14 * k + 8);
+  });
+  ctx.restore();
+}

@@ -1,7 +1,7 @@
 // The page's side of the sampling worker: one worker (so one WebGPU device) for everything on
 // the page, requests as promises, progress as callbacks, cancel by id.
 import type { GitsOptions } from './gits.js';
-import type { BackendInfo, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
+import type { BackendInfo, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
 
 /** A request in flight: resolves to its result, or null once cancelled. */
 export interface Job<T> {
@@ -32,8 +32,22 @@ export class Engine {
     return Engine.instance;
   }
 
-  sample(args: SampleArgs): Promise<SampleResult> {
-    return this.call<SampleResult>({ op: 'sample', args }).done as Promise<SampleResult>;
+  /** Samples; `onProgress(evaluations issued, nfe)` follows the plan. */
+  sample(args: SampleArgs, onProgress?: (done: number, total: number) => void): Promise<SampleResult> {
+    return this.call<SampleResult>({ op: 'sample', args }, onProgress).done as Promise<SampleResult>;
+  }
+
+  /** Sample `n`'s trajectory of `r` in its own 3-D frame. */
+  project(r: SampleResult, n: number): Promise<Projection> {
+    const { dim, batch } = r;
+    const pick = (all: Float32Array, count: number) => {
+      const out = new Float64Array(count * dim);
+      for (let k = 0; k < count; k++) out.set(all.subarray((k * batch + n) * dim, (k * batch + n + 1) * dim), k * dim);
+      return out;
+    };
+    const path = pick(r.steps, r.stepSigmas.length);
+    const denoised = pick(r.evals, r.evalSigmas.length);
+    return this.call<Projection>({ op: 'project', path, denoised, dim }).done as Promise<Projection>;
   }
 
   /** A GITS search for `model` (a URL); resolves to the schedule file's JSON. */

@@ -1,15 +1,17 @@
 // The playground: settings (form <-> URL) -> the sampling worker -> views of the samples and
 // their trajectories, animated step by step; the GITS panel searches a schedule for the model.
 import { Engine } from './engine.js';
-import { drawShown, sampleWith, type Shown } from './view.js';
+import { drawShown, sampleWith, type SampleOptions, type Shown } from './view.js';
 import { PAPER, offerComputed, wireGitsPanel } from './gits.js';
 import { drawStrip } from './digits.js';
 import { boomerang, type Boomerang } from './boomerang.js';
-import { drawPanels } from './chart.js';
+import { drawLines, drawPanels } from './chart.js';
+import { Orbit } from './orbit.js';
+import { compare, sweep, type Curve, type Measured } from './compare.js';
 import { renderPlan } from './plan-table.js';
 import { MODELS, modelById } from './models.js';
 import { FIELDS, SCHEDULES, SOLVERS, defaults, parseSettings, toParams, type Settings } from './settings.js';
-import type { SampleResult } from './protocol.js';
+import type { Projection, SampleResult } from './protocol.js';
 
 const FRAME_MS = 350;
 
@@ -19,6 +21,7 @@ const canvas = $<HTMLCanvasElement>('#view');
 const status = $<HTMLElement>('#status');
 const result = $<HTMLElement>('#result');
 const stepInput = $<HTMLInputElement>('#step');
+const orbit = new Orbit($<HTMLCanvasElement>('#orbit'));
 const field = <T extends HTMLInputElement | HTMLSelectElement>(name: string) => form.elements.namedItem(name) as T;
 
 declare global {
@@ -28,17 +31,30 @@ declare global {
     /** The last GITS file computed in the page. */
     gitsFile?: string;
     boomerangLast?: Boomerang;
+    /** The 3-D view's projection and view angles. */
+    projectionLast?: Projection;
+    orbit?: Orbit;
+    compareLast?: Measured[];
+    sweepLast?: Curve[];
   }
 }
 
 /** GITS files computed in this page, by model id. */
 const computed = new Map<string, string>();
 let shown: Shown | undefined;
+let projection: Projection | undefined;
+/** Whether the comparison is part of the page's state (and URL). */
+let comparing = false;
+const B_FIELDS = ['solver', 'schedule', 'nfe'] as const;
+const SWEEP_NFES = [3, 4, 5, 6, 7, 8, 9, 10];
+const COLORS = ['#fb923c', '#60a5fa', '#a3e635', '#f472b6', '#facc15'];
 
 function setState(state: 'loading' | 'sampling' | 'ready' | 'error', message: string): void {
   document.body.dataset.state = state;
   result.textContent = message;
-  $<HTMLProgressElement>('#progress').hidden = state !== 'sampling';
+  const bar = $<HTMLProgressElement>('#progress');
+  bar.hidden = state !== 'sampling';
+  if (state === 'sampling') bar.removeAttribute('value'); // indeterminate until the first evaluation reports
 }
 
 function fill(select: HTMLSelectElement, options: [string, string][]): void {
@@ -49,10 +65,11 @@ function fill(select: HTMLSelectElement, options: [string, string][]): void {
 function applySettings(s: Settings): void {
   const model = modelById(s.model);
   for (const el of form.querySelectorAll<HTMLElement>('[data-classes]')) el.hidden = !model.classes;
-  const schedules = field<HTMLSelectElement>('schedule');
-  for (const option of schedules.options) {
-    if (option.value === 'gits') option.disabled = !model.gits;
-    if (option.value === 'gits-here') option.disabled = !computed.has(model.id);
+  for (const name of ['schedule', 'b-schedule']) {
+    for (const option of field<HTMLSelectElement>(name).options) {
+      if (option.value === 'gits') option.disabled = !model.gits;
+      if (option.value === 'gits-here') option.disabled = !computed.has(model.id);
+    }
   }
   for (const name of FIELDS) field(name).value = String(s[name]);
   field<HTMLInputElement>('nfe-slider').value = String(Math.min(s.nfe, 50));
@@ -60,11 +77,35 @@ function applySettings(s: Settings): void {
   field<HTMLInputElement>('gits-warmup').value = model.kind === 'image' ? '32' : '256';
 }
 
+function formValue(name: string): string | null {
+  const el = field(name);
+  return el.closest('[hidden]') ? null : el.value;
+}
+
 function readSettings(): Settings {
-  return parseSettings((name) => {
-    const el = field(name);
-    return el.closest('[hidden]') ? null : el.value;
-  });
+  return parseSettings(formValue);
+}
+
+/** Configuration B: the form's settings with B's solver, schedule and NFE. */
+function readB(get: (name: string) => string | null = (name) => field(`b-${name}`).value): Settings {
+  try {
+    return parseSettings((name) => ((B_FIELDS as readonly string[]).includes(name) ? get(name) : formValue(name)));
+  } catch (e) {
+    throw new Error(`configuration B: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** The URL: the settings that differ from the defaults, and B's while comparing. */
+function writeUrl(s: Settings): void {
+  const params = toParams(s);
+  if (comparing) for (const name of B_FIELDS) params.set(`b-${name}`, field(`b-${name}`).value);
+  const backend = new URLSearchParams(location.search).get('backend');
+  if (backend) params.set('backend', backend);
+  history.replaceState(null, '', `?${params}`);
+}
+
+function sampleOptions(s: Settings): SampleOptions {
+  return { computedGits: computed.get(s.model), afs: field<HTMLInputElement>('afs').checked && s.schedule === 'gits-here' };
 }
 
 /** A new model keeps the solver, schedule (where the model has it), NFE and seed. */
@@ -85,20 +126,40 @@ function drawStep(k: number): void {
   const { r } = shown;
   $<HTMLElement>('#step-label').textContent = `${k} / ${r.stepSigmas.length - 1}, sigma ${r.stepSigmas[k].toPrecision(3)}`;
   drawShown(canvas, shown, k, field<HTMLInputElement>('denoised').checked);
+  if (projection) orbit.show(projection, k + 1, r.evalSigmas.filter((sigma) => sigma >= r.stepSigmas[k]).length);
+}
+
+/** Projects the chosen sample's trajectory into its 3-D frame and shows it at the step shown. */
+async function showOrbit(engine: Engine): Promise<void> {
+  if (!shown) return;
+  const input = $<HTMLInputElement>('#orbit-sample');
+  const n = Math.min(Math.max(0, Math.trunc(Number(input.value)) || 0), shown.r.batch - 1);
+  input.value = String(n);
+  input.max = String(shown.r.batch - 1);
+  projection = await engine.project(shown.r, n);
+  window.projectionLast = projection;
+  const caption = $<HTMLElement>('#orbit-caption');
+  caption.dataset.sample = String(n);
+  caption.textContent = `(PC 1 and PC 2 keep ${(100 * projection.captured).toFixed(2)} % of its bend off the line x_T -> x_0)`;
+  drawStep(Number(stepInput.value));
 }
 
 async function generate(engine: Engine): Promise<void> {
   try {
     const s = readSettings();
     const model = modelById(s.model);
-    const params = toParams(s);
-    const backend = new URLSearchParams(location.search).get('backend');
-    if (backend) params.set('backend', backend);
-    history.replaceState(null, '', `?${params}`);
+    writeUrl(s);
     setState('sampling', model.kind === 'image' ? 'Loading the model and sampling…' : 'Sampling…');
-    const afs = field<HTMLInputElement>('afs').checked && s.schedule === 'gits-here';
+    const bar = $<HTMLProgressElement>('#progress');
+    const queued = document.body.dataset.backend === 'webgpu' ? ' queued on the GPU' : '';
+    const onProgress = (done: number, total: number) => {
+      bar.max = total;
+      bar.value = done;
+      result.textContent = `Sampling: ${done} / ${total} evaluations${queued}…`;
+    };
     const t0 = performance.now();
-    shown = await sampleWith(engine, s, computed.get(model.id), afs);
+    shown = await sampleWith(engine, s, { ...sampleOptions(s), onProgress });
+    projection = undefined;
     const ms = performance.now() - t0;
     const { r } = shown;
     window.last = r;
@@ -115,12 +176,76 @@ async function generate(engine: Engine): Promise<void> {
       { title: 'distance to x_0', sigmas: b.sigmas, band: b.toEnd, color: '#60a5fa' },
     ]);
     renderPlan($<HTMLTableElement>('#plan'), r.plan);
+    await showOrbit(engine);
     const what = model.kind === 'image' ? 'digits' : 'samples';
     const guided = model.classes ? `, guidance ${s.guidance}` : '';
     setState('ready', `${r.batch} ${what} with ${s.solver} on ${s.schedule}, NFE ${r.nfe}${guided}, in ${ms.toFixed(0)} ms`);
+    if (comparing) await runCompare(engine); // the comparison follows A
   } catch (e) {
     setState('error', `Error: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+/** Runs `work` with the compare panel's buttons disabled and its state in body[data-compare]. */
+async function comparePanel(work: (bar: HTMLProgressElement, note: HTMLElement) => Promise<string>): Promise<void> {
+  const bar = $<HTMLProgressElement>('#compare-progress');
+  const note = $<HTMLElement>('#compare-status');
+  const buttons = [$<HTMLButtonElement>('#compare-run'), $<HTMLButtonElement>('#sweep-run')];
+  buttons.forEach((b) => { b.disabled = true; });
+  document.body.dataset.compare = 'running';
+  bar.removeAttribute('value');
+  try {
+    note.textContent = await work(bar, note);
+    bar.value = bar.max;
+    document.body.dataset.compare = 'done';
+  } catch (e) {
+    note.textContent = `Failed: ${e instanceof Error ? e.message : String(e)}`;
+    bar.value = 0;
+    document.body.dataset.compare = 'error';
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+  }
+}
+
+/** A and B on the same noise, each with its L2 distance to the teacher. */
+function runCompare(engine: Engine): Promise<void> {
+  return comparePanel(async (_bar, note) => {
+    const configs = [readSettings(), readB()];
+    comparing = true;
+    writeUrl(configs[0]);
+    note.textContent = 'Sampling the teacher, A and B…';
+    const measured = await compare(engine, configs, sampleOptions);
+    window.compareLast = measured;
+    $<HTMLElement>('#compare-view').hidden = false;
+    measured.forEach((m, i) => {
+      const id = i ? 'b' : 'a';
+      const s = configs[i];
+      drawShown($<HTMLCanvasElement>(`#compare-${id}`), m.shown, m.shown.r.stepSigmas.length - 1, false);
+      $<HTMLElement>(`#compare-${id}-caption`).textContent = `${id.toUpperCase()}: ${s.solver} on ${s.schedule}, NFE ${m.shown.r.nfe}; L2 to the teacher ${m.l2.toPrecision(3)}`;
+    });
+    const [a, b] = measured.map((m) => m.l2);
+    return `Same noise, ${configs[0].batch} samples: B's error is ${(b / a).toPrecision(3)} x A's.`;
+  });
+}
+
+/** Error against NFE for every schedule of the form's solver. */
+function runSweep(engine: Engine): Promise<void> {
+  return comparePanel(async (bar, note) => {
+    const s = readSettings();
+    const model = modelById(s.model);
+    const schedules = SCHEDULES.filter(([v]) => (v !== 'gits' || model.gits) && (v !== 'gits-here' || computed.has(model.id)));
+    const curves = await sweep(engine, s, schedules.map(([v]) => v), SWEEP_NFES, sampleOptions, (done, total) => {
+      bar.max = total;
+      bar.value = done;
+      note.textContent = `${done} / ${total} runs`;
+    });
+    window.sweepLast = curves;
+    $<HTMLElement>('#sweep-view').hidden = false;
+    const series = curves.map((c, k) => ({ label: schedules[k][1].replace(' for this model', ''), color: COLORS[k % COLORS.length], xs: c.nfes, ys: c.l2 }));
+    drawLines($<HTMLCanvasElement>('#sweep'), series, 'NFE', `${s.solver}: mean L2 distance to the teacher (log)`);
+    $<HTMLElement>('#sweep-caption').textContent = `${s.solver} on every schedule, ${s.batch} samples of seed ${s.seed}; the teacher is iPNDM with 60 NFE from the same noise.`;
+    return `Done: ${curves.reduce((n, c) => n + c.nfes.length, 0)} runs.`;
+  });
 }
 
 /** Play: steps through the trajectory from x_T to the sample, one frame per step. */
@@ -162,10 +287,21 @@ async function main(): Promise<void> {
   fill(field('model'), MODELS.map((m) => [m.id, m.label]));
   fill(field('solver'), SOLVERS);
   fill(field('schedule'), SCHEDULES);
+  fill(field('b-solver'), SOLVERS);
+  fill(field('b-schedule'), SCHEDULES);
   const params = new URLSearchParams(location.search);
   let problem: string | undefined;
   try {
-    applySettings(parseSettings((name) => params.get(name)));
+    const s = parseSettings((name) => params.get(name));
+    applySettings(s);
+    field('b-solver').value = s.solver;
+    field('b-schedule').value = modelById(s.model).gits ? 'gits' : 'logsnr';
+    field('b-nfe').value = String(s.nfe);
+    if (B_FIELDS.some((name) => params.has(`b-${name}`))) {
+      const b = readB((name) => params.get(`b-${name}`) ?? field(`b-${name}`).value);
+      for (const name of B_FIELDS) field(`b-${name}`).value = String(b[name]);
+      comparing = true;
+    }
   } catch (e) {
     problem = `Error in the URL: ${e instanceof Error ? e.message : String(e)}`;
     applySettings(defaults());
@@ -180,6 +316,10 @@ async function main(): Promise<void> {
     void generate(engine);
   });
   wirePlayer();
+  $<HTMLButtonElement>('#compare-run').addEventListener('click', () => void runCompare(engine));
+  $<HTMLButtonElement>('#sweep-run').addEventListener('click', () => void runSweep(engine));
+  $<HTMLInputElement>('#orbit-sample').addEventListener('change', () => void showOrbit(engine));
+  window.orbit = orbit;
   wireGitsPanel('gits', (onProgress) => {
     const model = modelById(field('model').value);
     const num = (name: string, min: number, max: number) => {
@@ -188,8 +328,11 @@ async function main(): Promise<void> {
       return v;
     };
     const points = num('gits-grid', 3, 201);
+    const gamma = Number(field('gits-gamma').value);
+    if (!(gamma >= 1 && gamma <= 3)) throw new Error(`gamma must be a number in 1..3, got "${field('gits-gamma').value}"`);
     const options = {
       ...PAPER,
+      gammas: [gamma],
       grid: `polynomial:${points}`,
       warmup: num('gits-warmup', 1, 4096),
       maxSteps: Math.min(20, points - 1),

@@ -39,6 +39,15 @@ export interface SampleResult {
   plan: string;
 }
 
+/** A trajectory in its own 3-D frame: [along x_T - x_0, PC 1, PC 2] per point, relative to
+ * x_0; `captured` is the share of the path's spread off the line x_T -> x_0 that PC 1 and PC 2
+ * keep (1: the trajectory lies in 3-D). */
+export interface Projection {
+  path: [number, number, number][];
+  denoised: [number, number, number][];
+  captured: number;
+}
+
 export interface BackendInfo {
   backend: 'webgpu' | 'cpu';
   description: string;
@@ -47,6 +56,7 @@ export interface BackendInfo {
 export type Request =
   | { id: number; op: 'init'; preferWebgpu: boolean }
   | { id: number; op: 'sample'; args: SampleArgs }
+  | { id: number; op: 'project'; path: Float64Array; denoised: Float64Array; dim: number }
   | { id: number; op: 'gits'; model: string; options: GitsOptions }
   | { id: number; op: 'cancel'; target: number };
 

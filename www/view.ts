@@ -41,15 +41,23 @@ export interface Shown {
   underlay: Underlay;
 }
 
-/** Samples with `s` (a GITS file for schedules 'gits-here'; 'gits' loads the model's shipped one). */
-export async function sampleWith(engine: Engine, s: Settings, computedGits?: string, afs = false): Promise<Shown> {
+export interface SampleOptions {
+  /** The GITS file computed in the page (schedule 'gits-here'). */
+  computedGits?: string;
+  /** Analytic first step (AFS-refined GITS files). */
+  afs?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Samples with `s` ('gits' loads the model's shipped GITS file). */
+export async function sampleWith(engine: Engine, s: Settings, o: SampleOptions = {}): Promise<Shown> {
   const model = modelById(s.model);
   let gits: string | undefined;
-  if (s.schedule === 'gits-here') gits = computedGits;
+  if (s.schedule === 'gits-here') gits = o.computedGits;
   else if (s.schedule === 'gits') gits = await (await fetchShipped(model.gits!)).text();
-  const plan = { solver: s.solver, schedule: s.schedule.startsWith('gits') ? 'gits' : s.schedule, nfe: s.nfe, gits, afs };
+  const plan = { solver: s.solver, schedule: s.schedule.startsWith('gits') ? 'gits' : s.schedule, nfe: s.nfe, gits, afs: o.afs ?? false };
   const [r, u] = await Promise.all([
-    engine.sample({ model: model.url, plan, seed: s.seed, batch: s.batch, label: s.label, guidance: s.guidance }),
+    engine.sample({ model: model.url, plan, seed: s.seed, batch: s.batch, label: s.label, guidance: s.guidance }, o.onProgress),
     underlay(model),
   ]);
   return { r, model, underlay: u };

@@ -1,9 +1,9 @@
 // The sampling worker: owns the wasm module, the backend (WebGPU or the CPU fallback) and the
 // loaded models, so sampling and GITS searches never block the page.
-import init, { GitsSearch, Sampler, compileGitsPlan, compilePlan, denoiserDim, standardNormal, type Model } from './pkg/gits_sampler.js';
+import init, { GitsSearch, Sampler, compileGitsPlan, compilePlan, denoiserDim, projectTrajectory, standardNormal, type Model } from './pkg/gits_sampler.js';
 import { labels } from './labels.js';
 import type { GitsOptions } from './gits.js';
-import type { BackendInfo, PlanRequest, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
+import type { BackendInfo, PlanRequest, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
 
 const scope = self as unknown as {
   onmessage: ((ev: MessageEvent<Request>) => void) | null;
@@ -56,19 +56,20 @@ function compile(req: PlanRequest, model: Loaded): string {
   return compilePlan(req.solver, req.schedule, req.nfe, lo, hi, false, false);
 }
 
-async function sample(args: SampleArgs): Promise<SampleResult> {
+async function sample(id: number, args: SampleArgs): Promise<SampleResult> {
   const s = await backend();
   const model = await load(args.model);
   const plan = compile(args.plan, model);
   const seed = BigInt(args.seed);
+  const onEval = (done: number, nfe: number) => scope.postMessage({ id, progress: [done, nfe] });
   if (model.kind === 'json') {
     const noise = standardNormal(seed, args.batch, model.dim);
-    return { ...((await s.sample(plan, model.text, noise, seed)) as Omit<SampleResult, 'plan'>), plan };
+    return { ...((await s.sample(plan, model.text, noise, seed, onEval)) as Omit<SampleResult, 'plan'>), plan };
   }
   const m = model.model;
   const noise = standardNormal(seed, args.batch, m.dim);
   const classes = labels(args.label ?? 'none', args.batch, m.classes);
-  return { ...((await s.sampleModel(plan, m, noise, classes, args.guidance ?? 1, seed)) as Omit<SampleResult, 'plan'>), plan };
+  return { ...((await s.sampleModel(plan, m, noise, classes, args.guidance ?? 1, seed, onEval)) as Omit<SampleResult, 'plan'>), plan };
 }
 
 async function gits(id: number, url: string, options: GitsOptions): Promise<string | null> {
@@ -94,7 +95,11 @@ async function handle(req: Request): Promise<unknown> {
       return { backend: s.backend as BackendInfo['backend'], description: s.description } satisfies BackendInfo;
     }
     case 'sample':
-      return sample(req.args);
+      return sample(req.id, req.args);
+    case 'project': {
+      await backend();
+      return projectTrajectory(req.path, req.denoised, req.dim) as Projection;
+    }
     case 'gits':
       return gits(req.id, req.model, req.options);
     case 'cancel':

@@ -27,3 +27,15 @@ export function maxAbsDiff(rows, flat) {
   assert.equal(rows.length * rows[0].length, flat.length, 'sample counts differ');
   return Math.max(...rows.flat().map((v, i) => Math.abs(v - flat[i])));
 }
+
+/** Loads `href` and waits for the playground to settle; what the page then says. */
+export async function openPage(page, href, timeout = 180_000) {
+  await page.goto(href);
+  await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout });
+  return {
+    state: await page.getAttribute('body', 'data-state'),
+    backend: await page.getAttribute('body', 'data-backend'),
+    status: await page.textContent('#status'),
+    result: await page.textContent('#result'),
+  };
+}

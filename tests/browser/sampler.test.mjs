@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '../../www/serve.mjs';
-import { cli, launch, maxAbsDiff } from './harness.mjs';
+import { cli, launch, maxAbsDiff, openPage as open } from './harness.mjs';
 
 const MODEL = 'models/eight-gaussians.gmm.json';
 const PLAN = 'tests/fixtures/ipndm-10.plan.json';
@@ -27,15 +27,8 @@ before(async () => {
 
 after(() => server?.close());
 
-async function openPage(page, query = '') {
-  await page.goto(url + query);
-  await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: PAGE_TIMEOUT });
-  return {
-    state: await page.getAttribute('body', 'data-state'),
-    backend: await page.getAttribute('body', 'data-backend'),
-    status: await page.textContent('#status'),
-    result: await page.textContent('#result'),
-  };
+function openPage(page, query = '') {
+  return open(page, url + query, PAGE_TIMEOUT);
 }
 
 /** Runs the native CLI; returns its final samples as rows. */
@@ -184,6 +177,24 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
       await page.waitForSelector('body[data-state="ready"]', { timeout: PAGE_TIMEOUT });
       assert.match(await page.textContent('#result'), /ipndm on gits-here, NFE 10/);
       await page.uncheck('input[name="afs"]');
+    });
+
+    await t.test('GITS with another gamma equals the native search with that gamma', async () => {
+      await page.fill('input[name="gits-gamma"]', '1.3');
+      await page.click('#gits-run');
+      await page.waitForSelector('body[data-gits="done"]', { timeout: PAGE_TIMEOUT });
+      const file = JSON.parse(await page.evaluate(() => window.gitsFile));
+      const out = join(tmp, 'native-gamma.gits.json');
+      cli(['gits', '--model', `gmm:${MODEL}`, '--warmup', '256', '--seed', '0', '--gamma', '1.3', '--nfe', '1..20', '--out', out]);
+      const native = JSON.parse(readFileSync(out, 'utf8'));
+      assert.ok(file.schedules.every((f) => f.gamma === 1.3));
+      assert.deepEqual(file.schedules.map((f) => f.indices), native.schedules.map((f) => f.indices));
+      await page.fill('input[name="gits-gamma"]', '0.5');
+      await page.click('#gits-run');
+      await page.waitForSelector('body[data-gits="error"]');
+      assert.match(await page.textContent('#gits-status'), /gamma must be a number in 1\.\.3, got "0\.5"/);
+      await page.fill('input[name="gits-gamma"]', '1.15');
+      await page.waitForSelector('body[data-state="ready"]', { timeout: PAGE_TIMEOUT });
     });
 
     await t.test('the form validates its input', async () => {

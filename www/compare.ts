@@ -1,0 +1,81 @@
+// Compare mode: configurations run on the same noise (same model, seed, batch, classes) and
+// measured against a teacher, a high-accuracy solve of the same ODE from the same noise: iPNDM
+// on the polynomial schedule with 60 NFE, the teacher of `gits-sampler eval`.
+import type { Engine } from './engine.js';
+import { sampleWith, type SampleOptions, type Shown } from './view.js';
+import type { Settings } from './settings.js';
+
+export const TEACHER = { solver: 'ipndm', schedule: 'polynomial:7', nfe: 60 };
+
+/** Mean over the batch of ||a_n - b_n||_2 (the CLI's L2 to the teacher). */
+export function meanL2(a: Float32Array, b: Float32Array, dim: number): number {
+  const n = a.length / dim;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    let ss = 0;
+    for (let j = i * dim; j < (i + 1) * dim; j++) ss += (a[j] - b[j]) ** 2;
+    total += Math.sqrt(ss);
+  }
+  return total / n;
+}
+
+const teachers = new Map<string, Promise<Float32Array>>();
+
+/** The teacher's samples for the noise of `s` (kept per model, seed, batch, classes). */
+export function teacher(engine: Engine, s: Settings): Promise<Float32Array> {
+  const key = JSON.stringify([s.model, s.seed, s.batch, s.label, s.guidance]);
+  let t = teachers.get(key);
+  if (!t) {
+    t = sampleWith(engine, { ...s, ...TEACHER }).then((shown) => shown.r.samples);
+    t.catch(() => teachers.delete(key));
+    teachers.set(key, t);
+  }
+  return t;
+}
+
+export interface Measured {
+  shown: Shown;
+  l2: number;
+}
+
+/** Runs each configuration (they share the noise of the first) and its L2 to the teacher. */
+export async function compare(engine: Engine, configs: Settings[], o: (s: Settings) => SampleOptions): Promise<Measured[]> {
+  const t = await teacher(engine, configs[0]);
+  const out: Measured[] = [];
+  for (const s of configs) {
+    const shown = await sampleWith(engine, s, o(s));
+    out.push({ shown, l2: meanL2(shown.r.samples, t, shown.r.dim) });
+  }
+  return out;
+}
+
+export interface Curve {
+  schedule: string;
+  nfes: number[];
+  l2: number[];
+}
+
+/** L2 to the teacher against NFE for each schedule with `s`'s solver. An NFE the solver cannot
+ * reach on a schedule (Heun spends 2 per step) is left out of that curve. */
+export async function sweep(engine: Engine, s: Settings, schedules: string[], nfes: number[], o: (s: Settings) => SampleOptions, onProgress: (done: number, total: number) => void): Promise<Curve[]> {
+  const t = await teacher(engine, s);
+  const total = schedules.length * nfes.length;
+  let done = 0;
+  const curves: Curve[] = [];
+  for (const schedule of schedules) {
+    const curve: Curve = { schedule, nfes: [], l2: [] };
+    for (const nfe of nfes) {
+      try {
+        const config = { ...s, schedule, nfe };
+        const { r } = await sampleWith(engine, config, o(config));
+        curve.nfes.push(nfe);
+        curve.l2.push(meanL2(r.samples, t, r.dim));
+      } catch (e) {
+        if (!(e instanceof Error && /is not reachable|needs a \d+-step/.test(e.message))) throw e; // the solver's NFE rule, or a GITS file without that step count
+      }
+      onProgress(++done, total);
+    }
+    curves.push(curve);
+  }
+  return curves;
+}
