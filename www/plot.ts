@@ -25,18 +25,6 @@ export function drawDensity(canvas: HTMLCanvasElement, grid: Float32Array, n: nu
   ctx.drawImage(tmp, 0, 0, canvas.width, canvas.height);
 }
 
-/** Data points as faint dots on a dark ground (models without an analytic density). */
-export function drawPoints(canvas: HTMLCanvasElement, view: View, points: number[][]): void {
-  const ctx = canvas.getContext('2d')!;
-  ctx.fillStyle = '#12151f';
-  ctx.fillRect(0, 0, canvas.width, canvas.height);
-  ctx.fillStyle = 'rgba(120, 150, 220, 0.5)';
-  for (const [x, y] of points) {
-    const [px, py] = toPixel(canvas, view, x, y);
-    ctx.fillRect(px - 1.5, py - 1.5, 3, 3);
-  }
-}
-
 /** Paths x_1 .. x_upTo (x_0 at sigma_max lies far outside the view), the D(x) dots of the
  * evaluations so far, and the batch at step `upTo` (the samples at the last step). */
 export function drawTrajectories(canvas: HTMLCanvasElement, view: View, r: SampleResult, showDenoised: boolean, upTo = r.stepSigmas.length - 1): void {

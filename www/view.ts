@@ -2,7 +2,7 @@
 // a digit grid, at any step of the trajectory; and the sampling request behind it.
 import type { Engine } from './engine.js';
 import { densityGrid, type Gmm } from './density.js';
-import { drawDensity, drawPoints, drawTrajectories, type View } from './plot.js';
+import { drawDensity, drawTrajectories, type View } from './plot.js';
 import { drawDigits } from './digits.js';
 import { modelById, type ModelInfo } from './models.js';
 import type { SampleResult } from './protocol.js';
@@ -18,8 +18,11 @@ export async function fetchShipped(path: string): Promise<Response> {
   return response;
 }
 
-/** What is drawn under 2-D views: the mixture's density, or the data points. */
-export type Underlay = { density: Float32Array } | { points: number[][] } | null;
+/** Kernel width of the density drawn from a toy set's 512 points (the view spans 5 units). */
+const POINTS_BANDWIDTH = 0.06;
+
+/** What is drawn under 2-D views: the mixture's density, or a smoothed density of the data. */
+export type Underlay = { density: Float32Array } | null;
 const underlays = new Map<string, Promise<Underlay>>();
 
 function underlay(model: ModelInfo): Promise<Underlay> {
@@ -28,7 +31,12 @@ function underlay(model: ModelInfo): Promise<Underlay> {
   if (!u) {
     u = fetchShipped(model.kind === 'gmm' ? model.url : model.data!)
       .then((r) => r.json())
-      .then((json) => (model.kind === 'gmm' ? { density: densityGrid(json as Gmm, GRID, VIEW.lo, VIEW.hi) } : { points: (json as { points: number[][] }).points }));
+      .then((json) => {
+        if (model.kind === 'gmm') return { density: densityGrid(json as Gmm, GRID, VIEW.lo, VIEW.hi) };
+        const { points } = json as { points: number[][] };
+        const smoothed: Gmm = { kind: 'gmm', weights: points.map(() => 1), means: points, variances: points.map(() => POINTS_BANDWIDTH ** 2) };
+        return { density: densityGrid(smoothed, GRID, VIEW.lo, VIEW.hi) };
+      });
     u.catch(() => underlays.delete(model.id));
     underlays.set(model.id, u);
   }
@@ -76,7 +84,6 @@ export function drawShown(canvas: HTMLCanvasElement, { r, model, underlay: u }: 
   }
   canvas.width = canvas.height = 640;
   canvas.style.aspectRatio = '1';
-  if (u && 'density' in u) drawDensity(canvas, u.density, GRID);
-  else if (u) drawPoints(canvas, VIEW, u.points);
+  if (u) drawDensity(canvas, u.density, GRID);
   drawTrajectories(canvas, VIEW, r, denoised, k);
 }
