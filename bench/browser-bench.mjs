@@ -1,0 +1,107 @@
+// Speed and size as a user meets them, in Debian's Chromium (headless, SwiftShader for WebGPU
+// here): gits-sampler against onnxruntime-web running the same U-Net (exported by
+// bench/export_onnx.py and checked against our outputs first), per backend and batch; time to
+// first sample in the playground; download sizes. Needs `bash build.sh` and the ONNX file:
+//
+//   python3 bench/export_onnx.py models/mnist-unet.int8.gsw bench/out/mnist-unet.onnx
+//   node bench/browser-bench.mjs [--reps 5] [--nfe 4] [--batches 1,16,64] [--backends cpu,webgpu]
+//
+// Prints a table and writes bench/out/browser-bench.json.
+import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+import { serve } from '../www/serve.mjs';
+
+const { values: opt } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '5' },
+    nfe: { type: 'string', default: '4' },
+    batches: { type: 'string', default: '1,16,64' },
+    backends: { type: 'string', default: 'cpu,webgpu' },
+    'first-sample': { type: 'string', default: '5' },
+  },
+});
+const reps = Number(opt.reps);
+const nfe = Number(opt.nfe);
+const batches = opt.batches.split(',').map(Number);
+const backends = opt.backends.split(',');
+const PEER_EP = { cpu: 'wasm', webgpu: 'webgpu' };
+const FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'];
+
+// One static site: dist/ (the product), the benchmark page, the ONNX file, onnxruntime-web.
+const site = 'bench/out/site';
+rmSync(site, { recursive: true, force: true });
+cpSync('dist', site, { recursive: true });
+cpSync('bench/page', site, { recursive: true });
+cpSync('bench/out/mnist-unet.onnx', `${site}/mnist-unet.onnx`);
+mkdirSync(`${site}/ort`);
+for (const f of ['ort.all.min.mjs', 'ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm']) cpSync(`node_modules/onnxruntime-web/dist/${f}`, `${site}/ort/${f}`);
+
+const size = (path) => ({ path, raw: statSync(path).size, gzip: gzipSync(readFileSync(path), { level: 9 }).length });
+const sizes = [
+  size('dist/pkg/gits_sampler_bg.wasm'),
+  size('dist/app.js'),
+  size('dist/worker.js'),
+  size('models/mnist-unet.int8.gsw'),
+  size('models/mnist-unet.f32.gsw'),
+  size('bench/out/mnist-unet.onnx'),
+  size('node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.wasm'),
+  size('node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm'),
+];
+
+const server = await serve(site);
+const base = `http://127.0.0.1:${server.address().port}/`;
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: FLAGS });
+const out = { date: new Date().toISOString(), chromium: browser.version(), reps, nfe, sizes, checks: [], speed: [], firstSample: [] };
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+try {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && console.error(`page console: ${m.text()}`));
+  await page.goto(`${base}bench.html`);
+  await page.waitForSelector('body[data-ready]', { state: 'attached' });
+  out.versions = await page.evaluate(() => window.bench.describe());
+  for (const backend of backends) {
+    // The peer must be the same network: same x_T, same Euler steps, D(x) and samples agree.
+    const check = await page.evaluate(([b, ep]) => window.bench.check(b, ep, 4, 10), [backend, PEER_EP[backend]]);
+    out.checks.push({ backend, peer: PEER_EP[backend], ...check });
+    console.error(`check ${backend} vs onnxruntime ${PEER_EP[backend]}: max |dD| first eval ${check.firstEval.toExponential(2)}, all evals ${check.allEvals.toExponential(2)}, samples ${check.samples.toExponential(2)} (range ${check.range.toFixed(2)})`);
+    if (!(check.xT < 1e-4 && check.allEvals < 1e-3 && check.samples < 1e-3)) throw new Error(`the peer does not compute the same network on ${backend}: ${JSON.stringify(check)}`);
+    for (const batch of batches) {
+      const ours = await page.evaluate((a) => window.bench.ours(...a), [backend, batch, nfe, reps]);
+      const peer = await page.evaluate((a) => window.bench.peer(...a), [PEER_EP[backend], batch, nfe, reps]);
+      const row = { backend, batch, oursMsPerNfe: ours.median, peerMsPerNfe: peer.median, ratio: ours.median / peer.median, ours: ours.all, peer: peer.all };
+      out.speed.push(row);
+      console.error(`${backend} batch ${batch}: ours ${ours.median.toFixed(1)} ms/NFE, onnxruntime ${peer.median.toFixed(1)} ms/NFE, ratio ${row.ratio.toFixed(2)}`);
+    }
+  }
+  // Time to first sample: a fresh browser context (empty cache) opens the playground on the
+  // digits; navigation start -> the first digit grid drawn.
+  for (const backend of backends) {
+    const ms = [];
+    for (let k = 0; k < Number(opt['first-sample']); k++) {
+      const context = await browser.newContext();
+      const p = await context.newPage();
+      await p.goto(`${base}index.html?model=mnist&batch=16&nfe=10${backend === 'cpu' ? '&backend=cpu' : ''}`);
+      await p.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 300_000 });
+      if ((await p.getAttribute('body', 'data-state')) !== 'ready') throw new Error(`playground: ${await p.textContent('#result')}`);
+      ms.push(await p.evaluate(() => performance.now()));
+      await context.close();
+    }
+    out.firstSample.push({ backend, median: median(ms), all: ms });
+    console.error(`time to first sample (${backend}, 16 digits, NFE 10): median ${median(ms).toFixed(0)} ms of ${ms.map((v) => v.toFixed(0)).join(', ')}`);
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
+
+writeFileSync('bench/out/browser-bench.json', JSON.stringify(out, null, 2));
+const kb = (b) => `${(b / 1024).toFixed(0)} KiB`;
+console.log('| file | raw | gzip |\n|---|---|---|');
+for (const s of sizes) console.log(`| ${s.path} | ${kb(s.raw)} | ${kb(s.gzip)} |`);
+console.log(`\n| backend | batch | gits-sampler ms/NFE | onnxruntime-web ms/NFE | ours / peer |\n|---|---|---|---|---|`);
+for (const r of out.speed) console.log(`| ${r.backend} | ${r.batch} | ${r.oursMsPerNfe.toFixed(1)} | ${r.peerMsPerNfe.toFixed(1)} | ${r.ratio.toFixed(2)} |`);
+console.log(`\n| backend | time to first sample (median) |\n|---|---|`);
+for (const f of out.firstSample) console.log(`| ${f.backend} | ${f.median.toFixed(0)} ms |`);

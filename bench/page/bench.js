@@ -1,0 +1,108 @@
+// The benchmark page: gits-sampler's wasm and onnxruntime-web side by side on the same U-Net
+// (bench/export_onnx.py), each sampling with Euler on the same schedule from the same x_T.
+// bench/browser-bench.mjs calls window.bench.* and times nothing itself.
+import init, { Sampler, compilePlan, standardNormal } from './pkg/gits_sampler.js';
+import * as ort from './ort/ort.all.min.mjs';
+
+const DIM = 784;
+const CLASSES = 10;
+ort.env.wasm.wasmPaths = new URL('./ort/', import.meta.url).href;
+ort.env.wasm.numThreads = 1; // no cross-origin isolation here, so no threads for either side
+
+const ready = init({ module_or_path: new URL('./pkg/gits_sampler_bg.wasm', import.meta.url) });
+const samplers = {};
+const sessions = {};
+
+const fetchBytes = async (path) => new Uint8Array(await (await fetch(path)).arrayBuffer());
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function ours(backend) {
+  await ready;
+  samplers[backend] ??= (async () => {
+    const s = await Sampler.create(backend === 'webgpu');
+    if (s.backend !== backend) throw new Error(`asked for ${backend}, got ${s.backend}: ${s.description}`);
+    return { s, model: s.loadModel(await fetchBytes('models/mnist-unet.int8.gsw')) };
+  })();
+  return samplers[backend];
+}
+
+async function peer(ep) {
+  sessions[ep] ??= (async () => ort.InferenceSession.create(await fetchBytes('mnist-unet.onnx'), { executionProviders: [ep] }))();
+  return sessions[ep];
+}
+
+/** One batch's setting: x_T-making noise, classes 0..9 in turn, the Euler plan. */
+function setting(batch, nfe, seed) {
+  const labels = Uint32Array.from({ length: batch }, (_, i) => i % CLASSES);
+  const onehot = new Float32Array(batch * (CLASSES + 1));
+  labels.forEach((l, i) => { onehot[i * (CLASSES + 1) + l] = 1; });
+  const noise = standardNormal(BigInt(seed), batch, DIM);
+  const plan = compilePlan('euler', 'polynomial:7', nfe, 0.002, 80, false, false);
+  const sigmas = JSON.parse(plan).sigmas;
+  return { labels, onehot, noise, plan, sigmas, xT: Float32Array.from(noise, (z) => z * sigmas[0]) };
+}
+
+async function runOurs(backend, batch, nfe, seed = 0) {
+  const { s, model } = await ours(backend);
+  const c = setting(batch, nfe, seed);
+  const t0 = performance.now();
+  const r = await s.sampleModel(c.plan, model, c.noise, c.labels, 1, BigInt(seed));
+  return { ms: performance.now() - t0, r, c };
+}
+
+/** The same Euler steps with onnxruntime: x <- x + (s' - s) / s * (x - D(x; s)). */
+async function runPeer(ep, batch, sigmas, xT, onehot) {
+  await ready;
+  const session = await peer(ep);
+  const x = Float32Array.from(xT);
+  const evals = [];
+  const cls = new ort.Tensor('float32', onehot, [batch, CLASSES + 1]);
+  const t0 = performance.now();
+  for (let i = 0; i + 1 < sigmas.length; i++) {
+    const s = sigmas[i];
+    const out = await session.run({ x: new ort.Tensor('float32', x, [batch, DIM]), sigma: new ort.Tensor('float32', new Float32Array(batch).fill(s), [batch, 1]), class: cls });
+    const d = out.denoised.data;
+    const h = (sigmas[i + 1] - s) / s;
+    for (let j = 0; j < x.length; j++) x[j] += h * (x[j] - d[j]);
+    evals.push(Float32Array.from(d));
+  }
+  return { ms: performance.now() - t0, x, evals };
+}
+
+const maxAbs = (a, b) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+window.bench = {
+  /** Our samples and D(x) against the peer's from the same x_T: the largest differences. */
+  async check(backend, ep, batch, nfe) {
+    const { r, c } = await runOurs(backend, batch, nfe);
+    const per = batch * DIM;
+    const p = await runPeer(ep, batch, c.sigmas, c.xT, c.onehot);
+    return {
+      xT: maxAbs(r.steps.subarray(0, per), c.xT),
+      firstEval: maxAbs(r.evals.subarray(0, per), p.evals[0]),
+      allEvals: Math.max(...p.evals.map((e, k) => maxAbs(r.evals.subarray(k * per, (k + 1) * per), e))),
+      samples: maxAbs(r.samples, p.x),
+      range: r.samples.reduce((m, v) => Math.max(m, Math.abs(v)), 0),
+    };
+  },
+  /** Median ms per NFE over `reps` runs after one warm-up run. */
+  async ours(backend, batch, nfe, reps) {
+    await runOurs(backend, batch, nfe);
+    const ms = [];
+    for (let k = 0; k < reps; k++) ms.push((await runOurs(backend, batch, nfe, k + 1)).ms / nfe);
+    return { median: median(ms), all: ms };
+  },
+  async peer(ep, batch, nfe, reps) {
+    await ready;
+    const c = setting(batch, nfe, 0);
+    await runPeer(ep, batch, c.sigmas, c.xT, c.onehot);
+    const ms = [];
+    for (let k = 0; k < reps; k++) ms.push((await runPeer(ep, batch, c.sigmas, c.xT, c.onehot)).ms / nfe);
+    return { median: median(ms), all: ms };
+  },
+  async describe() {
+    const { s } = await ours('webgpu').catch(() => ({ s: null }));
+    return { ours: s?.description ?? 'no WebGPU', ort: ort.env.versions };
+  },
+};
+document.body.dataset.ready = 'yes';
