@@ -11,6 +11,7 @@ its outputs against ours before timing anything.
 """
 
 import json
+import os
 import struct
 import sys
 
@@ -78,7 +79,9 @@ class Graph:
         return self.op("Add", [y, self.w(f"{path}.bias")]) if bias else y
 
     def conv(self, x, path, stride=1, pad=1):
-        return self.op("Conv", [x, self.w(f"{path}.weight"), self.w(f"{path}.bias")], strides=[stride, stride], pads=[pad] * 4)
+        k = self.weights[f"{path}.weight"].shape[-1]
+        # Every attribute spelled out: onnxruntime's WebGPU kernels do not infer them.
+        return self.op("Conv", [x, self.w(f"{path}.weight"), self.w(f"{path}.bias")], strides=[stride, stride], pads=[pad] * 4, dilations=[1, 1], kernel_shape=[k, k], group=1)
 
     def group_norm(self, x, path, groups):
         shape = self.op("Shape", [x])
@@ -169,6 +172,7 @@ def main():
         sys.exit("usage: export_onnx.py WEIGHTS.gsw OUT.onnx")
     manifest, weights = read_weights(sys.argv[1])
     model = build(manifest, weights)
+    os.makedirs(os.path.dirname(sys.argv[2]) or ".", exist_ok=True)
     onnx.save(model, sys.argv[2])
     print(f"export: {sys.argv[2]}: {len(model.graph.node)} nodes, {sum(w.size for w in weights.values())} weights")
 

@@ -162,3 +162,24 @@ fn dpmpp_thresholding_from_the_command_line() {
     let (ok, _, err) = cli(&["plan", "--solver", "heun", "--thresholding", "0.995"]);
     assert!(!ok && err.contains("DPM-Solver++ option"), "{err}");
 }
+
+#[test]
+fn bench_times_each_solver_and_the_gits_stages() {
+    let out = tmp("bench.json");
+    let (ok, _, err) = cli(&["bench", "--model", MODEL, "--solvers", "euler,heun", "--batch", "8", "--reps", "3", "--gits-warmup", "16", "--out", out.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let rows = v["sampling"].as_array().unwrap();
+    assert_eq!(rows.iter().map(|r| r["solver"].as_str().unwrap()).collect::<Vec<_>>(), ["euler", "heun"]);
+    for r in rows {
+        assert_eq!(r["runs_s"].as_array().unwrap().len(), 3);
+        assert_eq!(r["nfe"], 10);
+        let (median, per_nfe) = (r["median_s"].as_f64().unwrap(), r["ms_per_nfe"].as_f64().unwrap());
+        assert!(median > 0.0 && (per_nfe - 100.0 * median).abs() < 1e-9 * per_nfe.max(1.0));
+    }
+    let t = &v["gits"];
+    assert!(t["warmup_s"].as_f64().unwrap() > 0.0 && t["cost_matrix_s"].as_f64().unwrap() > 0.0 && t["dp_s"].as_f64().unwrap() >= 0.0, "{t}");
+    assert!(err.contains("GITS: warmup"), "{err}");
+    let (ok, _, err) = cli(&["bench", "--model", MODEL, "--batch", "0"]);
+    assert!(!ok && err.contains("--batch and --reps must be at least 1"), "{err}");
+}

@@ -16,6 +16,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+#[path = "gits-sampler/bench.rs"]
+mod bench;
+
 #[derive(Parser)]
 #[command(name = "gits-sampler", version, about = "Diffusion sampling with solver plans and GITS time schedules")]
 struct Cli {
@@ -98,6 +101,8 @@ enum Command {
     },
     /// Search GITS schedules for a model: warmup trajectories, cost matrix, dynamic programming.
     Gits(GitsArgs),
+    /// Time sampling per solver and the GITS stages on this machine's CPU.
+    Bench(bench::BenchArgs),
     /// Train a denoiser on the CPU (EDM loss, Adam, EMA); resumes from --checkpoint.
     Train(TrainArgs),
     /// Judge an MNIST model: FD of classifier features vs the held-out digits, class accuracy,
@@ -483,15 +488,7 @@ fn gits_command(a: GitsArgs) -> Result<()> {
         sigma_max: a.range.sigma_max,
         afs_student: a.afs.then_some(a.student),
     };
-    let den = match den {
-        Model::Analytic(spec) => SearchModel::Analytic(spec),
-        Model::Net(w) => {
-            let device = burn::prelude::Device::flex();
-            let m = &w.manifest.model;
-            SearchModel::Network(NetModel { net: w.to_network(&device)?, arch: m.architecture.clone(), sigma_data: m.sigma_data, guidance: 1.0, device })
-        }
-    };
-    let mut search = Search::new(config, den, model, seconds)?;
+    let mut search = Search::new(config, search_model(den)?, model, seconds)?;
     let bar = ProgressBar::new(a.warmup as u64).with_style(
         ProgressStyle::with_template("warmup {bar:40} {pos}/{len} trajectories ({elapsed})").expect("valid template"),
     );
@@ -507,6 +504,18 @@ fn gits_command(a: GitsArgs) -> Result<()> {
         eprintln!("gamma {} steps {:>2}{}: [{}]", f.gamma, f.steps, if f.afs { " (AFS)" } else { "" }, sigmas.join(", "));
     }
     write(a.out.as_deref(), &serde_json::to_string_pretty(&file)?)
+}
+
+/// A command-line model as a GITS search model (networks on burn's flex CPU backend).
+fn search_model(den: Model) -> Result<SearchModel> {
+    Ok(match den {
+        Model::Analytic(spec) => SearchModel::Analytic(spec),
+        Model::Net(w) => {
+            let device = burn::prelude::Device::flex();
+            let m = &w.manifest.model;
+            SearchModel::Network(NetModel { net: w.to_network(&device)?, arch: m.architecture.clone(), sigma_data: m.sigma_data, guidance: 1.0, device })
+        }
+    })
 }
 
 /// Seconds since the first call (the search's clock).
@@ -746,6 +755,7 @@ fn main_result() -> Result<()> {
         }
         Command::Plan { spec, out } => write(out.as_deref(), &spec.plan(None)?.to_json()),
         Command::Gits(args) => gits_command(args),
+        Command::Bench(args) => bench::bench_command(args),
         Command::Train(args) => train_command(args),
         Command::Eval(args) => eval_command(args),
         Command::TrainClassifier { out, epochs, seed, mnist_dir } => train_classifier_command(&out, epochs, seed, &mnist_dir),
