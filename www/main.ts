@@ -7,6 +7,7 @@ import { drawStrip } from './digits.js';
 import { boomerang, type Boomerang } from './boomerang.js';
 import { drawLines, drawPanels } from './chart.js';
 import { Orbit } from './orbit.js';
+import { evalsAt } from './plot.js';
 import { compare, sweep, type Curve, type Measured } from './compare.js';
 import { renderPlan } from './plan-table.js';
 import { MODELS, modelById } from './models.js';
@@ -126,7 +127,7 @@ function drawStep(k: number): void {
   const { r } = shown;
   $<HTMLElement>('#step-label').textContent = `${k} / ${r.stepSigmas.length - 1}, sigma ${r.stepSigmas[k].toPrecision(3)}`;
   drawShown(canvas, shown, k, field<HTMLInputElement>('denoised').checked);
-  if (projection) orbit.show(projection, k + 1, r.evalSigmas.filter((sigma) => sigma >= r.stepSigmas[k]).length);
+  if (projection) orbit.show(projection, k + 1, evalsAt(r, k));
 }
 
 /** Projects the chosen sample's trajectory into its 3-D frame and shows it at the step shown. */

@@ -25,6 +25,13 @@ export function drawDensity(canvas: HTMLCanvasElement, grid: Float32Array, n: nu
   ctx.drawImage(tmp, 0, 0, canvas.width, canvas.height);
 }
 
+/** How many evaluations had been made by step `k` (those at sigmas >= the step's sigma). */
+export function evalsAt(r: SampleResult, k: number): number {
+  let e = 0;
+  while (e < r.evalSigmas.length && r.evalSigmas[e] >= r.stepSigmas[k]) e++;
+  return e;
+}
+
 /** Paths x_1 .. x_upTo (x_0 at sigma_max lies far outside the view), the D(x) dots of the
  * evaluations so far, and the batch at step `upTo` (the samples at the last step). */
 export function drawTrajectories(canvas: HTMLCanvasElement, view: View, r: SampleResult, showDenoised: boolean, upTo = r.stepSigmas.length - 1): void {
@@ -45,7 +52,7 @@ export function drawTrajectories(canvas: HTMLCanvasElement, view: View, r: Sampl
   }
   if (showDenoised) {
     ctx.fillStyle = 'rgba(120, 220, 255, 0.55)';
-    for (let e = 0; e < r.evalSigmas.length && r.evalSigmas[e] >= r.stepSigmas[upTo]; e++) {
+    for (let e = 0, n = evalsAt(r, upTo); e < n; e++) {
       for (let b = 0; b < batch; b++) {
         const [px, py] = at(r.evals, e, b);
         ctx.fillRect(px - 1, py - 1, 2, 2);
