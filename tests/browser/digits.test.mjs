@@ -3,13 +3,12 @@
 // tolerance; a GITS search for the network in the page (cancelled once, then run) finds the
 // native search's grid indices and samples on them at once; a corrupted weights file is
 // rejected with its message. Run after `bash build.sh` (npm test does).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '../../www/serve.mjs';
-import { cli, launch, maxAbsDiff } from './harness.mjs';
+import { cli, launch, maxAbsDiff, serveDist } from './harness.mjs';
 
 const MODEL = 'models/mnist-unet.int8.gsw';
 const TIMEOUT = 300_000;
@@ -17,16 +16,9 @@ const TIMEOUT = 300_000;
 // range [-1, 1]; different f32 summation orders in the convolutions); CPU-wasm vs native 2e-5.
 const TOL = { webgpu: 5e-3, cpu: 1e-3 };
 
-let server;
-let url;
 const tmp = mkdtempSync(join(tmpdir(), 'gits-digits-'));
 
-before(async () => {
-  server = await serve('dist');
-  url = `http://127.0.0.1:${server.address().port}/`;
-});
-
-after(() => server?.close());
+const site = serveDist();
 
 function nativeDigits(args) {
   const out = join(tmp, `digits-${Math.random().toString(36).slice(2)}.json`);
@@ -69,7 +61,7 @@ for (const webgpu of [true, false]) {
   test(`digits on ${backend} equal the native CLI's`, { timeout: 600_000 }, async () => {
     const { browser, page, errors } = await launch(webgpu);
     try {
-      await page.goto(url + (webgpu ? '' : '?backend=cpu'));
+      await page.goto(site.url + (webgpu ? '' : '?backend=cpu'));
       await page.waitForSelector('body[data-state="ready"]', { timeout: TIMEOUT });
       assert.equal(await page.getAttribute('body', 'data-backend'), backend);
       // SwiftShader runs the U-Net slowly: a small batch and few steps keep the test short.
@@ -116,7 +108,7 @@ for (const webgpu of [true, false]) {
 test('a corrupted or truncated weights file is rejected with its message', { timeout: 300_000 }, async () => {
   const { browser, page } = await launch(false);
   try {
-    await page.goto(url + '?backend=cpu');
+    await page.goto(site.url + '?backend=cpu');
     await page.waitForSelector('body[data-state="ready"]', { timeout: TIMEOUT });
     const messages = await page.evaluate(async (model) => {
       const m = await import('./pkg/gits_sampler.js');

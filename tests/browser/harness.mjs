@@ -2,7 +2,9 @@
 // playwright-core, the static server over dist/, and the native CLI for reference results.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
+import { serve } from '../../www/serve.mjs';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const BASE_FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -38,4 +40,17 @@ export async function openPage(page, href, timeout = 180_000) {
     status: await page.textContent('#status'),
     result: await page.textContent('#result'),
   };
+}
+
+/** Serves dist/ on a free port for the calling test file; `site.url` is its address once the
+ * file's tests run. */
+export function serveDist() {
+  const site = { url: '' };
+  let server;
+  before(async () => {
+    server = await serve('dist');
+    site.url = `http://127.0.0.1:${server.address().port}/`;
+  });
+  after(() => server?.close());
+  return site;
 }

@@ -1,13 +1,12 @@
 // Headless Chromium (Debian's /usr/bin/chromium, never a downloaded browser) against dist/:
 // the page samples on WebGPU (SwiftShader here), agrees with the native CLI, and falls back to
 // the CPU without WebGPU. Run after `bash build.sh` (npm test does).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '../../www/serve.mjs';
-import { cli, launch, maxAbsDiff, openPage as open } from './harness.mjs';
+import { cli, launch, maxAbsDiff, openPage as open, serveDist } from './harness.mjs';
 
 const MODEL = 'models/eight-gaussians.gmm.json';
 const PLAN = 'tests/fixtures/ipndm-10.plan.json';
@@ -16,19 +15,12 @@ const TOL = 1e-3;
 const SOLVERS = ['euler', 'ddim_eta:1', 'heun', 'dpm2', 'ipndm', 'ipndm_v', 'ab_exact', 'deis:3', 'dpmpp:2', 'dpmpp:3', 'unipc_bh1:3', 'unipc_bh2:2', 'rk4'];
 const PAGE_TIMEOUT = 180_000;
 
-let server;
-let url;
 const tmp = mkdtempSync(join(tmpdir(), 'gits-browser-'));
 
-before(async () => {
-  server = await serve('dist');
-  url = `http://127.0.0.1:${server.address().port}/`;
-});
-
-after(() => server?.close());
+const site = serveDist();
 
 function openPage(page, query = '') {
-  return open(page, url + query, PAGE_TIMEOUT);
+  return open(page, site.url + query, PAGE_TIMEOUT);
 }
 
 /** Runs the native CLI; returns its final samples as rows. */

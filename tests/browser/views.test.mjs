@@ -1,22 +1,13 @@
 // The playground's trajectory and comparison views in headless Chromium (CPU fallback, quick):
 // the 3-D projection of a trajectory, Generate's per-evaluation progress, compare mode on the
 // same noise with its teacher, and the error-vs-NFE chart.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { serve } from '../../www/serve.mjs';
-import { launch, openPage } from './harness.mjs';
+import { launch, openPage, serveDist } from './harness.mjs';
 
 const TIMEOUT = 180_000;
-let server;
-let url;
-
-before(async () => {
-  server = await serve('dist');
-  url = `http://127.0.0.1:${server.address().port}/`;
-});
-
-after(() => server?.close());
+const site = serveDist();
 
 /** Sample n's trajectory (x_T ... x_0) of the last result, as points. */
 function trajectoryOf(page, n) {
@@ -33,7 +24,7 @@ test('trajectory views, progress and compare mode', { timeout: 600_000 }, async 
   await page.setViewportSize({ width: 1000, height: 1400 });
   try {
     await t.test('Generate reports every evaluation', async () => {
-      const shown = await openPage(page, `${url}?backend=cpu&model=gmm&nfe=10&batch=64`, TIMEOUT);
+      const shown = await openPage(page, `${site.url}?backend=cpu&model=gmm&nfe=10&batch=64`, TIMEOUT);
       assert.equal(shown.state, 'ready', shown.result);
       const bar = await page.evaluate(() => ({ max: document.querySelector('#progress').max, value: document.querySelector('#progress').value }));
       assert.deepEqual(bar, { max: 10, value: 10 });
@@ -78,7 +69,7 @@ test('trajectory views, progress and compare mode', { timeout: 600_000 }, async 
 
     await t.test('compare: A, B and the teacher share the noise; the state is in the URL', async () => {
       // A is the teacher's own configuration, so its distance to the teacher is exactly 0.
-      await openPage(page, `${url}?backend=cpu&model=gmm&batch=64&nfe=60&b-solver=euler&b-schedule=uniform&b-nfe=10`, TIMEOUT);
+      await openPage(page, `${site.url}?backend=cpu&model=gmm&batch=64&nfe=60&b-solver=euler&b-schedule=uniform&b-nfe=10`, TIMEOUT);
       await page.waitForSelector('body[data-compare="done"], body[data-compare="error"]', { timeout: TIMEOUT });
       assert.equal(await page.getAttribute('body', 'data-compare'), 'done', await page.textContent('#compare-status'));
       const [a, b] = await page.evaluate(() => window.compareLast.map((m) => m.l2));

@@ -110,14 +110,14 @@ pub fn bench_command(a: BenchArgs) -> Result<()> {
     } else {
         None
     };
-    let json = serde_json::json!({ "model": a.model, "threads": rayon_threads(), "sampling": rows, "gits": gits });
+    let json = serde_json::json!({ "model": a.model, "threads": cpu_threads(), "sampling": rows, "gits": gits });
     match &a.out {
         Some(_) => write(a.out.as_deref(), &serde_json::to_string_pretty(&json)?),
         None => Ok(()),
     }
 }
 
-/// The CPU threads burn's flex backend may use (rayon's pool).
-fn rayon_threads() -> usize {
+/// The CPU threads this machine offers (rayon, under burn flex, sizes its pool by them).
+fn cpu_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
