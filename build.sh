@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the static site into dist/: the wasm crate (release), its JS bindings, the bundled
-# TypeScript front end, the page and the shipped models. Cargo and esbuild are incremental, so
+# Builds the static site into dist/: the wasm crate (release; a WebGPU and a CPU module), their JS
+# bindings, the bundled TypeScript front end, the page and the shipped models. Cargo and esbuild are incremental, so
 # a second run after no change takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -8,20 +8,22 @@ cd "$(dirname "$0")"
 target_dir="${CARGO_TARGET_DIR:-target}"
 wasm="$target_dir/wasm32-unknown-unknown/release/gits_sampler.wasm"
 
-echo "build: wasm (release; the first build of burn takes 10-20 minutes)"
-cargo build --release --lib --target wasm32-unknown-unknown
-
 if ! command -v wasm-bindgen >/dev/null; then
   echo "build: wasm-bindgen not found; install it with: cargo install wasm-bindgen-cli --version =$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')" >&2
   exit 1
 fi
-echo "build: bindings"
-wasm-bindgen --target web --out-dir www/pkg --out-name gits_sampler "$wasm"
+# Two modules with the same API: pages load the WebGPU one, or the CPU one where WebGPU is missing.
+# Names are stripped: they are a sixth of the download and nothing reads them.
+for backend in webgpu cpu; do
+  echo "build: wasm, $backend module (release; the first build of burn takes 10-20 minutes)"
+  cargo build --release --lib --target wasm32-unknown-unknown --no-default-features --features "$backend"
+  wasm-bindgen --target web --out-dir www/pkg --out-name "gits_sampler_$backend" --remove-name-section --remove-producers-section "$wasm"
+done
 
 echo "build: front end"
 rm -rf dist
 mkdir -p dist/pkg dist/models dist/schedules
-cp www/pkg/gits_sampler.js www/pkg/gits_sampler_bg.wasm dist/pkg/
+cp www/pkg/gits_sampler_{webgpu,cpu}.js www/pkg/gits_sampler_{webgpu,cpu}_bg.wasm dist/pkg/
 cp www/index.html www/style.css www/embed.html www/embed.css www/embed-example.html www/embed-example.css dist/
 cp models/*.json models/*.gsw dist/models/
 cp schedules/*.json dist/schedules/

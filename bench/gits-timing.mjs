@@ -52,9 +52,9 @@ async function browser({ webgpu, model, options, runs }) {
     await page.waitForSelector('body[data-state="ready"]', { timeout: 180_000 });
     return await page.evaluate(
       async ({ webgpu, model, options, runs }) => {
-        const m = await import('./pkg/gits_sampler.js');
-        await m.default({ module_or_path: './pkg/gits_sampler_bg.wasm' });
-        const sampler = await m.Sampler.create(webgpu);
+        const m = await import(webgpu ? './pkg/gits_sampler_webgpu.js' : './pkg/gits_sampler_cpu.js');
+        await m.default();
+        const sampler = webgpu ? await m.Sampler.webgpu() : m.Sampler.cpu('asked for by the benchmark');
         if ((sampler.backend === 'webgpu') !== webgpu) throw new Error(`wanted ${webgpu ? 'WebGPU' : 'the CPU'}, got ${sampler.description}`);
         const net = model.endsWith('.gsw') ? sampler.loadModel(new Uint8Array(await (await fetch(model)).arrayBuffer())) : null;
         const json = net ? null : await (await fetch(model)).text();

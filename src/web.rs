@@ -37,11 +37,16 @@ struct Backend {
     description: String,
 }
 
+#[cfg(not(any(feature = "webgpu", feature = "cpu")))]
+compile_error!("the wasm build needs a backend: --features webgpu or --features cpu");
+
+#[cfg(feature = "webgpu")]
 thread_local! {
     // The wgpu runtime may be initialised once per page: keep its outcome.
     static WEBGPU: RefCell<Option<std::result::Result<Backend, String>>> = const { RefCell::new(None) };
 }
 
+#[cfg(feature = "webgpu")]
 fn has_navigator_gpu() -> bool {
     let global = js_sys::global();
     Reflect::get(&global, &"navigator".into())
@@ -51,6 +56,7 @@ fn has_navigator_gpu() -> bool {
         .is_some_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
 }
 
+#[cfg(feature = "webgpu")]
 async fn init_webgpu() -> std::result::Result<Backend, String> {
     if !has_navigator_gpu() {
         return Err("this browser exposes no WebGPU (navigator.gpu is missing)".into());
@@ -67,10 +73,6 @@ async fn init_webgpu() -> std::result::Result<Backend, String> {
     }
 }
 
-fn cpu_backend(why: &str) -> Backend {
-    Backend { device: Device::flex(), kind: "cpu", description: format!("CPU fallback (burn flex): {why}") }
-}
-
 /// Samples from a denoiser by running solver plans on WebGPU or, without it, on the CPU.
 #[wasm_bindgen]
 pub struct Sampler {
@@ -79,21 +81,37 @@ pub struct Sampler {
 
 #[wasm_bindgen]
 impl Sampler {
-    /// Picks the backend: WebGPU when `prefer_webgpu` and an adapter exists, else the CPU.
-    pub async fn create(prefer_webgpu: bool) -> std::result::Result<Sampler, JsError> {
-        if !prefer_webgpu {
-            return Ok(Sampler { backend: cpu_backend("WebGPU was turned off by the page") });
+    /// A sampler on WebGPU; rejects with the reason when there is no usable adapter (the page
+    /// then loads the CPU module and calls `Sampler.cpu(reason)`).
+    pub async fn webgpu() -> std::result::Result<Sampler, JsError> {
+        #[cfg(feature = "webgpu")]
+        {
+            let cached = WEBGPU.with(|w| w.borrow().clone());
+            let outcome = match cached {
+                Some(outcome) => outcome,
+                None => {
+                    let outcome = init_webgpu().await;
+                    WEBGPU.with(|w| *w.borrow_mut() = Some(outcome.clone()));
+                    outcome
+                }
+            };
+            outcome.map(|backend| Sampler { backend }).map_err(|why| JsError::new(&why))
         }
-        let cached = WEBGPU.with(|w| w.borrow().clone());
-        let outcome = match cached {
-            Some(outcome) => outcome,
-            None => {
-                let outcome = init_webgpu().await;
-                WEBGPU.with(|w| *w.borrow_mut() = Some(outcome.clone()));
-                outcome
-            }
-        };
-        Ok(Sampler { backend: outcome.unwrap_or_else(|why| cpu_backend(&why)) })
+        #[cfg(not(feature = "webgpu"))]
+        Err(JsError::new("this is the CPU module of gits-sampler; WebGPU is in gits_sampler_webgpu.js"))
+    }
+
+    /// A sampler on the CPU (burn flex); `why` says why not WebGPU, for the page to show.
+    pub fn cpu(why: &str) -> std::result::Result<Sampler, JsError> {
+        #[cfg(feature = "cpu")]
+        {
+            Ok(Sampler { backend: Backend { device: Device::flex(), kind: "cpu", description: format!("CPU fallback (burn flex): {why}") } })
+        }
+        #[cfg(not(feature = "cpu"))]
+        {
+            let _ = why;
+            Err(JsError::new("this is the WebGPU module of gits-sampler; the CPU backend is in gits_sampler_cpu.js"))
+        }
     }
 
     /// "webgpu" or "cpu".

@@ -154,6 +154,7 @@ async function generate(engine: Engine): Promise<void> {
     const bar = $<HTMLProgressElement>('#progress');
     const queued = document.body.dataset.backend === 'webgpu' ? ' queued on the GPU' : '';
     const onProgress = (done: number, total: number) => {
+      if (done === 1) performance.mark('gits:first-evaluation');
       bar.max = total;
       bar.value = done;
       result.textContent = `Sampling: ${done} / ${total} evaluations${queued}…`;
@@ -167,6 +168,7 @@ async function generate(engine: Engine): Promise<void> {
     stepInput.max = String(r.stepSigmas.length - 1);
     stepInput.value = stepInput.max;
     drawStep(r.stepSigmas.length - 1);
+    performance.mark('gits:sample-drawn');
     const strip = $<HTMLCanvasElement>('#strip');
     strip.hidden = model.kind !== 'image';
     if (model.kind === 'image') drawStrip(strip, r);
@@ -349,6 +351,7 @@ async function main(): Promise<void> {
     await generate(engine);
   });
   const info = await engine.backend;
+  performance.mark('gits:backend-ready'); // user timings: bench/browser-bench.mjs reads them
   status.textContent = `Backend: ${info.description}${info.backend === 'webgpu' ? await adapterInfo() : ''}`;
   document.body.dataset.backend = info.backend;
   if (problem) setState('error', problem);

@@ -1,6 +1,6 @@
 // The sampling worker: owns the wasm module, the backend (WebGPU or the CPU fallback) and the
 // loaded models, so sampling and GITS searches never block the page.
-import init, { GitsSearch, Sampler, compileGitsPlan, compilePlan, denoiserDim, projectTrajectory, standardNormal, type Model } from './pkg/gits_sampler.js';
+import type * as Wasm from './pkg/gits_sampler_cpu.js';
 import { labels } from './labels.js';
 import type { GitsOptions } from './gits.js';
 import type { BackendInfo, PlanRequest, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
@@ -10,35 +10,60 @@ const scope = self as unknown as {
   postMessage(message: Reply, transfer?: Transferable[]): void;
 };
 
-let sampler: Promise<Sampler> | undefined;
+type Module = typeof Wasm; // the WebGPU module has the same API
+let engine: Promise<{ wasm: Module; sampler: Wasm.Sampler }> | undefined;
 const cancelled = new Set<number>();
 
 /** A model by URL: an analytic denoiser (its JSON text) or a network on the sampler's device. */
-type Loaded = { kind: 'json'; text: string; dim: number } | { kind: 'network'; model: Model; sigmaMin: number; sigmaMax: number };
+type Loaded = { kind: 'json'; text: string; dim: number } | { kind: 'network'; model: Wasm.Model; sigmaMin: number; sigmaMax: number };
 const models = new Map<string, Promise<Loaded>>();
 
-async function backend(preferWebgpu = true): Promise<Sampler> {
-  sampler ??= (async () => {
-    await init({ module_or_path: new URL('./pkg/gits_sampler_bg.wasm', import.meta.url) });
-    return Sampler.create(preferWebgpu);
+async function open(which: 'webgpu' | 'cpu'): Promise<Module> {
+  // Literal paths, so the bundler leaves both imports to the browser.
+  const wasm = (await (which === 'webgpu' ? import('./pkg/gits_sampler_webgpu.js') : import('./pkg/gits_sampler_cpu.js'))) as Module;
+  await wasm.default({ module_or_path: new URL(`./pkg/gits_sampler_${which}_bg.wasm`, import.meta.url) });
+  return wasm;
+}
+
+/** Why WebGPU cannot be used here, asked before its module is downloaded; undefined if it can. */
+async function webgpuMissing(): Promise<string | undefined> {
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<object | null> } }).gpu;
+  if (!gpu) return 'this browser exposes no WebGPU (navigator.gpu is missing)';
+  return (await gpu.requestAdapter().catch(() => null)) ? undefined : 'the browser offers no WebGPU adapter';
+}
+
+/** The WebGPU module where an adapter works; else the CPU module, downloaded only then. */
+async function backend(preferWebgpu = true): Promise<{ wasm: Module; sampler: Wasm.Sampler }> {
+  engine ??= (async () => {
+    let why = preferWebgpu ? await webgpuMissing() : 'WebGPU was turned off by the page';
+    if (why === undefined) {
+      try {
+        const wasm = await open('webgpu');
+        return { wasm, sampler: await wasm.Sampler.webgpu() };
+      } catch (e) {
+        why = e instanceof Error ? e.message : String(e);
+      }
+    }
+    const wasm = await open('cpu');
+    return { wasm, sampler: wasm.Sampler.cpu(why) };
   })();
-  return sampler;
+  return engine;
 }
 
 function load(url: string): Promise<Loaded> {
   let loaded = models.get(url);
   if (!loaded) {
     loaded = (async () => {
-      const s = await backend();
+      const { wasm, sampler } = await backend();
       const response = await fetch(url);
       if (!response.ok) throw new Error(`cannot load ${url}: HTTP ${response.status}`);
       if (url.endsWith('.gsw')) {
-        const model = s.loadModel(new Uint8Array(await response.arrayBuffer()));
+        const model = sampler.loadModel(new Uint8Array(await response.arrayBuffer()));
         const m = JSON.parse(model.manifest) as { sigma_min: number; sigma_max: number };
         return { kind: 'network', model, sigmaMin: m.sigma_min, sigmaMax: m.sigma_max } as const;
       }
       const text = await response.text();
-      return { kind: 'json', text, dim: denoiserDim(text) } as const;
+      return { kind: 'json', text, dim: wasm.denoiserDim(text) } as const;
     })();
     loaded.catch(() => models.delete(url)); // a failed load may be retried
     models.set(url, loaded);
@@ -46,35 +71,36 @@ function load(url: string): Promise<Loaded> {
   return loaded;
 }
 
-function compile(req: PlanRequest, model: Loaded): string {
+function compile(wasm: Module, req: PlanRequest, model: Loaded): string {
   if (req.schedule === 'gits') {
     if (!req.gits) throw new Error('compute a GITS schedule first');
     const sha = model.kind === 'network' ? model.model.sha256 : undefined; // the file must be this model's
-    return compileGitsPlan(req.solver, req.gits, req.nfe, undefined, req.afs ?? false, sha);
+    return wasm.compileGitsPlan(req.solver, req.gits, req.nfe, undefined, req.afs ?? false, sha);
   }
   const [lo, hi] = model.kind === 'network' ? [model.sigmaMin, model.sigmaMax] : [0.002, 80];
-  return compilePlan(req.solver, req.schedule, req.nfe, lo, hi, false, false);
+  return wasm.compilePlan(req.solver, req.schedule, req.nfe, lo, hi, false, false);
 }
 
 async function sample(id: number, args: SampleArgs): Promise<SampleResult> {
-  const s = await backend();
+  const { wasm, sampler } = await backend();
   const model = await load(args.model);
-  const plan = compile(args.plan, model);
+  const plan = compile(wasm, args.plan, model);
   const seed = BigInt(args.seed);
   const onEval = (done: number, nfe: number) => scope.postMessage({ id, progress: [done, nfe] });
   if (model.kind === 'json') {
-    const noise = standardNormal(seed, args.batch, model.dim);
-    return { ...((await s.sample(plan, model.text, noise, seed, onEval)) as Omit<SampleResult, 'plan'>), plan };
+    const noise = wasm.standardNormal(seed, args.batch, model.dim);
+    return { ...((await sampler.sample(plan, model.text, noise, seed, onEval)) as Omit<SampleResult, 'plan'>), plan };
   }
   const m = model.model;
-  const noise = standardNormal(seed, args.batch, m.dim);
+  const noise = wasm.standardNormal(seed, args.batch, m.dim);
   const classes = labels(args.label ?? 'none', args.batch, m.classes);
-  return { ...((await s.sampleModel(plan, m, noise, classes, args.guidance ?? 1, seed, onEval)) as Omit<SampleResult, 'plan'>), plan };
+  return { ...((await sampler.sampleModel(plan, m, noise, classes, args.guidance ?? 1, seed, onEval)) as Omit<SampleResult, 'plan'>), plan };
 }
 
 async function gits(id: number, url: string, options: GitsOptions): Promise<string | null> {
+  const { wasm } = await backend();
   const model = await load(url);
-  const search = model.kind === 'network' ? GitsSearch.forModel(model.model, url, options) : new GitsSearch(model.text, url, options);
+  const search = model.kind === 'network' ? wasm.GitsSearch.forModel(model.model, url, options) : new wasm.GitsSearch(model.text, url, options);
   try {
     while (!(await search.step())) {
       scope.postMessage({ id, progress: [search.done, search.total] });
@@ -91,14 +117,14 @@ async function gits(id: number, url: string, options: GitsOptions): Promise<stri
 async function handle(req: Request): Promise<unknown> {
   switch (req.op) {
     case 'init': {
-      const s = await backend(req.preferWebgpu);
-      return { backend: s.backend as BackendInfo['backend'], description: s.description } satisfies BackendInfo;
+      const { sampler } = await backend(req.preferWebgpu);
+      return { backend: sampler.backend as BackendInfo['backend'], description: sampler.description } satisfies BackendInfo;
     }
     case 'sample':
       return sample(req.id, req.args);
     case 'project': {
-      await backend();
-      return projectTrajectory(req.path, req.denoised, req.dim) as Projection;
+      const { wasm } = await backend();
+      return wasm.projectTrajectory(req.path, req.denoised, req.dim) as Projection;
     }
     case 'gits':
       return gits(req.id, req.model, req.options);

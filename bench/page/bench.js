@@ -1,7 +1,6 @@
 // The benchmark page: gits-sampler's wasm and onnxruntime-web side by side on the same U-Net
 // (bench/export_onnx.py), each sampling with Euler on the same schedule from the same x_T.
 // bench/browser-bench.mjs calls window.bench.* and times nothing itself.
-import init, { Sampler, compilePlan, standardNormal } from './pkg/gits_sampler.js';
 import * as ort from './ort/ort.all.min.mjs';
 
 const DIM = 784;
@@ -9,19 +8,28 @@ const CLASSES = 10;
 ort.env.wasm.wasmPaths = new URL('./ort/', import.meta.url).href;
 ort.env.wasm.numThreads = 1; // no cross-origin isolation here, so no threads for either side
 
-const ready = init({ module_or_path: new URL('./pkg/gits_sampler_bg.wasm', import.meta.url) });
+const modules = {};
 const samplers = {};
 const sessions = {};
 
 const fetchBytes = async (path) => new Uint8Array(await (await fetch(path)).arrayBuffer());
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** Our wasm module for `backend` (the page's two: WebGPU and CPU). */
+async function wasm(backend) {
+  modules[backend] ??= (async () => {
+    const m = await import(backend === 'webgpu' ? './pkg/gits_sampler_webgpu.js' : './pkg/gits_sampler_cpu.js');
+    await m.default();
+    return m;
+  })();
+  return modules[backend];
+}
+
 async function ours(backend) {
-  await ready;
   samplers[backend] ??= (async () => {
-    const s = await Sampler.create(backend === 'webgpu');
-    if (s.backend !== backend) throw new Error(`asked for ${backend}, got ${s.backend}: ${s.description}`);
-    return { s, model: s.loadModel(await fetchBytes('models/mnist-unet.int8.gsw')) };
+    const m = await wasm(backend);
+    const s = backend === 'webgpu' ? await m.Sampler.webgpu() : m.Sampler.cpu('asked for by the benchmark');
+    return { m, s, model: s.loadModel(await fetchBytes('models/mnist-unet.int8.gsw')) };
   })();
   return samplers[backend];
 }
@@ -32,19 +40,19 @@ async function peer(ep) {
 }
 
 /** One batch's setting: x_T-making noise, classes 0..9 in turn, the Euler plan. */
-function setting(batch, nfe, seed) {
+function setting(m, batch, nfe, seed) {
   const labels = Uint32Array.from({ length: batch }, (_, i) => i % CLASSES);
   const onehot = new Float32Array(batch * (CLASSES + 1));
   labels.forEach((l, i) => { onehot[i * (CLASSES + 1) + l] = 1; });
-  const noise = standardNormal(BigInt(seed), batch, DIM);
-  const plan = compilePlan('euler', 'polynomial:7', nfe, 0.002, 80, false, false);
+  const noise = m.standardNormal(BigInt(seed), batch, DIM);
+  const plan = m.compilePlan('euler', 'polynomial:7', nfe, 0.002, 80, false, false);
   const sigmas = JSON.parse(plan).sigmas;
   return { labels, onehot, noise, plan, sigmas, xT: Float32Array.from(noise, (z) => z * sigmas[0]) };
 }
 
 async function runOurs(backend, batch, nfe, seed = 0) {
-  const { s, model } = await ours(backend);
-  const c = setting(batch, nfe, seed);
+  const { m, s, model } = await ours(backend);
+  const c = setting(m, batch, nfe, seed);
   const t0 = performance.now();
   const r = await s.sampleModel(c.plan, model, c.noise, c.labels, 1, BigInt(seed));
   return { ms: performance.now() - t0, r, c };
@@ -52,7 +60,6 @@ async function runOurs(backend, batch, nfe, seed = 0) {
 
 /** The same Euler steps with onnxruntime: x <- x + (s' - s) / s * (x - D(x; s)). */
 async function runPeer(ep, batch, sigmas, xT, onehot) {
-  await ready;
   const session = await peer(ep);
   const x = Float32Array.from(xT);
   const evals = [];
@@ -93,8 +100,7 @@ window.bench = {
     return { median: median(ms), all: ms };
   },
   async peer(ep, batch, nfe, reps) {
-    await ready;
-    const c = setting(batch, nfe, 0);
+    const c = setting(await wasm('cpu'), batch, nfe, 0);
     await runPeer(ep, batch, c.sigmas, c.xT, c.onehot);
     const ms = [];
     for (let k = 0; k < reps; k++) ms.push((await runPeer(ep, batch, c.sigmas, c.xT, c.onehot)).ms / nfe);

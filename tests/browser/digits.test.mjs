@@ -111,9 +111,7 @@ test('a corrupted or truncated weights file is rejected with its message', { tim
     await page.goto(site.url + '?backend=cpu');
     await page.waitForSelector('body[data-state="ready"]', { timeout: TIMEOUT });
     const messages = await page.evaluate(async (model) => {
-      const m = await import('./pkg/gits_sampler.js');
-      await m.default({ module_or_path: './pkg/gits_sampler_bg.wasm' });
-      const sampler = await m.Sampler.create(false);
+      const { m, sampler } = await openSampler(false);
       const good = new Uint8Array(await (await fetch(model)).arrayBuffer());
       const flipped = good.slice();
       flipped[flipped.length - 1] ^= 0x40;

@@ -9,11 +9,19 @@ import { serve } from '../../www/serve.mjs';
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const BASE_FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-/** A headless browser with WebGPU (SwiftShader here) or with WebGPU off; page errors collected. */
+/** A headless browser with WebGPU (SwiftShader here) or with WebGPU off; page errors collected.
+ * Its pages have `openSampler(webgpu)`: the wasm module of that backend and a Sampler on it. */
 export async function launch(webgpu) {
   const args = [...BASE_FLAGS, webgpu ? '--enable-unsafe-webgpu' : '--disable-webgpu'];
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
   const page = await browser.newPage();
+  await page.addInitScript(() => {
+    globalThis.openSampler = async (webgpu) => {
+      const m = await import(webgpu ? './pkg/gits_sampler_webgpu.js' : './pkg/gits_sampler_cpu.js');
+      await m.default();
+      return { m, sampler: webgpu ? await m.Sampler.webgpu() : m.Sampler.cpu('asked for by the test') };
+    };
+  });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   return { browser, page, errors };
@@ -43,12 +51,13 @@ export async function openPage(page, href, timeout = 180_000) {
 }
 
 /** Serves dist/ on a free port for the calling test file; `site.url` is its address once the
- * file's tests run. */
+ * file's tests run, `site.requests` the paths asked for so far. */
 export function serveDist() {
-  const site = { url: '' };
+  const site = { url: '', requests: [] };
   let server;
   before(async () => {
     server = await serve('dist');
+    server.on('request', (req) => site.requests.push(req.url));
     site.url = `http://127.0.0.1:${server.address().port}/`;
   });
   after(() => server?.close());

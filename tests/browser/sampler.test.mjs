@@ -36,9 +36,7 @@ function browserSamples(page, { noise, seed, batch, webgpu = true }) {
   const gmm = readFileSync(MODEL, 'utf8');
   return page.evaluate(
     async ({ plan, gmm, noise, seed, batch, webgpu }) => {
-      const m = await import('./pkg/gits_sampler.js');
-      await m.default({ module_or_path: './pkg/gits_sampler_bg.wasm' });
-      const sampler = await m.Sampler.create(webgpu);
+      const { m, sampler } = await openSampler(webgpu);
       const z = noise ? new Float64Array(noise.flat()) : m.standardNormal(BigInt(seed), batch, 2);
       const r = await sampler.sample(plan, gmm, z);
       return { backend: sampler.backend, dim: r.dim, samples: Array.from(r.samples), steps: r.stepSigmas.length, evals: r.evalSigmas.length, nfe: r.nfe };
@@ -93,9 +91,7 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
       for (const solver of SOLVERS) {
         const got = await page.evaluate(
           async ({ solver, gmm, noise }) => {
-            const m = await import('./pkg/gits_sampler.js');
-            await m.default({ module_or_path: './pkg/gits_sampler_bg.wasm' });
-            const sampler = await m.Sampler.create(true);
+            const { m, sampler } = await openSampler(true);
             const plan = m.compilePlan(solver, 'logsnr', 8, 0.002, 80, false, false);
             const r = await sampler.sample(plan, gmm, new Float64Array(noise.flat()), 7n);
             return Array.from(r.samples);
@@ -110,9 +106,7 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
 
     await t.test('bad input is a rejected promise with a message, not a crash', async () => {
       const message = await page.evaluate(async (gmm) => {
-        const m = await import('./pkg/gits_sampler.js');
-        await m.default({ module_or_path: './pkg/gits_sampler_bg.wasm' });
-        const sampler = await m.Sampler.create(true);
+        const { m, sampler } = await openSampler(true);
         try {
           await sampler.sample('{"version": 1}', gmm, new Float64Array([0, 0]));
           return 'resolved';
@@ -122,9 +116,7 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
       }, readFileSync(MODEL, 'utf8'));
       assert.match(message, /invalid plan JSON/);
       const wrongDim = await page.evaluate(async ([plan, gmm]) => {
-        const m = await import('./pkg/gits_sampler.js');
-        await m.default({ module_or_path: './pkg/gits_sampler_bg.wasm' });
-        const sampler = await m.Sampler.create(true);
+        const { m, sampler } = await openSampler(true);
         return sampler.sample(plan, gmm, new Float64Array([1, 2, 3])).then(() => 'resolved', (e) => String(e.message ?? e));
       }, [readFileSync(PLAN, 'utf8'), readFileSync(MODEL, 'utf8')]);
       assert.match(wrongDim, /not a whole batch of 2-dimensional samples/);
@@ -201,16 +193,19 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
   }
 });
 
-test('without WebGPU the page shows the CPU fallback and still samples', { timeout: 300_000 }, async () => {
+test('without WebGPU the page shows the CPU fallback, downloads only the CPU module, and samples', { timeout: 300_000 }, async () => {
   const { browser, page, errors } = await launch(false);
   try {
+    site.requests.length = 0;
     const shown = await openPage(page, '?solver=heun&nfe=8&batch=64');
     assert.equal(shown.state, 'ready', `page error: ${shown.result}`);
     assert.equal(shown.backend, 'cpu');
-    assert.match(shown.status, /CPU fallback/);
+    assert.match(shown.status, /CPU fallback \(burn flex\): .*WebGPU/);
+    assert.ok(site.requests.includes('/pkg/gits_sampler_cpu_bg.wasm'), site.requests.join(' '));
+    assert.deepEqual(site.requests.filter((r) => r.includes('webgpu')), []);
     assert.match(shown.result, /64 samples with heun/);
     const noise = JSON.parse(readFileSync(NOISE, 'utf8'));
-    const got = await browserSamples(page, { noise });
+    const got = await browserSamples(page, { noise, webgpu: false });
     assert.equal(got.backend, 'cpu');
     const diff = maxAbsDiff(nativeSamples(['--plan', PLAN, '--noise', NOISE]), got.samples);
     console.log(`# CPU fallback vs native (noise file): max |diff| = ${diff.toExponential(2)}`);
