@@ -1,10 +1,10 @@
 //! A small MLP denoiser network for 2-D toy data: [x, noise features] -> hidden layers -> 2.
 
+use super::activation::silu;
 use super::precond::{NOISE_FREQS, noise_features};
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::{Device, Tensor};
-use burn::tensor::activation::silu;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

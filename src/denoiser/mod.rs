@@ -2,6 +2,7 @@
 //! optimal denoiser of a point set (KDE), each in f64 on `Vec<f64>` batches and on burn tensors
 //! from one JSON spec; and trained networks (U-Net, 2-D MLP) under EDM preconditioning.
 
+pub mod activation;
 pub mod gmm;
 pub mod kde;
 pub mod mlp2d;

@@ -2,12 +2,12 @@
 //! embedding added per channel, stride-2 convolutions down and nearest-neighbour upsampling up.
 //! It computes the raw network F of EDM; `precond` wraps it into a denoiser.
 
+use super::activation::silu;
 use super::precond::noise_features;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{GroupNorm, GroupNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::{Device, Tensor};
-use burn::tensor::activation::silu;
 use serde::{Deserialize, Serialize};
 
 /// Shape of the U-Net; stored in the weights manifest.
