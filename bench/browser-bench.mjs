@@ -70,32 +70,34 @@ try {
     console.error(`check ${backend} vs onnxruntime ${PEER_EP[backend]}: max |dD| first eval ${check.firstEval.toExponential(2)}, all evals ${check.allEvals.toExponential(2)}, samples ${check.samples.toExponential(2)} (range ${check.range.toFixed(2)})`);
     if (!(check.xT < 1e-4 && check.allEvals < 1e-3 && check.samples < 1e-3)) throw new Error(`the peer does not compute the same network on ${backend}: ${JSON.stringify(check)}`);
     for (const batch of batches) {
-      const ours = await page.evaluate((a) => window.bench.ours(...a), [backend, batch, nfe, reps]);
-      const peer = await page.evaluate((a) => window.bench.peer(...a), [PEER_EP[backend], batch, nfe, reps]);
-      const row = { backend, batch, oursMsPerNfe: ours.median, peerMsPerNfe: peer.median, ratio: ours.median / peer.median, ours: ours.all, peer: peer.all };
+      const { ours, peer, ratio } = await page.evaluate((a) => window.bench.pair(...a), [backend, PEER_EP[backend], batch, nfe, reps]);
+      const row = { backend, batch, oursMsPerNfe: ours.median, peerMsPerNfe: peer.median, ratio, ours: ours.all, peer: peer.all };
       out.speed.push(row);
       console.error(`${backend} batch ${batch}: ours ${ours.median.toFixed(1)} ms/NFE, onnxruntime ${peer.median.toFixed(1)} ms/NFE, ratio ${row.ratio.toFixed(2)}`);
     }
   }
   // Time to first sample: a fresh browser context (empty cache) opens the playground on the
-  // digits at its defaults; navigation start -> the first digit grid drawn, split by the page's
-  // user timings (backend ready: wasm fetched and compiled; first evaluation: weights fetched and
-  // dequantized, plan, one U-Net call; drawn: the other evaluations and the views).
+  // digits, at its defaults (20 digits) and at one digit; navigation start -> the digit grid
+  // drawn, split by the page's user timings (backend ready: wasm fetched and compiled; first
+  // evaluation: weights fetched and dequantized, plan, one U-Net call; drawn: the other
+  // evaluations and the views).
   for (const backend of backends) {
-    const loads = [];
-    for (let k = 0; k < Number(opt['first-sample']); k++) {
-      const context = await browser.newContext();
-      const p = await context.newPage();
-      await p.goto(`${base}index.html?model=mnist${backend === 'cpu' ? '&backend=cpu' : ''}`);
-      await p.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 300_000 });
-      if ((await p.getAttribute('body', 'data-state')) !== 'ready') throw new Error(`playground: ${await p.textContent('#result')}`);
-      loads.push(await p.evaluate(() => Object.fromEntries(['backend-ready', 'first-evaluation', 'sample-drawn'].map((m) => [m, performance.getEntriesByName(`gits:${m}`)[0].startTime]))));
-      await context.close();
+    for (const [digits, query] of [[1, '&batch=1'], [20, '']]) {
+      const loads = [];
+      for (let k = 0; k < Number(opt['first-sample']); k++) {
+        const context = await browser.newContext();
+        const p = await context.newPage();
+        await p.goto(`${base}index.html?model=mnist${query}${backend === 'cpu' ? '&backend=cpu' : ''}`);
+        await p.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 300_000 });
+        if ((await p.getAttribute('body', 'data-state')) !== 'ready') throw new Error(`playground: ${await p.textContent('#result')}`);
+        loads.push(await p.evaluate(() => Object.fromEntries(['backend-ready', 'first-evaluation', 'sample-drawn'].map((m) => [m, performance.getEntriesByName(`gits:${m}`)[0].startTime]))));
+        await context.close();
+      }
+      const phase = (m) => median(loads.map((l) => l[m]));
+      const row = { backend, digits, median: phase('sample-drawn'), backendReady: phase('backend-ready'), firstEvaluation: phase('first-evaluation'), loads };
+      out.firstSample.push(row);
+      console.error(`time to first sample (${backend}, ${digits} digits, NFE 10, guidance 2): median ${row.median.toFixed(0)} ms (backend ready ${row.backendReady.toFixed(0)}, first evaluation ${row.firstEvaluation.toFixed(0)}) of ${loads.map((l) => l['sample-drawn'].toFixed(0)).join(', ')}`);
     }
-    const phase = (m) => median(loads.map((l) => l[m]));
-    const row = { backend, median: phase('sample-drawn'), backendReady: phase('backend-ready'), firstEvaluation: phase('first-evaluation'), loads };
-    out.firstSample.push(row);
-    console.error(`time to first sample (${backend}, playground defaults): median ${row.median.toFixed(0)} ms (backend ready ${row.backendReady.toFixed(0)}, first evaluation ${row.firstEvaluation.toFixed(0)}) of ${loads.map((l) => l['sample-drawn'].toFixed(0)).join(', ')}`);
   }
 } finally {
   await browser.close();
@@ -108,5 +110,5 @@ console.log('| file | raw | gzip |\n|---|---|---|');
 for (const s of sizes) console.log(`| ${s.path} | ${kb(s.raw)} | ${kb(s.gzip)} |`);
 console.log(`\n| backend | batch | gits-sampler ms/NFE | onnxruntime-web ms/NFE | ours / peer |\n|---|---|---|---|---|`);
 for (const r of out.speed) console.log(`| ${r.backend} | ${r.batch} | ${r.oursMsPerNfe.toFixed(1)} | ${r.peerMsPerNfe.toFixed(1)} | ${r.ratio.toFixed(2)} |`);
-console.log(`\n| backend | backend ready | first evaluation | first sample drawn (medians) |\n|---|---|---|---|`);
-for (const f of out.firstSample) console.log(`| ${f.backend} | ${f.backendReady.toFixed(0)} ms | ${f.firstEvaluation.toFixed(0)} ms | ${f.median.toFixed(0)} ms |`);
+console.log(`\n| backend | digits | backend ready | first evaluation | digits drawn (medians) |\n|---|---|---|---|---|`);
+for (const f of out.firstSample) console.log(`| ${f.backend} | ${f.digits} | ${f.backendReady.toFixed(0)} ms | ${f.firstEvaluation.toFixed(0)} ms | ${f.median.toFixed(0)} ms |`);

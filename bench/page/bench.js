@@ -92,19 +92,19 @@ window.bench = {
       range: r.samples.reduce((m, v) => Math.max(m, Math.abs(v)), 0),
     };
   },
-  /** Median ms per NFE over `reps` runs after one warm-up run. */
-  async ours(backend, batch, nfe, reps) {
-    await runOurs(backend, batch, nfe);
-    const ms = [];
-    for (let k = 0; k < reps; k++) ms.push((await runOurs(backend, batch, nfe, k + 1)).ms / nfe);
-    return { median: median(ms), all: ms };
-  },
-  async peer(ep, batch, nfe, reps) {
+  /** ms per NFE for ours and the peer, alternating run by run (so that the machine's drift
+   * falls on both) after one warm-up run of each: the medians and the run-by-run ratios. */
+  async pair(backend, ep, batch, nfe, reps) {
     const c = setting(await wasm('cpu'), batch, nfe, 0);
+    await runOurs(backend, batch, nfe);
     await runPeer(ep, batch, c.sigmas, c.xT, c.onehot);
-    const ms = [];
-    for (let k = 0; k < reps; k++) ms.push((await runPeer(ep, batch, c.sigmas, c.xT, c.onehot)).ms / nfe);
-    return { median: median(ms), all: ms };
+    const ours = [];
+    const peer = [];
+    for (let k = 0; k < reps; k++) {
+      ours.push((await runOurs(backend, batch, nfe, k + 1)).ms / nfe);
+      peer.push((await runPeer(ep, batch, c.sigmas, c.xT, c.onehot)).ms / nfe);
+    }
+    return { ours: { median: median(ours), all: ours }, peer: { median: median(peer), all: peer }, ratio: median(ours.map((o, k) => o / peer[k])) };
   },
   async describe() {
     const { s } = await ours('webgpu').catch(() => ({ s: null }));
