@@ -6,7 +6,7 @@
 //!   iPNDM, iPNDM_v, exact Adams–Bashforth, DEIS-tAB, UniPC, RK4) and the plan builder
 //! - [`plan`]      the plan register program, its validator and the one executor
 //! - [`denoiser`]  denoisers: analytic Gaussian mixture and KDE, in f64 and on burn tensors;
-//!   trained networks (U-Net, 2-D MLP) with EDM preconditioning and guidance
+//!   trained networks (U-Net, 2-D MLP) with EDM preconditioning and guidance, their SiLU
 //! - `data`, `train` (native only) MNIST and 2-D toy data; EDM training with Adam and EMA
 //! - `classifier`, `metrics` (native only) the LeNet judge; Fréchet distance, L2 to a teacher
 //! - [`gits`]      GITS: warmup trajectories, cost matrix, dynamic programming
@@ -16,7 +16,8 @@
 //! - [`noise`]     seeded standard-normal noise
 //! - [`vp_discrete`] DDPM discrete timesteps <-> sigma
 //! - [`io`]        JSON batch and trajectory formats shared by the CLI and the browser
-//! - `web`         (wasm32 only) the whole wasm-bindgen surface
+//! - `web`         (wasm32 only) the whole wasm-bindgen surface; built twice, with
+//!   `--features webgpu` and `--features cpu`, one module per backend
 //!
 //! Conventions (EDM): x at noise level sigma, PF-ODE dx/dsigma = (x - D(x; sigma)) / sigma.
 
