@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the static site into dist/: the wasm crate (release; a WebGPU and a CPU module), their JS
-# bindings, the bundled TypeScript front end, the page and the shipped models. Cargo and esbuild are incremental, so
-# a second run after no change takes seconds.
+# bindings, the bundled TypeScript front end, the page and the shipped models. Cargo and esbuild
+# are incremental, so a second run after no change takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")"
 
