@@ -93,6 +93,7 @@ try {
         loads.push(await p.evaluate(() => Object.fromEntries(['backend-ready', 'first-evaluation', 'sample-drawn'].map((m) => [m, performance.getEntriesByName(`gits:${m}`)[0].startTime]))));
         await context.close();
       }
+      if (loads.length === 0) continue; // --first-sample 0
       const phase = (m) => median(loads.map((l) => l[m]));
       const row = { backend, digits, median: phase('sample-drawn'), backendReady: phase('backend-ready'), firstEvaluation: phase('first-evaluation'), loads };
       out.firstSample.push(row);
