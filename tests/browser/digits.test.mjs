@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, launch, maxAbsDiff, serveDist } from './harness.mjs';
+import { cancelGits, cli, launch, maxAbsDiff, runGits, serveDist } from './harness.mjs';
 
 const MODEL = 'models/mnist-unet.int8.gsw';
 const TIMEOUT = 300_000;
@@ -80,16 +80,8 @@ for (const webgpu of [true, false]) {
 
       // GITS for the network, here: cancel one search, then run one and sample on it.
       await fill(page, { 'gits-warmup': SMALL_GITS.warmup, 'gits-grid': SMALL_GITS.points });
-      await page.evaluate(() => {
-        document.querySelector('#gits-run').click();
-        document.querySelector('#gits-cancel').click();
-      });
-      await page.waitForSelector('body[data-gits="cancelled"], body[data-gits="error"]', { timeout: TIMEOUT });
-      assert.match(await page.textContent('#gits-status'), /Cancelled/);
-      await page.click('#gits-run');
-      await page.waitForSelector('body[data-gits="done"], body[data-gits="error"]', { timeout: TIMEOUT });
-      assert.equal(await page.getAttribute('body', 'data-gits'), 'done', await page.textContent('#gits-status'));
-      const file = JSON.parse(await page.evaluate(() => window.gitsFile));
+      await cancelGits(page, TIMEOUT);
+      const file = await runGits(page, TIMEOUT);
       const native = nativeGits();
       assert.equal(file.model.sha256, native.model.sha256);
       assert.deepEqual(file.schedules.map((f) => f.indices), native.schedules.map((f) => f.indices));

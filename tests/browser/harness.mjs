@@ -63,3 +63,22 @@ export function serveDist() {
   after(() => server?.close());
   return site;
 }
+
+/** Starts the GITS panel's search and cancels it in the same task (a toy search can finish
+ * between two separate clicks); checks that the panel says so. */
+export async function cancelGits(page, timeout) {
+  await page.evaluate(() => {
+    document.querySelector('#gits-run').click();
+    document.querySelector('#gits-cancel').click();
+  });
+  await page.waitForSelector('body[data-gits="cancelled"], body[data-gits="error"]', { timeout });
+  assert.match(await page.textContent('#gits-status'), /Cancelled/);
+}
+
+/** Runs the GITS panel's search to its end; the schedule file it made. */
+export async function runGits(page, timeout) {
+  await page.click('#gits-run');
+  await page.waitForSelector('body[data-gits="done"], body[data-gits="error"]', { timeout });
+  assert.equal(await page.getAttribute('body', 'data-gits'), 'done', await page.textContent('#gits-status'));
+  return JSON.parse(await page.evaluate(() => window.gitsFile));
+}

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, launch, maxAbsDiff, openPage as open, serveDist } from './harness.mjs';
+import { cancelGits, cli, launch, maxAbsDiff, openPage as open, runGits, serveDist } from './harness.mjs';
 
 const MODEL = 'models/eight-gaussians.gmm.json';
 const PLAN = 'tests/fixtures/ipndm-10.plan.json';
@@ -126,16 +126,8 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
     });
 
     await t.test('GITS in the page: cancel, then a search equal to the native one, used at once', async () => {
-      // Both clicks in one task: the toy search is faster than two separate clicks.
-      await page.evaluate(() => {
-        document.querySelector('#gits-run').click();
-        document.querySelector('#gits-cancel').click();
-      });
-      await page.waitForSelector('body[data-gits="cancelled"]', { timeout: PAGE_TIMEOUT });
-      assert.match(await page.textContent('#gits-status'), /Cancelled/);
-      await page.click('#gits-run');
-      await page.waitForSelector('body[data-gits="done"]', { timeout: PAGE_TIMEOUT });
-      const file = JSON.parse(await page.evaluate(() => window.gitsFile));
+      await cancelGits(page, PAGE_TIMEOUT);
+      const file = await runGits(page, PAGE_TIMEOUT);
       const out = join(tmp, 'native.gits.json');
       cli(['gits', '--model', `gmm:${MODEL}`, '--warmup', '256', '--seed', '0', '--gamma', '1.15', '--nfe', '1..20', '--out', out]);
       const native = JSON.parse(readFileSync(out, 'utf8'));
@@ -149,9 +141,7 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
 
     await t.test('GITS with AFS in the page equals the native `gits --afs` and samples with it', async () => {
       await page.check('input[name="afs"]');
-      await page.click('#gits-run');
-      await page.waitForSelector('body[data-gits="done"]', { timeout: PAGE_TIMEOUT });
-      const file = JSON.parse(await page.evaluate(() => window.gitsFile));
+      const file = await runGits(page, PAGE_TIMEOUT);
       const out = join(tmp, 'native-afs.gits.json');
       cli(['gits', '--model', `gmm:${MODEL}`, '--warmup', '256', '--seed', '0', '--gamma', '1.15', '--nfe', '1..20', '--afs', '--out', out]);
       const native = JSON.parse(readFileSync(out, 'utf8'));
@@ -165,9 +155,7 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
 
     await t.test('GITS with another gamma equals the native search with that gamma', async () => {
       await page.fill('input[name="gits-gamma"]', '1.3');
-      await page.click('#gits-run');
-      await page.waitForSelector('body[data-gits="done"]', { timeout: PAGE_TIMEOUT });
-      const file = JSON.parse(await page.evaluate(() => window.gitsFile));
+      const file = await runGits(page, PAGE_TIMEOUT);
       const out = join(tmp, 'native-gamma.gits.json');
       cli(['gits', '--model', `gmm:${MODEL}`, '--warmup', '256', '--seed', '0', '--gamma', '1.3', '--nfe', '1..20', '--out', out]);
       const native = JSON.parse(readFileSync(out, 'utf8'));
