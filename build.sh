@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Builds the static site into dist/: the wasm crate (release; a WebGPU and a CPU module), their JS
-# bindings, the bundled TypeScript front end, the page and the shipped models. Cargo and esbuild
-# are incremental, so a second run after no change takes seconds.
+# Builds the static site into dist/: the wasm crate (two modules, WebGPU and CPU, in the
+# wasm-release profile of Cargo.toml), their JS bindings, the bundled TypeScript front end, the
+# page and the shipped models. Cargo and esbuild are incremental, so a second run after no change
+# takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 target_dir="${CARGO_TARGET_DIR:-target}"
-wasm="$target_dir/wasm32-unknown-unknown/release/gits_sampler.wasm"
+wasm="$target_dir/wasm32-unknown-unknown/wasm-release/gits_sampler.wasm"
 
 if ! command -v wasm-bindgen >/dev/null; then
   echo "build: wasm-bindgen not found; install it with: cargo install wasm-bindgen-cli --version =$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')" >&2
@@ -15,8 +16,8 @@ fi
 # Two modules with the same API: pages load the WebGPU one, or the CPU one where WebGPU is missing.
 # Names are stripped: they are a sixth of the download and nothing reads them.
 for backend in webgpu cpu; do
-  echo "build: wasm, $backend module (release; the first build of burn takes 10-20 minutes)"
-  cargo build --release --lib --target wasm32-unknown-unknown --no-default-features --features "$backend"
+  echo "build: wasm, $backend module (wasm-release profile; the first build of burn takes 10-20 minutes)"
+  cargo build --profile wasm-release --lib --target wasm32-unknown-unknown --no-default-features --features "$backend"
   wasm-bindgen --target web --out-dir www/pkg --out-name "gits_sampler_$backend" --remove-name-section --remove-producers-section "$wasm"
 done
 

@@ -2,33 +2,52 @@
 //!
 //! burn flex computes sigmoid with one libm `expf` call per element, which the compiler cannot
 //! vectorize: in the browser's CPU build that was a fifth of every U-Net evaluation. On a plain
-//! flex tensor (not under autodiff) we take the values and compute x * sigmoid(x) in one
-//! branch-free pass whose exp the compiler turns into SIMD (wasm simd128, SSE/AVX natively).
-//! Everywhere else (WebGPU, training) it is burn's own `silu`.
+//! flex tensor (not under autodiff) we compute x * sigmoid(x) in one branch-free pass whose exp
+//! the compiler turns into SIMD (wasm simd128, SSE/AVX natively), in place when the tensor owns
+//! its buffer (a fresh activation always does). Everywhere else (WebGPU, training) it is burn's
+//! own `silu`.
 
-use burn::prelude::{Device, Tensor, TensorData};
+use burn::prelude::Tensor;
 
 pub fn silu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    let device = x.device();
-    if on_plain_cpu(&device) {
-        // A clone, so that an unreadable tensor (not expected on flex) still has burn's path.
-        if let Ok(Ok(mut values)) = x.clone().try_into_data().map(|d| d.try_into_vec::<f32>()) {
-            silu_in_place(&mut values);
-            return Tensor::from_data(TensorData::new(values, x.shape()), &device);
-        }
+    match flex_silu(x) {
+        Ok(y) => y,
+        Err(x) => burn::tensor::activation::silu(x),
     }
-    burn::tensor::activation::silu(x)
 }
 
+/// The fast path, or the tensor back untouched when it is not an f32 tensor on plain flex.
 #[cfg(any(not(target_arch = "wasm32"), feature = "cpu"))]
-fn on_plain_cpu(device: &Device) -> bool {
-    // Equality looks through autodiff, so ask about it first.
-    !device.is_autodiff() && *device == Device::flex()
+fn flex_silu<const D: usize>(x: Tensor<D>) -> Result<Tensor<D>, Tensor<D>> {
+    use burn::backend::{BackendTensor, DispatchTensorKind};
+    use burn::tensor::DType;
+
+    let mut dispatch = x.into_dispatch();
+    // An autodiff tensor is its own variant, so this matches plain flex only.
+    let DispatchTensorKind::Flex(BackendTensor::Float(t)) = &mut dispatch.kind else {
+        return Err(Tensor::from_dispatch(dispatch));
+    };
+    if t.dtype() != DType::F32 {
+        return Err(Tensor::from_dispatch(dispatch));
+    }
+    if let Some((start, end)) = t.layout().contiguous_offsets()
+        && let Some(values) = t.try_storage_mut::<f32>()
+    {
+        silu_in_place(&mut values[start..end]);
+        return Ok(Tensor::from_dispatch(dispatch));
+    }
+    // A view or a shared buffer: compute on a copy.
+    let x = Tensor::from_dispatch(dispatch);
+    let Ok(mut values) = x.clone().into_data().into_vec::<f32>() else {
+        return Err(x);
+    };
+    silu_in_place(&mut values);
+    Ok(Tensor::from_data(burn::tensor::TensorData::new(values, x.shape()), &x.device()))
 }
 
 #[cfg(not(any(not(target_arch = "wasm32"), feature = "cpu")))]
-fn on_plain_cpu(_: &Device) -> bool {
-    false
+fn flex_silu<const D: usize>(x: Tensor<D>) -> Result<Tensor<D>, Tensor<D>> {
+    Err(x)
 }
 
 /// x * sigmoid(x) for every element; relative error about 1e-7 (f32 rounding), NaN stays NaN.
@@ -70,6 +89,31 @@ mod tests {
             worst = worst.max(((exp(x) as f64) - exact).abs() / exact);
         }
         assert!(worst < 4e-7, "worst relative error {worst}");
+    }
+
+    #[test]
+    fn silu_on_flex_leaves_shared_buffers_and_views_alone() {
+        use burn::prelude::{Device, Tensor};
+        let device = Device::flex();
+        let values: Vec<f32> = (0..24).map(|i| i as f32 * 0.5 - 6.0).collect();
+        let x = Tensor::<1>::from_floats(values.as_slice(), &device).reshape([4, 6]);
+        let expected = |v: &[f32]| -> Vec<f32> {
+            let mut v = v.to_vec();
+            silu_in_place(&mut v);
+            v
+        };
+        // A fresh tensor is computed in place; a clone kept alive must not change with it.
+        let y = silu(x.clone());
+        assert_eq!(y.to_data().to_vec::<f32>().unwrap(), expected(&values));
+        assert_eq!(x.to_data().to_vec::<f32>().unwrap(), values);
+        // A view into the middle of the buffer (rows 1..3) is computed on its own elements only.
+        let view = x.clone().slice([1..3, 0..6]);
+        let y = silu(view);
+        assert_eq!(y.to_data().to_vec::<f32>().unwrap(), expected(&values[6..18]));
+        assert_eq!(x.to_data().to_vec::<f32>().unwrap(), values);
+        // An owned fresh tensor takes the in-place path and gives the same values.
+        let fresh = Tensor::<1>::from_floats(values.as_slice(), &device);
+        assert_eq!(silu(fresh).to_data().to_vec::<f32>().unwrap(), expected(&values));
     }
 
     #[test]
