@@ -5,6 +5,7 @@
 //
 //   python3 bench/export_onnx.py models/mnist-unet.int8.gsw bench/out/mnist-unet.onnx
 //   node bench/browser-bench.mjs [--reps 5] [--nfe 4] [--batches 1,16,64] [--backends cpu,webgpu]
+//                                [--first-sample 5] [--cold 3]
 //
 // Prints a table and writes bench/out/browser-bench.json.
 import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ const { values: opt } = parseArgs({
     batches: { type: 'string', default: '1,16,64' },
     backends: { type: 'string', default: 'cpu,webgpu' },
     'first-sample': { type: 'string', default: '5' },
+    cold: { type: 'string', default: '3' },
   },
 });
 const reps = Number(opt.reps);
@@ -27,6 +29,7 @@ const nfe = Number(opt.nfe);
 const batches = opt.batches.split(',').map(Number);
 const backends = opt.backends.split(',');
 const PEER_EP = { cpu: 'wasm', webgpu: 'webgpu' };
+const [COLD_BATCH, COLD_NFE] = [40, 10];
 const FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'];
 
 // One static site: dist/ (the product), the benchmark page, the ONNX file, onnxruntime-web.
@@ -54,7 +57,7 @@ const sizes = [
 const server = await serve(site);
 const base = `http://127.0.0.1:${server.address().port}/`;
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: FLAGS });
-const out = { date: new Date().toISOString(), chromium: browser.version(), reps, nfe, sizes, checks: [], speed: [], firstSample: [] };
+const out = { date: new Date().toISOString(), chromium: browser.version(), reps, nfe, sizes, checks: [], speed: [], firstSample: [], cold: [] };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
   const page = await browser.newPage();
@@ -100,6 +103,27 @@ try {
       console.error(`time to first sample (${backend}, ${digits} digits, NFE 10, guidance 2): median ${row.median.toFixed(0)} ms (backend ready ${row.backendReady.toFixed(0)}, first evaluation ${row.firstEvaluation.toFixed(0)}) of ${loads.map((l) => l['sample-drawn'].toFixed(0)).join(', ')}`);
     }
   }
+  // The first sampling run of a fresh page, ours and the peer alternating, each in its own
+  // fresh context: the default grid's work (20 digits, guidance doubles the batch: 40 rows, NFE
+  // 10) before V8 has optimized the wasm. Bounds what any library can do for a first sample. CPU
+  // only: on SwiftShader it takes many minutes and says nothing about a GPU.
+  for (const backend of backends.filter((b) => b === 'cpu' && Number(opt.cold) > 0)) {
+    const runs = { ours: [], peer: [] };
+    for (let k = 0; k < Number(opt.cold); k++) {
+      for (const side of ['ours', 'peer']) {
+        const context = await browser.newContext();
+        const p = await context.newPage();
+        await p.goto(`${base}bench.html`);
+        await p.waitForSelector('body[data-ready]', { state: 'attached' });
+        runs[side].push(await p.evaluate((a) => window.bench.cold(...a), [side, backend, PEER_EP[backend], COLD_BATCH, COLD_NFE]));
+        await context.close();
+      }
+    }
+    const row = { backend, batch: COLD_BATCH, nfe: COLD_NFE, runs };
+    for (const side of ['ours', 'peer']) row[side] = { loadMs: median(runs[side].map((r) => r.loadMs)), runMs: median(runs[side].map((r) => r.runMs)) };
+    out.cold.push(row);
+    console.error(`first run on a fresh page (${backend}, batch ${COLD_BATCH}, NFE ${COLD_NFE}): ours load ${row.ours.loadMs.toFixed(0)} ms + run ${row.ours.runMs.toFixed(0)} ms, onnxruntime load ${row.peer.loadMs.toFixed(0)} ms + run ${row.peer.runMs.toFixed(0)} ms`);
+  }
 } finally {
   await browser.close();
   server.close();
@@ -113,3 +137,5 @@ console.log(`\n| backend | batch | gits-sampler ms/NFE | onnxruntime-web ms/NFE 
 for (const r of out.speed) console.log(`| ${r.backend} | ${r.batch} | ${r.oursMsPerNfe.toFixed(1)} | ${r.peerMsPerNfe.toFixed(1)} | ${r.ratio.toFixed(2)} |`);
 console.log(`\n| backend | digits | backend ready | first evaluation | digits drawn (medians) |\n|---|---|---|---|---|`);
 for (const f of out.firstSample) console.log(`| ${f.backend} | ${f.digits} | ${f.backendReady.toFixed(0)} ms | ${f.firstEvaluation.toFixed(0)} ms | ${f.median.toFixed(0)} ms |`);
+console.log(`\n| backend | batch x NFE | ours: load + first run | onnxruntime-web: load + first run (medians, fresh pages) |\n|---|---|---|---|`);
+for (const c of out.cold) console.log(`| ${c.backend} | ${c.batch} x ${c.nfe} | ${c.ours.loadMs.toFixed(0)} + ${c.ours.runMs.toFixed(0)} ms | ${c.peer.loadMs.toFixed(0)} + ${c.peer.runMs.toFixed(0)} ms |`);

@@ -111,6 +111,17 @@ window.bench = {
     }
     return { ours: { median: median(ours), all: ours }, peer: { median: median(peer), all: peer }, ratio: median(ours.map((o, k) => o / peer[k])) };
   },
+  /** On a fresh page: the time to load one side (wasm module and weights, or the peer's wasm and
+   * session) and then its first sampling run, before V8 has optimized anything. */
+  async cold(side, backend, ep, batch, nfe) {
+    const t0 = performance.now();
+    if (side === 'ours') await ours(backend);
+    else await peer(ep);
+    const loadMs = performance.now() - t0;
+    const c = setting(await wasm('cpu'), batch, nfe, 0); // x_T and the schedule, not timed
+    const run = side === 'ours' ? await runOurs(backend, batch, nfe) : await runPeer(ep, batch, c.sigmas, c.xT, c.onehot);
+    return { loadMs, runMs: run.ms };
+  },
   async describe() {
     const { s } = await ours('webgpu').catch(() => ({ s: null }));
     return { ours: s?.description ?? 'no WebGPU', ort: ort.env.versions };

@@ -38,7 +38,7 @@ fn flex_silu<const D: usize>(x: Tensor<D>) -> Result<Tensor<D>, Tensor<D>> {
     }
     // A view or a shared buffer: compute on a copy.
     let x = Tensor::from_dispatch(dispatch);
-    let Ok(mut values) = x.clone().into_data().into_vec::<f32>() else {
+    let Ok(mut values) = x.clone().into_data().try_into_vec::<f32>() else {
         return Err(x);
     };
     silu_in_place(&mut values);
