@@ -102,16 +102,16 @@ mod tests {
             silu_in_place(&mut v);
             v
         };
-        // A fresh tensor is computed in place; a clone kept alive must not change with it.
+        // The buffer is shared with a clone kept alive: that clone must not change.
         let y = silu(x.clone());
         assert_eq!(y.to_data().try_to_vec::<f32>().unwrap(), expected(&values));
         assert_eq!(x.to_data().try_to_vec::<f32>().unwrap(), values);
-        // A view into the middle of the buffer (rows 1..3) is computed on its own elements only.
+        // A view into the middle of a shared buffer (rows 1..3): its own elements only.
         let view = x.clone().slice([1..3, 0..6]);
         let y = silu(view);
         assert_eq!(y.to_data().try_to_vec::<f32>().unwrap(), expected(&values[6..18]));
         assert_eq!(x.to_data().try_to_vec::<f32>().unwrap(), values);
-        // An owned fresh tensor takes the in-place path and gives the same values.
+        // A tensor that owns its buffer is computed in place, to the same values.
         let fresh = Tensor::<1>::from_floats(values.as_slice(), &device);
         assert_eq!(silu(fresh).to_data().try_to_vec::<f32>().unwrap(), expected(&values));
     }
