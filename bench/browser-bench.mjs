@@ -59,12 +59,26 @@ const base = `http://127.0.0.1:${server.address().port}/`;
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: FLAGS });
 const out = { date: new Date().toISOString(), chromium: browser.version(), reps, nfe, sizes, checks: [], speed: [], firstSample: [], cold: [] };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const BENCH_READY = ['body[data-ready]', { state: 'attached' }];
+/** Opens `path` in a fresh browser context (empty cache), waits for `ready` (a selector and its
+ * options) and returns what `fn(page)` gives. */
+async function inFreshContext(path, ready, fn) {
+  const context = await browser.newContext();
+  try {
+    const p = await context.newPage();
+    await p.goto(`${base}${path}`);
+    await p.waitForSelector(...ready);
+    return await fn(p);
+  } finally {
+    await context.close();
+  }
+}
 try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   page.on('console', (m) => m.type() === 'error' && console.error(`page console: ${m.text()}`));
   await page.goto(`${base}bench.html`);
-  await page.waitForSelector('body[data-ready]', { state: 'attached' });
+  await page.waitForSelector(...BENCH_READY);
   out.versions = await page.evaluate(() => window.bench.describe());
   for (const backend of backends) {
     // The peer must be the same network: same x_T, same Euler steps, D(x) and samples agree.
@@ -88,13 +102,11 @@ try {
     for (const [digits, query] of [[1, '&batch=1'], [20, '']]) {
       const loads = [];
       for (let k = 0; k < Number(opt['first-sample']); k++) {
-        const context = await browser.newContext();
-        const p = await context.newPage();
-        await p.goto(`${base}index.html?model=mnist${query}${backend === 'cpu' ? '&backend=cpu' : ''}`);
-        await p.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 300_000 });
-        if ((await p.getAttribute('body', 'data-state')) !== 'ready') throw new Error(`playground: ${await p.textContent('#result')}`);
-        loads.push(await p.evaluate(() => Object.fromEntries(['backend-ready', 'first-evaluation', 'sample-drawn'].map((m) => [m, performance.getEntriesByName(`gits:${m}`)[0].startTime]))));
-        await context.close();
+        const url = `index.html?model=mnist${query}${backend === 'cpu' ? '&backend=cpu' : ''}`;
+        loads.push(await inFreshContext(url, ['body[data-state="ready"], body[data-state="error"]', { timeout: 300_000 }], async (p) => {
+          if ((await p.getAttribute('body', 'data-state')) !== 'ready') throw new Error(`playground: ${await p.textContent('#result')}`);
+          return p.evaluate(() => Object.fromEntries(['backend-ready', 'first-evaluation', 'sample-drawn'].map((m) => [m, performance.getEntriesByName(`gits:${m}`)[0].startTime])));
+        }));
       }
       if (loads.length === 0) continue; // --first-sample 0
       const phase = (m) => median(loads.map((l) => l[m]));
@@ -111,12 +123,8 @@ try {
     const runs = { ours: [], peer: [] };
     for (let k = 0; k < Number(opt.cold); k++) {
       for (const side of ['ours', 'peer']) {
-        const context = await browser.newContext();
-        const p = await context.newPage();
-        await p.goto(`${base}bench.html`);
-        await p.waitForSelector('body[data-ready]', { state: 'attached' });
-        runs[side].push(await p.evaluate((a) => window.bench.cold(...a), [side, backend, PEER_EP[backend], COLD_BATCH, COLD_NFE]));
-        await context.close();
+        const args = [side, backend, PEER_EP[backend], COLD_BATCH, COLD_NFE];
+        runs[side].push(await inFreshContext('bench.html', BENCH_READY, (p) => p.evaluate((a) => window.bench.cold(...a), args)));
       }
     }
     const row = { backend, batch: COLD_BATCH, nfe: COLD_NFE, runs };
