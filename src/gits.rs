@@ -236,6 +236,80 @@ pub fn dynamic_programming(cost: &[Vec<f64>], max_steps: usize, gamma: f64) -> R
         .collect()
 }
 
+/// Grid points at which gains are measured: `points` spread evenly over 2..=g-2. Not 1: a
+/// teacher whose first step is an Euler step (iPNDM) lands exactly where the first jump does.
+pub fn gain_points(g: usize, points: usize) -> Vec<usize> {
+    let (lo, hi) = ((g - 2).min(2) as f64, (g - 2) as f64);
+    let n = points.clamp(1, g - 2 - lo as usize + 1);
+    let mut v: Vec<usize> = (0..n).map(|i| if n == 1 { 1 } else { (lo + (hi - lo) * i as f64 / (n - 1) as f64).round() as usize }).collect();
+    v.dedup();
+    v
+}
+
+/// Propagation gains: how much of an error made at grid point k reaches the final sample.
+///
+/// At each measured point k the first jump's landing error e = x_hat(0 -> k) - x_k (the jump
+/// the paper's cost misprices most) is added to the teacher point, and the teacher continues on
+/// the grid from sigma_k both from x_k + e and from x_k; gain_k = mean ||final difference|| /
+/// mean ||e|| over the first `samples` warmup trajectories. Between measured points ln gain is
+/// interpolated linearly in ln sigma; the last grid point has gain 1 (nothing follows it).
+/// For data N(mu, s^2 I) the flow is affine and the gain is sqrt(s^2 + sigma_min^2) /
+/// sqrt(s^2 + sigma_k^2) for every direction (tests/gits.rs checks it).
+pub async fn propagation_gains<M: BatchModel + ?Sized>(w: &Warmup, teacher: Solver, model: &M, p: Propagation) -> Result<Gains> {
+    let (g, dim) = (w.sigmas.len(), w.dim);
+    let n = p.samples.min(w.xs[0].len() / dim).max(1);
+    let rows = 0..n * dim;
+    let measured = gain_points(g, p.points);
+    let (mut at, mut landing, mut left, mut nfe) = (Vec::new(), Vec::new(), Vec::new(), 0);
+    for &k in &measured {
+        let sk = w.sigmas[k];
+        let h = sk - w.sigmas[0];
+        let xk = &w.xs[k][rows.clone()];
+        let jump: Vec<f64> = w.xs[0][rows.clone()].iter().zip(&w.ds[0][rows.clone()]).map(|(x, d)| x + h * d).collect();
+        let plan = teacher.compile(&w.sigmas[k..])?;
+        let from = |x: &[f64]| x.iter().map(|v| v / sk).collect::<Vec<f64>>();
+        let perturbed = model.run(&plan, from(&jump), 0, false).await?.sample;
+        let exact = model.run(&plan, from(xk), 0, false).await?.sample;
+        nfe += 2 * plan.nfe;
+        let (l, f) = (mean_distance(&jump, xk, dim, Metric::L2), mean_distance(&perturbed, &exact, dim, Metric::L2));
+        if !(l.is_finite() && f.is_finite()) {
+            bail!("propagation gain at grid point {k} is not finite");
+        }
+        landing.push(l);
+        left.push(f);
+        // A jump that lands exactly (a single-point data set) leaves nothing to measure: gain 1.
+        at.push((sk.ln(), if l > 0.0 { (f / l).max(1e-12).ln() } else { 0.0 }));
+    }
+    at.push((w.sigmas[g - 1].ln(), 0.0));
+    let gains = w.sigmas.iter().map(|s| interpolate(&at, s.ln()).exp()).collect();
+    Ok(Gains { measured, gains, landing, left, samples: n, nfe })
+}
+
+/// Piecewise-linear interpolation through (x, y) points with decreasing x, constant outside.
+fn interpolate(points: &[(f64, f64)], x: f64) -> f64 {
+    if x >= points[0].0 {
+        return points[0].1;
+    }
+    for pair in points.windows(2) {
+        let ((x0, y0), (x1, y1)) = (pair[0], pair[1]);
+        if x >= x1 {
+            return if x0 == x1 { y1 } else { y0 + (y1 - y0) * (x - x0) / (x1 - x0) };
+        }
+    }
+    points[points.len() - 1].1
+}
+
+/// The propagated cost: each jump's landing cost times the gain of the point it lands on.
+pub fn propagate(cost: &mut [Vec<f64>], gains: &[f64]) {
+    for row in cost.iter_mut() {
+        for (c, gain) in row.iter_mut().zip(gains) {
+            if c.is_finite() {
+                *c *= gain;
+            }
+        }
+    }
+}
+
 /// Everything a GITS search needs besides the model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SearchConfig {
@@ -258,6 +332,40 @@ pub struct SearchConfig {
     /// sample (with the analytic first step) is closest to the teacher's.
     #[serde(default)]
     pub afs_student: Option<Solver>,
+    /// Price each jump by the error it leaves in the final sample, not only where it lands
+    /// (see [`propagation_gains`]); None: the paper's cost.
+    #[serde(default)]
+    pub propagation: Option<Propagation>,
+}
+
+/// How the propagation gains are measured: at `points` grid points (spread evenly, gains
+/// interpolated in ln sigma between them) on the first `samples` warmup trajectories.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Propagation {
+    pub points: usize,
+    pub samples: usize,
+}
+
+impl Propagation {
+    /// 13 points (every 5th of a 61-point grid), on 32 trajectories (fewer if the warmup is smaller).
+    pub fn default_for(warmup: usize) -> Self {
+        Propagation { points: 13, samples: warmup.clamp(1, 32) }
+    }
+}
+
+/// The measured gains of a search: `gains[k]` for every grid point (1 at the last).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Gains {
+    /// The grid points where the gain was measured.
+    pub measured: Vec<usize>,
+    pub gains: Vec<f64>,
+    /// For each measured point: the mean L2 of the first jump's landing error there, and of the
+    /// error that jump leaves in the final sample (the teacher continuing from it).
+    pub landing: Vec<f64>,
+    pub left: Vec<f64>,
+    pub samples: usize,
+    /// Network evaluations per sample the measurement took.
+    pub nfe: u32,
 }
 
 /// Parses a fine grid `FAMILY:POINTS`, e.g. `polynomial:61` (rho 7), `logsnr:61`.
@@ -283,6 +391,11 @@ impl SearchConfig {
         }
         if self.gammas.is_empty() || self.gammas.iter().any(|g| !(g.is_finite() && *g > 0.0)) {
             bail!("gammas must be a non-empty list of finite numbers > 0, got {:?}", self.gammas);
+        }
+        if let Some(p) = self.propagation
+            && (p.points == 0 || p.samples == 0 || p.samples > self.warmup)
+        {
+            bail!("propagation needs at least 1 point and 1..={} samples (the warmup), got {} and {}", self.warmup, p.points, p.samples);
         }
         if let Some(student) = self.afs_student {
             if !student.supports_afs() {
@@ -384,7 +497,16 @@ impl<M: BatchModel> Search<M> {
         let clock = self.clock;
         let t1 = clock();
         let warmup_s = t1 - self.started;
-        let cost = cost_matrix(self.acc.as_ref().expect("warmup ran"), self.config.metric);
+        let warmed = self.acc.as_ref().expect("warmup ran");
+        let gains = match self.config.propagation {
+            Some(p) => Some(propagation_gains(warmed, self.config.teacher, &self.denoiser, p).await?),
+            None => None,
+        };
+        let t_gains = clock();
+        let mut cost = cost_matrix(warmed, self.config.metric);
+        if let Some(gains) = &gains {
+            propagate(&mut cost, &gains.gains);
+        }
         let t2 = clock();
         let mut schedules = Vec::new();
         for &gamma in &self.config.gammas {
@@ -417,7 +539,8 @@ impl<M: BatchModel> Search<M> {
             metric: c.metric,
             warmup: c.warmup,
             seed: c.seed,
-            timing: crate::gits_file::Timing { warmup_s, cost_matrix_s: t2 - t1, dp_s: t3 - t2, afs_s: t4 - t3 },
+            timing: crate::gits_file::Timing { warmup_s, propagation_s: t_gains - t1, cost_matrix_s: t2 - t_gains, dp_s: t3 - t2, afs_s: t4 - t3 },
+            propagation: gains,
             schedules,
         };
         file.validate(None)?;

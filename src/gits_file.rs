@@ -25,6 +25,9 @@ pub struct Timing {
     /// The AFS refinement, when asked for (full student samples per candidate).
     #[serde(default)]
     pub afs_s: f64,
+    /// Measuring the propagation gains, when asked for (teacher continuations).
+    #[serde(default)]
+    pub propagation_s: f64,
 }
 
 /// The schedule found for one step budget and gamma.
@@ -57,6 +60,9 @@ pub struct GitsFile {
     pub warmup: usize,
     pub seed: u64,
     pub timing: Timing,
+    /// Present when jumps were priced by the error they leave at the end (the gains used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub propagation: Option<crate::gits::Gains>,
     pub schedules: Vec<Found>,
 }
 
@@ -87,6 +93,11 @@ impl GitsFile {
         }
         if self.schedules.is_empty() {
             bail!("GITS file holds no schedules");
+        }
+        if let Some(p) = &self.propagation
+            && (p.gains.len() != self.grid.len() || p.gains.iter().any(|g| !(g.is_finite() && *g > 0.0)))
+        {
+            bail!("GITS file: propagation needs one finite gain > 0 per grid point ({}), has {}", self.grid.len(), p.gains.len());
         }
         for f in &self.schedules {
             let what = format!("GITS schedule (gamma {}, {} steps)", f.gamma, f.steps);

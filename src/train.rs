@@ -37,6 +37,19 @@ pub struct TrainConfig {
     pub p_mean: f64,
     pub p_std: f64,
     pub sigma_data: f64,
+    /// Share of each batch whose sigma is drawn log-uniformly on [sigma_min, sigma_max] instead
+    /// (the log-normal barely reaches the sampler's sigma_max = 80: P(sigma > 5) is 1%).
+    #[serde(default)]
+    pub p_high: f64,
+    #[serde(default = "default_high_range")]
+    pub high_range: (f64, f64),
+    /// sha256 of the weights file the run started from (none: a fresh initialisation).
+    #[serde(default)]
+    pub init: Option<String>,
+}
+
+fn default_high_range() -> (f64, f64) {
+    (crate::schedule::SIGMA_MIN, crate::schedule::SIGMA_MAX)
 }
 
 /// What a checkpoint directory holds besides the weights.
@@ -64,8 +77,9 @@ pub struct Trainer {
 }
 
 impl Trainer {
-    /// A fresh run, or the run in `checkpoint` if it holds one (whose config must match).
-    pub fn new(config: TrainConfig, checkpoint: &Path) -> Result<Self> {
+    /// A fresh run (from `init`'s weights when given; its sha256 must be `config.init`), or the
+    /// run in `checkpoint` if it holds one (whose config must match).
+    pub fn new(config: TrainConfig, checkpoint: &Path, init: Option<&crate::denoiser::weights::Weights>) -> Result<Self> {
         config.architecture.validate()?;
         let device = Device::flex().autodiff();
         let state_path = checkpoint.join("state.json");
@@ -91,7 +105,19 @@ impl Trainer {
                 .map_err(|e| Error(format!("cannot load optimizer state: {e:?}")))?;
             return Ok(Trainer { config, step: state.step, model, ema, optim, device });
         }
-        let model = config.architecture.init(&device);
+        let model = match init {
+            None => config.architecture.init(&device),
+            Some(weights) => {
+                if config.init.as_deref() != Some(weights.sha256.as_str()) || weights.manifest.model.architecture != config.architecture {
+                    crate::bail!("the initial weights do not match the training settings (architecture or sha256)");
+                }
+                // Through a burnpack file: the one loading path that yields trainable parameters.
+                std::fs::create_dir_all(checkpoint).map_err(|e| Error(format!("cannot create {}: {e}", checkpoint.display())))?;
+                let path = checkpoint.join("init.bpk");
+                weights.to_network(&Device::flex())?.save_file(&path).map_err(|e| Error(format!("cannot write {}: {e:?}", path.display())))?;
+                config.architecture.init(&device).try_load_file(&path).map_err(|e| Error(format!("cannot load {}: {e:?}", path.display())))?
+            }
+        };
         let ema = model.valid();
         Ok(Trainer { config, step: 0, model, ema, optim: AdamConfig::new().init(), device })
     }
@@ -109,7 +135,14 @@ impl Trainer {
             x0.extend_from_slice(data.sample(i));
             labels.push(if classes == 0 || rng.random::<f64>() < c.p_uncond { classes } else { data.labels[i] });
             let z: f64 = StandardNormal.sample(&mut rng);
-            sigmas.push((c.p_mean + c.p_std * z).exp() as f32);
+            // Only runs with p_high > 0 draw the extra number, so older runs replay unchanged.
+            let ln_sigma = if c.p_high > 0.0 && rng.random::<f64>() < c.p_high {
+                let (lo, hi) = (c.high_range.0.ln(), c.high_range.1.ln());
+                lo + (hi - lo) * rng.random::<f64>()
+            } else {
+                c.p_mean + c.p_std * z
+            };
+            sigmas.push(ln_sigma.exp() as f32);
         }
         let noise: Vec<f32> = (0..batch * dim).map(|_| StandardNormal.sample(&mut rng)).collect();
         let dev = &self.device;

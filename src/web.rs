@@ -7,7 +7,7 @@ use crate::denoiser::DenoiserSpec;
 use crate::denoiser::network::{NetDenoiser, NetModel, Network};
 use crate::denoiser::weights::{self, Manifest};
 use crate::plan::{Denoiser, Plan, execute_seeded};
-use crate::gits::{Search, SearchConfig, SearchModel, parse_grid};
+use crate::gits::{Propagation, Search, SearchConfig, SearchModel, parse_grid};
 use crate::gits_file::{GitsFile, ModelRef, sha256_hex};
 use crate::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule};
 use crate::solver::{SamplingSpec, Solver};
@@ -338,7 +338,8 @@ fn now_seconds() -> f64 {
 }
 
 /// The search settings the page passes, as one object: `{ teacher, grid, warmup, seed, metric,
-/// gammas, minSteps, maxSteps, afsStudent?, chunk? }` (`grid` is FAMILY:POINTS).
+/// gammas, minSteps, maxSteps, afsStudent?, propagate?, chunk? }` (`grid` is FAMILY:POINTS;
+/// `propagate` prices jumps by the error they leave at the end, with the CLI's default gains).
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SearchOptions {
@@ -352,6 +353,8 @@ struct SearchOptions {
     max_steps: usize,
     #[serde(default)]
     afs_student: Option<String>,
+    #[serde(default)]
+    propagate: bool,
     /// Warmup trajectories per step (default 32).
     #[serde(default)]
     chunk: Option<usize>,
@@ -377,6 +380,7 @@ impl SearchOptions {
             sigma_min,
             sigma_max,
             afs_student: self.afs_student.as_deref().map(str::parse).transpose()?,
+            propagation: self.propagate.then(|| Propagation::default_for(self.warmup)),
         })
     }
 }

@@ -183,3 +183,34 @@ fn bench_times_each_solver_and_the_gits_stages() {
     let (ok, _, err) = cli(&["bench", "--model", MODEL, "--batch", "0"]);
     assert!(!ok && err.contains("--batch and --reps must be at least 1"), "{err}");
 }
+
+/// `eval` on a few digits: the teacher, the real digits' FD, the baseline's cells without a
+/// difference and every other cell with its difference to the baseline and a bootstrap SE, on
+/// noise of the evaluation's own stream.
+#[test]
+fn eval_compares_each_schedule_with_the_baseline_on_the_same_noise() {
+    let out = tmp("eval.json");
+    let args = ["eval", "--solvers", "euler", "--schedules", "logsnr,polynomial:7", "--nfe", "3", "--samples", "20", "--teacher-nfe", "6", "--bootstrap", "30", "--chunk", "8"];
+    let (ok, stdout, err) = cli(&[&args[..], &["--out", out.to_str().unwrap()]].concat());
+    assert!(ok, "{err}");
+    assert!(stdout.contains("vs polynomial:7") && stdout.contains("real digits: FD"), "{stdout}");
+    let t: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(t["samples"], 20);
+    assert_eq!(t["noise_seed"].as_u64().unwrap(), gits_sampler::noise::eval_seed(0));
+    assert_eq!(t["teacher"]["l2_to_teacher"], 0.0);
+    assert!(t["real_fd"].as_f64().unwrap() >= 0.0 && t["teacher"]["fd"].as_f64().unwrap() > 0.0);
+    let cells = t["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 2);
+    // The baseline is run first and has no difference of its own.
+    assert_eq!((cells[0]["schedule"].as_str(), cells[0]["vs_baseline"].is_null()), (Some("polynomial:7"), true));
+    let d = &cells[1]["vs_baseline"];
+    for key in ["fd", "l2_to_teacher", "accuracy"] {
+        let diff = cells[1][key].as_f64().unwrap() - cells[0][key].as_f64().unwrap();
+        assert!((d[key].as_f64().unwrap() - diff).abs() < 1e-9, "{key}: {d}");
+    }
+    assert!(d["fd_se"].as_f64().unwrap() > 0.0 && d["l2_to_teacher_se"].as_f64().unwrap() > 0.0, "{d}");
+    let (ok, _, err) = cli(&["eval", "--schedules", "logsnr", "--samples", "20"]);
+    assert!(!ok && err.contains("--baseline polynomial:7 must be one of --schedules"), "{err}");
+    let (ok, _, err) = cli(&["eval", "--schedules", "polynomial:7,gits:schedules/mnist-unet.gits.json@x", "--samples", "20"]);
+    assert!(!ok && err.contains("bad gamma 'x'"), "{err}");
+}

@@ -340,6 +340,7 @@ async function main(): Promise<void> {
       warmup: num('gits-warmup', 1, 4096),
       maxSteps: Math.min(20, points - 1),
       afsStudent: field<HTMLInputElement>('afs').checked ? 'ipndm' : undefined,
+      propagate: field<HTMLSelectElement>('gits-cost').value === 'propagated',
       chunk: model.kind === 'image' ? 2 : undefined, // keeps progress and cancel quick on the U-Net
     };
     return engine.gits(model.url, options, onProgress);

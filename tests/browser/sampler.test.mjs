@@ -153,6 +153,22 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
       await page.uncheck('input[name="afs"]');
     });
 
+    await t.test('GITS with the propagated cost equals the native `gits --propagate`', async () => {
+      await page.selectOption('select[name="gits-cost"]', 'propagated');
+      const file = await runGits(page, PAGE_TIMEOUT);
+      const out = join(tmp, 'native-propagated.gits.json');
+      cli(['gits', '--model', `gmm:${MODEL}`, '--warmup', '256', '--seed', '0', '--gamma', '1.15', '--nfe', '1..20', '--propagate', '--out', out]);
+      const native = JSON.parse(readFileSync(out, 'utf8'));
+      assert.deepEqual(file.propagation.measured, native.propagation.measured);
+      assert.ok(file.propagation.gains.every((g, i) => Math.abs(g - native.propagation.gains[i]) < 1e-12 * Math.max(1, g)));
+      assert.deepEqual(file.schedules.map((f) => f.indices), native.schedules.map((f) => f.indices));
+      // The cost changes the search: some budget gets other steps than the paper's cost gives.
+      const paper = JSON.parse(readFileSync(join(tmp, 'native.gits.json'), 'utf8'));
+      assert.notDeepEqual(file.schedules.map((f) => f.indices), paper.schedules.map((f) => f.indices));
+      await page.waitForSelector('body[data-state="ready"]', { timeout: PAGE_TIMEOUT });
+      await page.selectOption('select[name="gits-cost"]', 'paper');
+    });
+
     await t.test('GITS with another gamma equals the native search with that gamma', async () => {
       await page.fill('input[name="gits-gamma"]', '1.3');
       const file = await runGits(page, PAGE_TIMEOUT);
