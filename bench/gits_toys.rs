@@ -53,7 +53,7 @@ fn search(spec: &DenoiserSpec, metric: Metric, gammas: &[f64], propagation: Opti
 
 fn main() {
     println!("## GITS variants on the exact 2-D toy denoisers\n");
-    println!("Regenerate: `bash bench/gits-toys.sh` (deterministic; about a minute). Each search: iPNDM teacher");
+    println!("Regenerate: `bash bench/gits-toys.sh` (deterministic; about 3 minutes). Each search: iPNDM teacher");
     println!("on a 61-point polynomial grid, {WARMUP} warmup trajectories from seed 0. Evaluation: {SAMPLES} samples");
     println!("from the evaluation noise stream (`noise::eval_seed(0)`, disjoint from the warmup), each solver on each");
     println!("schedule, mean L2 of the final sample to the teacher's (iPNDM, 60 NFE, polynomial; the");
@@ -72,7 +72,7 @@ fn main() {
         println!("### {name}\n");
         println!("| solver | schedule | {} |", NFES.map(|n| format!("NFE {n}")).collect::<Vec<_>>().join(" | "));
         println!("|---|---|{}", "---:|".repeat(NFES.count()));
-        for solver in [Solver::Ipndm { max_order: 4 }, Solver::Euler] {
+        for (label, solver) in [("iPNDM", Solver::Ipndm { max_order: 4 }), ("Euler", Solver::Euler)] {
             let files = [
                 search(&spec, Metric::L2, &[1.0, 1.15, 1.3], None, Some(solver)),
                 search(&spec, Metric::Dev, &[1.15], None, None),
@@ -93,7 +93,7 @@ fn main() {
                 l2_per_sample(&x, &teacher, dim)
             };
             let poly: Vec<Vec<f64>> = NFES.map(|n| errors(&Schedule::Polynomial { rho: 7.0 }.sigmas(n as usize, SIGMA_MIN, SIGMA_MAX).unwrap(), false)).collect();
-            println!("| {solver} | polynomial | {} |", poly.iter().map(|e| format!("{:.4}", mean(e))).collect::<Vec<_>>().join(" | "));
+            println!("| {label} | polynomial | {} |", poly.iter().map(|e| format!("{:.4}", mean(e))).collect::<Vec<_>>().join(" | "));
             for v in &variants {
                 let cells: Vec<String> = NFES
                     .zip(&poly)
@@ -102,10 +102,10 @@ fn main() {
                         let e = errors(&sigmas, v.afs);
                         let ratio = |p: &[usize]| p.iter().map(|&i| e[i]).sum::<f64>() / p.iter().map(|&i| base[i]).sum::<f64>();
                         let [se] = paired_bootstrap(SAMPLES, BOOTSTRAP, 0, |p| [ratio(p)]);
-                        format!("{:.2} ± {:.2}", mean(&e) / mean(base), se)
+                        format!("{:.2} ± {:.3}", mean(&e) / mean(base), se)
                     })
                     .collect();
-                println!("| {solver} | {} | {} |", v.label, cells.join(" | "));
+                println!("| {label} | {} | {} |", v.label, cells.join(" | "));
             }
         }
         println!();
