@@ -241,7 +241,7 @@ pub fn dynamic_programming(cost: &[Vec<f64>], max_steps: usize, gamma: f64) -> R
 pub fn gain_points(g: usize, points: usize) -> Vec<usize> {
     let (lo, hi) = ((g - 2).min(2) as f64, (g - 2) as f64);
     let n = points.clamp(1, g - 2 - lo as usize + 1);
-    let mut v: Vec<usize> = (0..n).map(|i| if n == 1 { 1 } else { (lo + (hi - lo) * i as f64 / (n - 1) as f64).round() as usize }).collect();
+    let mut v: Vec<usize> = (0..n).map(|i| if n == 1 { lo as usize } else { (lo + (hi - lo) * i as f64 / (n - 1) as f64).round() as usize }).collect();
     v.dedup();
     v
 }
@@ -256,33 +256,49 @@ pub fn gain_points(g: usize, points: usize) -> Vec<usize> {
 /// For data N(mu, s^2 I) the flow is affine and the gain is sqrt(s^2 + sigma_min^2) /
 /// sqrt(s^2 + sigma_k^2) for every direction (tests/gits.rs checks it).
 pub async fn propagation_gains<M: BatchModel + ?Sized>(w: &Warmup, teacher: Solver, model: &M, p: Propagation) -> Result<Gains> {
-    let (g, dim) = (w.sigmas.len(), w.dim);
-    let n = p.samples.min(w.xs[0].len() / dim).max(1);
-    let rows = 0..n * dim;
-    let measured = gain_points(g, p.points);
-    let (mut at, mut landing, mut left, mut nfe) = (Vec::new(), Vec::new(), Vec::new(), 0);
+    let measured = gain_points(w.sigmas.len(), p.points);
+    let mut at = Vec::new();
     for &k in &measured {
-        let sk = w.sigmas[k];
-        let h = sk - w.sigmas[0];
-        let xk = &w.xs[k][rows.clone()];
-        let jump: Vec<f64> = w.xs[0][rows.clone()].iter().zip(&w.ds[0][rows.clone()]).map(|(x, d)| x + h * d).collect();
-        let plan = teacher.compile(&w.sigmas[k..])?;
-        let from = |x: &[f64]| x.iter().map(|v| v / sk).collect::<Vec<f64>>();
-        let perturbed = model.run(&plan, from(&jump), 0, false).await?.sample;
-        let exact = model.run(&plan, from(xk), 0, false).await?.sample;
-        nfe += 2 * plan.nfe;
-        let (l, f) = (mean_distance(&jump, xk, dim, Metric::L2), mean_distance(&perturbed, &exact, dim, Metric::L2));
-        if !(l.is_finite() && f.is_finite()) {
-            bail!("propagation gain at grid point {k} is not finite");
-        }
-        landing.push(l);
-        left.push(f);
-        // A jump that lands exactly (a single-point data set) leaves nothing to measure: gain 1.
-        at.push((sk.ln(), if l > 0.0 { (f / l).max(1e-12).ln() } else { 0.0 }));
+        at.push(gain_at(w, teacher, model, k, p.samples).await?);
     }
-    at.push((w.sigmas[g - 1].ln(), 0.0));
-    let gains = w.sigmas.iter().map(|s| interpolate(&at, s.ln()).exp()).collect();
-    Ok(Gains { measured, gains, landing, left, samples: n, nfe })
+    Ok(gains_from(w, measured, &at, p.samples))
+}
+
+/// The first jump's landing error at grid point k and the error it leaves at the end (mean L2
+/// over the first `samples` warmup rows), and the evaluations per row that took.
+pub async fn gain_at<M: BatchModel + ?Sized>(w: &Warmup, teacher: Solver, model: &M, k: usize, samples: usize) -> Result<(f64, f64, u32)> {
+    let dim = w.dim;
+    let rows = 0..samples.min(w.xs[0].len() / dim).max(1) * dim;
+    let sk = w.sigmas[k];
+    let h = sk - w.sigmas[0];
+    let xk = &w.xs[k][rows.clone()];
+    let jump: Vec<f64> = w.xs[0][rows.clone()].iter().zip(&w.ds[0][rows]).map(|(x, d)| x + h * d).collect();
+    let plan = teacher.compile(&w.sigmas[k..])?;
+    let from = |x: &[f64]| x.iter().map(|v| v / sk).collect::<Vec<f64>>();
+    let perturbed = model.run(&plan, from(&jump), 0, false).await?.sample;
+    let exact = model.run(&plan, from(xk), 0, false).await?.sample;
+    let (landing, left) = (mean_distance(&jump, xk, dim, Metric::L2), mean_distance(&perturbed, &exact, dim, Metric::L2));
+    if !(landing.is_finite() && left.is_finite()) {
+        bail!("propagation gain at grid point {k} is not finite");
+    }
+    Ok((landing, left, 2 * plan.nfe))
+}
+
+/// The gains of every grid point from the measured (landing, left, nfe) of `measured`.
+pub fn gains_from(w: &Warmup, measured: Vec<usize>, at: &[(f64, f64, u32)], samples: usize) -> Gains {
+    let g = w.sigmas.len();
+    // A jump that lands exactly (a single-point data set) leaves nothing to measure: gain 1.
+    let mut points: Vec<(f64, f64)> =
+        measured.iter().zip(at).map(|(&k, &(l, f, _))| (w.sigmas[k].ln(), if l > 0.0 { (f / l).max(1e-12).ln() } else { 0.0 })).collect();
+    points.push((w.sigmas[g - 1].ln(), 0.0));
+    Gains {
+        gains: w.sigmas.iter().map(|s| interpolate(&points, s.ln()).exp()).collect(),
+        landing: at.iter().map(|a| a.0).collect(),
+        left: at.iter().map(|a| a.1).collect(),
+        samples: samples.min(w.xs[0].len() / w.dim).max(1),
+        nfe: at.iter().map(|a| a.2).sum(),
+        measured,
+    }
 }
 
 /// Piecewise-linear interpolation through (x, y) points with decreasing x, constant outside.
@@ -347,9 +363,10 @@ pub struct Propagation {
 }
 
 impl Propagation {
-    /// 13 points (every 5th of a 61-point grid), on 32 trajectories (fewer if the warmup is smaller).
+    /// 13 points (every 5th of a 61-point grid) on an eighth of the warmup (at most 32), which
+    /// keeps the measurement at about 1.6x the warmup's evaluations.
     pub fn default_for(warmup: usize) -> Self {
-        Propagation { points: 13, samples: warmup.clamp(1, 32) }
+        Propagation { points: 13, samples: (warmup / 8).clamp(1, 32) }
     }
 }
 
@@ -417,8 +434,13 @@ pub struct Search<M: BatchModel> {
     noise: Vec<f64>,
     done: usize,
     acc: Option<Warmup>,
+    /// Propagation: the grid points to measure and what was measured so far.
+    measured: Vec<usize>,
+    gains: Vec<(f64, f64, u32)>,
     clock: fn() -> f64,
     started: f64,
+    /// When the warmup finished (the propagation gains are timed from there).
+    warmed_at: f64,
 }
 
 /// Trajectories per chunk of warmup work, unless the caller picks another size.
@@ -430,7 +452,8 @@ impl<M: BatchModel> Search<M> {
         config.check()?;
         let grid = config.grid_schedule.sigmas(config.grid_points - 1, config.sigma_min, config.sigma_max).map_err(Error)?;
         let noise = crate::noise::standard_normal(config.seed, config.warmup, denoiser.dim());
-        Ok(Search { config, model, denoiser, chunk: CHUNK, grid, noise, done: 0, acc: None, clock, started: clock() })
+        let measured = config.propagation.map_or(Vec::new(), |p| gain_points(grid.len(), p.points));
+        Ok(Search { config, model, denoiser, chunk: CHUNK, grid, noise, done: 0, acc: None, measured, gains: Vec::new(), clock, started: clock(), warmed_at: 0.0 })
     }
 
     /// Warmup trajectories per `step` (smaller: finer progress and cancel on slow models; the
@@ -440,13 +463,21 @@ impl<M: BatchModel> Search<M> {
         self
     }
 
-    /// (trajectories done, total).
+    /// (steps done, total): warmup trajectories, then propagation gain points.
     pub fn progress(&self) -> (usize, usize) {
-        (self.done, self.config.warmup)
+        (self.done + self.gains.len(), self.config.warmup + self.measured.len())
     }
 
-    /// Runs the next chunk of warmup trajectories; true once all are done.
+    /// Runs the next chunk of warmup trajectories, or once they are done the next propagation
+    /// gain point; true once all are done.
     pub async fn step(&mut self) -> Result<bool> {
+        if self.done == self.config.warmup {
+            if let (Some(p), Some(&k)) = (self.config.propagation, self.measured.get(self.gains.len())) {
+                let w = self.acc.as_ref().expect("warmup ran");
+                self.gains.push(gain_at(w, self.config.teacher, &self.denoiser, k, p.samples).await?);
+            }
+            return Ok(self.gains.len() == self.measured.len());
+        }
         let dim = self.denoiser.dim();
         let end = (self.done + self.chunk).min(self.config.warmup);
         if self.done < end {
@@ -461,8 +492,9 @@ impl<M: BatchModel> Search<M> {
                 }
             });
             self.done = end;
+            self.warmed_at = (self.clock)();
         }
-        Ok(self.done == self.config.warmup)
+        Ok(self.done == self.config.warmup && self.measured.is_empty())
     }
 
     /// The AFS variant of `found`: insert the grid point k in (0, first choice) that brings the
@@ -496,13 +528,9 @@ impl<M: BatchModel> Search<M> {
         while !self.step().await? {}
         let clock = self.clock;
         let t1 = clock();
-        let warmup_s = t1 - self.started;
+        let warmup_s = self.warmed_at - self.started;
         let warmed = self.acc.as_ref().expect("warmup ran");
-        let gains = match self.config.propagation {
-            Some(p) => Some(propagation_gains(warmed, self.config.teacher, &self.denoiser, p).await?),
-            None => None,
-        };
-        let t_gains = clock();
+        let gains = self.config.propagation.map(|p| gains_from(warmed, self.measured.clone(), &self.gains, p.samples));
         let mut cost = cost_matrix(warmed, self.config.metric);
         if let Some(gains) = &gains {
             propagate(&mut cost, &gains.gains);
@@ -539,7 +567,7 @@ impl<M: BatchModel> Search<M> {
             metric: c.metric,
             warmup: c.warmup,
             seed: c.seed,
-            timing: crate::gits_file::Timing { warmup_s, propagation_s: t_gains - t1, cost_matrix_s: t2 - t_gains, dp_s: t3 - t2, afs_s: t4 - t3 },
+            timing: crate::gits_file::Timing { warmup_s, propagation_s: t1 - self.warmed_at, cost_matrix_s: t2 - t1, dp_s: t3 - t2, afs_s: t4 - t3 },
             propagation: gains,
             schedules,
         };

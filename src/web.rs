@@ -419,7 +419,8 @@ impl GitsSearch {
         Ok(GitsSearch { inner: Rc::new(RefCell::new(Some(search))), progress })
     }
 
-    /// Runs the next chunk of warmup trajectories; resolves to true when the warmup is complete.
+    /// Runs the next chunk of warmup trajectories (then the next propagation gain point, when
+    /// asked for); resolves to true when all are done.
     pub fn step(&self) -> js_sys::Promise {
         let (inner, progress) = (self.inner.clone(), self.progress.clone());
         wasm_bindgen_futures::future_to_promise(async move {
@@ -431,13 +432,13 @@ impl GitsSearch {
         })
     }
 
-    /// Warmup trajectories done so far.
+    /// Steps done so far: warmup trajectories, then propagation gain points.
     #[wasm_bindgen(getter)]
     pub fn done(&self) -> usize {
         self.progress.get().0
     }
 
-    /// Warmup trajectories in all.
+    /// Steps in all.
     #[wasm_bindgen(getter)]
     pub fn total(&self) -> usize {
         self.progress.get().1

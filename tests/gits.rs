@@ -246,3 +246,47 @@ fn propagation_gain_is_exact_on_a_single_gaussian() {
     // Gains fall from ~1 near sigma_min to ~s / sigma at the start: errors made early are damped.
     assert!(g.gains[2] < 0.01 && g.gains[59] > 0.99);
 }
+
+/// A search with the propagated cost measures one gain point per step after the warmup (so the
+/// page shows progress and can cancel), and its file holds the same gains as measuring them in
+/// one go; the DP ran on the cost matrix times those gains.
+#[test]
+fn propagated_search_steps_through_its_gain_points() {
+    use gits_sampler::gits::{Propagation, Search, SearchConfig, gain_points, propagate, propagation_gains};
+    let spec = toy();
+    let p = Propagation { points: 5, samples: 8 };
+    let config = SearchConfig {
+        teacher: Solver::Ipndm { max_order: 4 },
+        grid_schedule: Schedule::Polynomial { rho: 7.0 },
+        grid_points: 31,
+        warmup: 32,
+        seed: 4,
+        metric: Metric::L2,
+        gammas: vec![1.0],
+        min_steps: 3,
+        max_steps: 6,
+        sigma_min: 0.002,
+        sigma_max: 80.0,
+        afs_student: None,
+        propagation: Some(p),
+    };
+    let mut search = Search::new(config, spec.clone(), ModelRef { id: "toy".into(), sha256: "00".into() }, || 0.0).unwrap().with_chunk(16);
+    let points = gain_points(31, 5).len();
+    assert_eq!(search.progress(), (0, 32 + points));
+    let mut steps = 0;
+    while !block_on(search.step()).unwrap() {
+        steps += 1;
+    }
+    assert_eq!((steps + 1, search.progress()), (2 + points, (32 + points, 32 + points)));
+    let file = block_on(search.finish()).unwrap();
+    let grid = Schedule::Polynomial { rho: 7.0 }.sigmas(30, 0.002, 80.0).unwrap();
+    let w = block_on(warmup(Solver::Ipndm { max_order: 4 }, &grid, &spec, standard_normal(4, 32, 2), 0)).unwrap();
+    let direct = block_on(propagation_gains(&w, Solver::Ipndm { max_order: 4 }, &spec, p)).unwrap();
+    assert_eq!(file.propagation.as_ref().unwrap(), &direct);
+    let mut cost = cost_matrix(&w, Metric::L2);
+    propagate(&mut cost, &direct.gains);
+    let paths = dynamic_programming(&cost, 6, 1.0).unwrap();
+    for f in &file.schedules {
+        assert_eq!(f.indices, paths[f.steps - 1].0);
+    }
+}

@@ -42,7 +42,7 @@ export function wireGitsPanel(id: string, start: (onProgress: (done: number, tot
     try {
       current = start((done, total) => {
         progress.value = done / total;
-        note.textContent = `${done} / ${total} trajectories`;
+        note.textContent = `${done} / ${total} (warmup trajectories, then propagation gain points)`;
       });
       const file = await current.done;
       if (file === null) {

@@ -188,9 +188,9 @@ struct GitsArgs {
     /// Grid points at which the gains are measured (interpolated between them).
     #[arg(long, default_value_t = Propagation::default_for(usize::MAX).points, requires = "propagate")]
     propagation_points: usize,
-    /// Warmup trajectories the gains are measured on.
-    #[arg(long, default_value_t = Propagation::default_for(usize::MAX).samples, requires = "propagate")]
-    propagation_samples: usize,
+    /// Warmup trajectories the gains are measured on (default: an eighth of --warmup, at most 32).
+    #[arg(long, requires = "propagate")]
+    propagation_samples: Option<usize>,
     #[command(flatten)]
     range: Range,
     #[arg(long)]
@@ -508,11 +508,14 @@ fn gits_command(a: GitsArgs) -> Result<()> {
         sigma_min: a.range.sigma_min,
         sigma_max: a.range.sigma_max,
         afs_student: a.afs.then_some(a.student),
-        propagation: a.propagate.then_some(Propagation { points: a.propagation_points, samples: a.propagation_samples }),
+        propagation: a.propagate.then(|| Propagation {
+            points: a.propagation_points,
+            samples: a.propagation_samples.unwrap_or(Propagation::default_for(a.warmup).samples),
+        }),
     };
     let mut search = Search::new(config, search_model(den)?, model, seconds)?;
-    let bar = ProgressBar::new(a.warmup as u64).with_style(
-        ProgressStyle::with_template("warmup {bar:40} {pos}/{len} trajectories ({elapsed})").expect("valid template"),
+    let bar = ProgressBar::new(search.progress().1 as u64).with_style(
+        ProgressStyle::with_template("gits {bar:40} {pos}/{len} warmup trajectories + gain points ({elapsed})").expect("valid template"),
     );
     while !block_on(search.step())? {
         bar.set_position(search.progress().0 as u64);
