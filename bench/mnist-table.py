@@ -2,7 +2,8 @@
 bench/RESULTS.md, on standard output (bench/mnist-eval.sh pipes it into bench/section.py)."""
 import json
 
-d = "bench/mnist-eval"
+import sys
+d = sys.argv[1] if len(sys.argv) > 1 else "bench/mnist-eval"
 table = json.load(open(f"{d}/table.json"))
 f32 = json.load(open(f"{d}/f32.json"))
 files = {k: json.load(open(f"{d}/gits-{k}.json")) for k in ("paper", "prop", "dev")}
@@ -83,6 +84,25 @@ out += grid("L2 to the teacher", l2, "Polynomial rows: mean L2. Other rows: mean
             "bold where the ratio is below 1 by more than 2 SE.")
 out += grid("FD", fd, "Polynomial rows: FD. Other rows: FD minus polynomial's ± paired SE; bold where lower by more than 2 SE.")
 out += grid("Class accuracy", lambda c: f"{c['accuracy']:.3f}", "Share of digits the LeNet judge assigns the class they were sampled for.")
+
+target = {"ipndm:4": 0.8, "euler": 0.7}
+out += ["### Against the targets", "",
+        "Target: at every NFE 4..10, mean L2 to the teacher <= 0.8x polynomial's for iPNDM and <= 0.7x for Euler, and",
+        "FD not worse than polynomial's by more than one SE. Per variant: the NFEs where both hold, and the worst L2 ratio.", "",
+        "| solver | schedule | NFEs meeting the target | worst L2 ratio (NFE) |", "|---|---|---|---:|"]
+for s, sch in rows:
+    if sch == "polynomial:7":
+        continue
+    ok, worst = [], (0, None)
+    for k in nfes:
+        c = at[(s, sch, k)]
+        v = c["vs_baseline"]
+        ratio = c["l2_to_teacher"] / (c["l2_to_teacher"] - v["l2_to_teacher"])
+        if ratio <= target.get(s, 0.8) and v["fd"] <= v["fd_se"]:
+            ok.append(str(k))
+        worst = max(worst, (ratio, k))
+    out.append(f"| {solvers.get(s, s)} | {schedule_name(sch)} | {', '.join(ok) or 'none'} | {worst[0]:.2f} ({worst[1]}) |")
+out += [""]
 
 int8 = {(c["solver"], c["nfe"]): c for c in cells if c["schedule"] == "polynomial:7"}
 out += ["### f32 vs int8 weights (polynomial, same noise)", "", "| solver | NFE | FD f32 | FD int8 | L2 f32 | L2 int8 | accuracy f32 | accuracy int8 |",
