@@ -11,7 +11,7 @@ import { evalsAt } from './plot.js';
 import { compare, sweep, type Curve, type Measured } from './compare.js';
 import { renderPlan } from './plan-table.js';
 import { MODELS, modelById } from './models.js';
-import { FIELDS, SCHEDULES, SOLVERS, defaults, parseSettings, toParams, type Settings } from './settings.js';
+import { FIELDS, SCHEDULES, SOLVERS, defaults, parseSettings, shippedGits, toParams, type Settings } from './settings.js';
 import type { Projection, SampleResult } from './protocol.js';
 
 const FRAME_MS = 350;
@@ -68,7 +68,7 @@ function applySettings(s: Settings): void {
   for (const el of form.querySelectorAll<HTMLElement>('[data-classes]')) el.hidden = !model.classes;
   for (const name of ['schedule', 'b-schedule']) {
     for (const option of field<HTMLSelectElement>(name).options) {
-      if (option.value === 'gits') option.disabled = !model.gits;
+      if (option.value === 'gits' || option.value === 'gits-paper') option.disabled = !shippedGits(model, option.value);
       if (option.value === 'gits-here') option.disabled = !computed.has(model.id);
     }
   }
@@ -117,7 +117,8 @@ function switchModel(id: string): void {
   s.seed = Number(field('seed').value) || 0;
   s.nfe = Number(field('nfe').value) || s.nfe;
   const schedule = field('schedule').value;
-  s.schedule = (schedule === 'gits' && !model.gits) || (schedule === 'gits-here' && !computed.has(id)) ? 'polynomial:7' : schedule;
+  const missing = schedule === 'gits-here' ? !computed.has(id) : schedule.startsWith('gits') && !shippedGits(model, schedule);
+  s.schedule = missing ? 'polynomial:7' : schedule;
   applySettings(s);
 }
 
@@ -236,7 +237,7 @@ function runSweep(engine: Engine): Promise<void> {
   return comparePanel(async (bar, note) => {
     const s = readSettings();
     const model = modelById(s.model);
-    const schedules = SCHEDULES.filter(([v]) => (v !== 'gits' || model.gits) && (v !== 'gits-here' || computed.has(model.id)));
+    const schedules = SCHEDULES.filter(([v]) => (v === 'gits-here' ? computed.has(model.id) : !v.startsWith('gits') || shippedGits(model, v)));
     const curves = await sweep(engine, s, schedules.map(([v]) => v), SWEEP_NFES, sampleOptions, (done, total) => {
       bar.max = total;
       bar.value = done;

@@ -10,8 +10,10 @@ export interface ModelInfo {
   kind: 'gmm' | 'kde' | 'mlp' | 'image';
   /** Points drawn under 2-D views of models without an analytic density (a KDE file). */
   data?: string;
-  /** A GITS schedule file searched for this model. */
+  /** The GITS schedule file searched for this model (the best variant measured). */
   gits?: string;
+  /** One searched with the paper's cost (where a jump lands), to compare with. */
+  gitsPaper?: string;
   /** Class-conditional: labels 0..classes-1 and guidance. */
   classes?: number;
 }
@@ -22,12 +24,12 @@ const toy = (id: string, name: string): ModelInfo[] => [
 ];
 
 export const MODELS: ModelInfo[] = [
-  { id: 'gmm', label: '2-D eight Gaussians: exact mixture', url: 'models/eight-gaussians.gmm.json', kind: 'gmm', gits: 'schedules/eight-gaussians.gits.json' },
+  { id: 'gmm', label: '2-D eight Gaussians: exact mixture', url: 'models/eight-gaussians.gmm.json', kind: 'gmm', gits: 'schedules/eight-gaussians.gits.json', gitsPaper: 'schedules/eight-gaussians.gits-paper.json' },
   ...toy('moons', 'moons'),
   ...toy('swiss-roll', 'swiss roll'),
   ...toy('eight-gaussians', 'eight Gaussians'),
   ...toy('checkerboard', 'checkerboard'),
-  { id: 'mnist', label: 'MNIST digits: U-Net (int8)', url: 'models/mnist-unet.int8.gsw', kind: 'image', gits: 'schedules/mnist-unet.gits.json', classes: 10 },
+  { id: 'mnist', label: 'MNIST digits: U-Net (int8)', url: 'models/mnist-unet.int8.gsw', kind: 'image', gits: 'schedules/mnist-unet.gits.json', gitsPaper: 'schedules/mnist-unet.gits-paper.json', classes: 10 },
 ];
 
 export function modelById(id: string): ModelInfo {

@@ -5,7 +5,7 @@ import { MODELS, modelById, type ModelInfo } from './models.js';
 export interface Settings {
   model: string;
   solver: string;
-  /** polynomial:7, logsnr, uniform, gits (the model's shipped file) or gits-here (computed). */
+  /** polynomial:7, logsnr, uniform, gits or gits-paper (the model's shipped files) or gits-here (computed). */
   schedule: string;
   nfe: number;
   seed: number;
@@ -35,8 +35,14 @@ export const SCHEDULES: [string, string][] = [
   ['logsnr', 'logSNR'],
   ['uniform', 'time-uniform'],
   ['gits', 'GITS (shipped for this model)'],
+  ['gits-paper', "GITS, the paper's cost (shipped)"],
   ['gits-here', 'GITS (computed here)'],
 ];
+
+/** The model's shipped GITS file for schedule 'gits' or 'gits-paper' (undefined: none). */
+export function shippedGits(model: ModelInfo, schedule: string): string | undefined {
+  return schedule === 'gits' ? model.gits : schedule === 'gits-paper' ? model.gitsPaper : undefined;
+}
 
 export const FIELDS = ['model', 'solver', 'schedule', 'nfe', 'seed', 'batch', 'label', 'guidance'] as const;
 
@@ -65,7 +71,7 @@ export function parseSettings(get: (name: string) => string | null): Settings {
   const schedule = value('schedule');
   if (schedule !== undefined) {
     if (!SCHEDULES.some(([v]) => v === schedule)) throw new Error(`unknown schedule "${schedule}" (one of: ${SCHEDULES.map(([v]) => v).join(', ')})`);
-    if (schedule === 'gits' && !model.gits) throw new Error(`no GITS schedule is shipped for model "${model.id}"; compute one`);
+    if (schedule.startsWith('gits') && schedule !== 'gits-here' && !shippedGits(model, schedule)) throw new Error(`no ${schedule} schedule is shipped for model "${model.id}"; compute one`);
     s.schedule = schedule;
   }
   const [nfe, seed, batch] = [value('nfe'), value('seed'), value('batch')];

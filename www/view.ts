@@ -6,7 +6,7 @@ import { drawDensity, drawTrajectories, type View } from './plot.js';
 import { drawDigits } from './digits.js';
 import { modelById, type ModelInfo } from './models.js';
 import type { SampleResult } from './protocol.js';
-import type { Settings } from './settings.js';
+import { shippedGits, type Settings } from './settings.js';
 
 const VIEW: View = { lo: -2.5, hi: 2.5 };
 const GRID = 200;
@@ -62,7 +62,7 @@ export async function sampleWith(engine: Engine, s: Settings, o: SampleOptions =
   const model = modelById(s.model);
   let gits: string | undefined;
   if (s.schedule === 'gits-here') gits = o.computedGits;
-  else if (s.schedule === 'gits') gits = await (await fetchShipped(model.gits!)).text();
+  else if (shippedGits(model, s.schedule)) gits = await (await fetchShipped(shippedGits(model, s.schedule)!)).text();
   const plan = { solver: s.solver, schedule: s.schedule.startsWith('gits') ? 'gits' : s.schedule, nfe: s.nfe, gits, afs: o.afs ?? false };
   const [r, u] = await Promise.all([
     engine.sample({ model: model.url, plan, seed: s.seed, batch: s.batch, label: s.label, guidance: s.guidance }, o.onProgress),

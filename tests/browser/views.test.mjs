@@ -96,7 +96,7 @@ test('trajectory views, progress and compare mode', { timeout: 600_000 }, async 
       await page.waitForFunction(() => document.body.dataset.compare !== 'running', null, { timeout: TIMEOUT });
       assert.equal(await page.getAttribute('body', 'data-compare'), 'done', await page.textContent('#compare-status'));
       const curves = await page.evaluate(() => window.sweepLast);
-      assert.deepEqual(curves.map((c) => c.schedule), ['polynomial:7', 'logsnr', 'uniform', 'gits']);
+      assert.deepEqual(curves.map((c) => c.schedule), ['polynomial:7', 'logsnr', 'uniform', 'gits', 'gits-paper']);
       const poly = curves[0];
       assert.deepEqual(poly.nfes, [3, 4, 5, 6, 7, 8, 9, 10]);
       assert.equal(poly.l2.at(-1), compared[0], 'iPNDM, polynomial, NFE 10: as in compare');
@@ -118,6 +118,17 @@ test('trajectory views, progress and compare mode', { timeout: 600_000 }, async 
       await page.click('#compare-run');
       await page.waitForSelector('body[data-compare="error"]');
       assert.match(await page.textContent('#compare-status'), /configuration B: nfe must be an integer in 1\.\.200, got "0"/);
+    });
+
+    await t.test("compare: the shipped GITS schedule beside the one with the paper's cost", async () => {
+      await openPage(page, `${site.url}?backend=cpu&model=gmm&batch=64&solver=ipndm&schedule=gits&nfe=6&b-solver=ipndm&b-schedule=gits-paper&b-nfe=6`, TIMEOUT);
+      await page.waitForSelector('body[data-compare="done"], body[data-compare="error"]', { timeout: TIMEOUT });
+      assert.equal(await page.getAttribute('body', 'data-compare'), 'done', await page.textContent('#compare-status'));
+      const [a, b] = await page.evaluate(() => window.compareLast.map((m) => m.l2));
+      assert.ok(a > 0 && b > 0 && a !== b, `GITS ${a} vs the paper's cost ${b}`);
+      const sigmas = await page.evaluate(() => window.compareLast.map((m) => Array.from(m.shown.r.stepSigmas)));
+      assert.notDeepEqual(sigmas[0], sigmas[1]);
+      assert.match(await page.textContent('#compare-b-caption'), /ipndm:?4? on gits-paper, NFE 6/);
     });
     assert.deepEqual(errors, []);
   } finally {
