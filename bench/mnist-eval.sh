@@ -4,7 +4,7 @@
 # iPNDM and Euler on each schedule at NFE 4..10, SAMPLES digits per cell (default 1000) from the
 # evaluation's own noise stream, every cell against the polynomial schedule on the same noise
 # with a paired bootstrap SE; then f32 vs int8. SKIP_SEARCH=1 reuses the searched files.
-# About 70 minutes on 2 cores (the searches ~8, the table ~60).
+# About 110 minutes on 2 shared cores (the searches ~9, the table ~92, f32 vs int8 ~9).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gits-sampler/target}"
