@@ -8,8 +8,10 @@
 //! - [`denoiser`]  denoisers: analytic Gaussian mixture and KDE, in f64 and on burn tensors;
 //!   trained networks (U-Net, 2-D MLP) with EDM preconditioning and guidance, their SiLU
 //! - `data`, `train` (native only) MNIST and 2-D toy data; EDM training with Adam and EMA
-//! - `classifier`, `metrics` (native only) the LeNet judge; Fréchet distance, L2 to a teacher
-//! - [`gits`]      GITS: warmup trajectories, cost matrix, dynamic programming
+//! - `classifier`, `metrics` (native only) the LeNet judge; Fréchet distance, L2 to a teacher,
+//!   the paired bootstrap behind `eval`'s differences
+//! - [`gits`]      GITS: warmup trajectories, cost matrix (where a jump lands, or times the
+//!   propagation gain of its landing point), dynamic programming
 //! - [`gits_file`] the versioned GITS schedule file, its loader and validator
 //! - [`tensor`]    burn tensors as an executor vector space
 //! - [`trajectory`] the 3-D projection of a trajectory (its own axis + top-2 principal components)
