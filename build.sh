@@ -9,8 +9,9 @@ cd "$(dirname "$0")"
 target_dir="${CARGO_TARGET_DIR:-target}"
 wasm="$target_dir/wasm32-unknown-unknown/wasm-release/gits_sampler.wasm"
 
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH" # where setup.sh's cargo install puts wasm-bindgen
 if ! command -v wasm-bindgen >/dev/null; then
-  echo "build: wasm-bindgen not found; install it with: cargo install wasm-bindgen-cli --version =$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')" >&2
+  echo "build: wasm-bindgen not found; bash setup.sh installs it (npm start and npm test run it first)" >&2
   exit 1
 fi
 # Two modules with the same API: pages load the WebGPU one, or the CPU one where WebGPU is missing.
@@ -25,7 +26,7 @@ echo "build: front end"
 rm -rf dist
 mkdir -p dist/pkg dist/models dist/schedules
 cp www/pkg/gits_sampler_{webgpu,cpu}.js www/pkg/gits_sampler_{webgpu,cpu}_bg.wasm dist/pkg/
-cp www/index.html www/style.css www/embed.html www/embed.css www/embed-example.html www/embed-example.css dist/
+cp www/icon.svg www/index.html www/style.css www/embed.html www/embed.css www/embed-example.html www/embed-example.css dist/
 cp models/*.json models/*.gsw dist/models/
 cp schedules/*.json dist/schedules/
 npx esbuild app=www/main.ts worker=www/worker.ts gits-sampler-widget=www/widget.ts embed=www/embed.ts --bundle --format=esm --target=es2022 --external:./pkg/* --outdir=dist --log-level=warning

@@ -3,7 +3,7 @@
 //! Prints a Markdown section; bench/gits-toys.sh writes it into bench/RESULTS.md.
 
 use gits_sampler::denoiser::DenoiserSpec;
-use gits_sampler::gits::{Metric, Propagation, Search, SearchConfig, block_on};
+use gits_sampler::gits::{Metric, Propagation, Refine, Search, SearchConfig, block_on};
 use gits_sampler::gits_file::{GitsFile, ModelRef};
 use gits_sampler::metrics::{l2_per_sample, mean, paired_bootstrap};
 use gits_sampler::noise::{eval_seed, standard_normal};
@@ -31,7 +31,7 @@ struct Variant {
     afs: bool,
 }
 
-fn search(spec: &DenoiserSpec, metric: Metric, gammas: &[f64], propagation: Option<Propagation>, afs: Option<Solver>) -> GitsFile {
+fn search(spec: &DenoiserSpec, metric: Metric, gammas: &[f64], propagation: Option<Propagation>, afs: Option<Solver>, refine: Option<Refine>) -> GitsFile {
     let config = SearchConfig {
         teacher: Solver::Ipndm { max_order: 4 },
         grid_schedule: Schedule::Polynomial { rho: 7.0 },
@@ -46,6 +46,7 @@ fn search(spec: &DenoiserSpec, metric: Metric, gammas: &[f64], propagation: Opti
         sigma_max: SIGMA_MAX,
         afs_student: afs,
         propagation,
+        refine,
     };
     let model = ModelRef { id: "toy".into(), sha256: "00".into() };
     block_on(Search::new(config, spec.clone(), model, || 0.0).unwrap().finish()).unwrap()
@@ -61,7 +62,8 @@ fn main() {
     println!("polynomial's on the same noise ± its paired bootstrap SE ({BOOTSTRAP} resamples). Variants:");
     println!("*paper* = l2 cost, gamma 1.15 (the paper's text); *dev* = the reference code's metric; *prop*");
     println!("= the propagated cost of docs/gits.md; *+AFS* = the search's AFS refinement for the solver, sampled");
-    println!("with the analytic first step (one grid point more at the same NFE).\n");
+    println!("with the analytic first step (one grid point more at the same NFE); *+refined* = the propagated");
+    println!("schedules refined for the solver by running it (`gits --refine`, 64 warmup trajectories, 4 sweeps).\n");
     let teacher_solver = Solver::Ipndm { max_order: 4 };
     for (name, path) in MODELS {
         let spec = DenoiserSpec::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
@@ -73,12 +75,13 @@ fn main() {
         println!("| solver | schedule | {} |", NFES.map(|n| format!("NFE {n}")).collect::<Vec<_>>().join(" | "));
         println!("|---|---|{}", "---:|".repeat(NFES.count()));
         // The dev search has no AFS student, so one serves both solvers.
-        let dev = search(&spec, Metric::Dev, &[1.15], None, None);
+        let dev = search(&spec, Metric::Dev, &[1.15], None, None, None);
         for (label, solver) in [("iPNDM", Solver::Ipndm { max_order: 4 }), ("Euler", Solver::Euler)] {
             let files = [
-                search(&spec, Metric::L2, &[1.0, 1.15, 1.3], None, Some(solver)),
+                search(&spec, Metric::L2, &[1.0, 1.15, 1.3], None, Some(solver), None),
                 dev.clone(),
-                search(&spec, Metric::L2, &[1.0, 1.15], Some(Propagation::default_for(WARMUP)), Some(solver)),
+                search(&spec, Metric::L2, &[1.0, 1.15], Some(Propagation::default_for(WARMUP)), Some(solver), None),
+                search(&spec, Metric::L2, &[1.0], Some(Propagation::default_for(WARMUP)), None, Some(Refine::default_for(vec![solver], WARMUP))),
             ];
             let variants = [
                 Variant { label: "GITS paper (l2, γ 1.15)", file: 0, gamma: 1.15, afs: false },
@@ -89,6 +92,7 @@ fn main() {
                 Variant { label: "GITS prop, γ 1.0", file: 2, gamma: 1.0, afs: false },
                 Variant { label: "GITS prop, γ 1.15", file: 2, gamma: 1.15, afs: false },
                 Variant { label: "GITS prop, γ 1.0 + AFS", file: 2, gamma: 1.0, afs: true },
+                Variant { label: "GITS prop, γ 1.0 + refined", file: 3, gamma: 1.0, afs: false },
             ];
             let errors = |sigmas: &[f64], afs: bool| {
                 let x = execute(&solver.compile_with(sigmas, afs).unwrap(), z.clone(), &spec, false).unwrap().sample;

@@ -352,6 +352,28 @@ pub struct SearchConfig {
     /// (see [`propagation_gains`]); None: the paper's cost.
     #[serde(default)]
     pub propagation: Option<Propagation>,
+    /// Student refinement: also store, for each DP schedule and each of these students, the
+    /// schedule a local search over its grid points finds by running the student itself.
+    #[serde(default)]
+    pub refine: Option<Refine>,
+}
+
+/// The student refinement (docs/gits.md): starting from a DP schedule, each interior point in
+/// turn moves by -2, -1, +1 or +2 grid points whenever that lowers the student's mean L2 to the
+/// teacher's final samples on the first `samples` warmup trajectories, until a sweep changes
+/// nothing (at most `sweeps`). The DP prices Euler jumps; this prices the solver that will run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Refine {
+    pub students: Vec<Solver>,
+    pub samples: usize,
+    pub sweeps: usize,
+}
+
+impl Refine {
+    /// 64 trajectories (at most the warmup), at most 4 sweeps.
+    pub fn default_for(students: Vec<Solver>, warmup: usize) -> Self {
+        Refine { students, samples: warmup.clamp(1, 64), sweeps: 4 }
+    }
 }
 
 /// How the propagation gains are measured: at `points` grid points (spread evenly, gains
@@ -420,6 +442,12 @@ impl SearchConfig {
             }
             student.check()?;
         }
+        if let Some(r) = &self.refine {
+            if r.students.is_empty() || r.samples == 0 || r.samples > self.warmup || r.sweeps == 0 {
+                bail!("refinement needs at least 1 student, 1..={} samples (the warmup) and 1 sweep, got {}, {} and {}", self.warmup, r.students.len(), r.samples, r.sweeps);
+            }
+            r.students.iter().try_for_each(Solver::check)?;
+        }
         self.teacher.check()
     }
 }
@@ -437,10 +465,24 @@ pub struct Search<M: BatchModel> {
     /// Propagation: the grid points to measure and what was measured so far.
     measured: Vec<usize>,
     gains: Vec<(f64, f64, u32)>,
+    /// Refinement: the DP's schedules (made once the gains are in) and the refined ones so far.
+    planned: Option<Planned>,
+    refined: Vec<crate::gits_file::Found>,
+    refine_s: f64,
     clock: fn() -> f64,
     started: f64,
     /// When the warmup finished (the propagation gains are timed from there).
     warmed_at: f64,
+}
+
+/// The DP's outcome and when it was made.
+struct Planned {
+    schedules: Vec<crate::gits_file::Found>,
+    gains: Option<Gains>,
+    /// Clock time when the cost matrix was begun (the end of the gains' measurement).
+    started: f64,
+    cost_matrix_s: f64,
+    dp_s: f64,
 }
 
 /// Trajectories per chunk of warmup work, unless the caller picks another size.
@@ -453,7 +495,24 @@ impl<M: BatchModel> Search<M> {
         let grid = config.grid_schedule.sigmas(config.grid_points - 1, config.sigma_min, config.sigma_max).map_err(Error)?;
         let noise = crate::noise::standard_normal(config.seed, config.warmup, denoiser.dim());
         let measured = config.propagation.map_or(Vec::new(), |p| gain_points(grid.len(), p.points));
-        Ok(Search { config, model, denoiser, chunk: CHUNK, grid, noise, done: 0, acc: None, measured, gains: Vec::new(), clock, started: clock(), warmed_at: 0.0 })
+        Ok(Search {
+            config,
+            model,
+            denoiser,
+            chunk: CHUNK,
+            grid,
+            noise,
+            done: 0,
+            acc: None,
+            measured,
+            gains: Vec::new(),
+            planned: None,
+            refined: Vec::new(),
+            refine_s: 0.0,
+            clock,
+            started: clock(),
+            warmed_at: 0.0,
+        })
     }
 
     /// Warmup trajectories per `step` (smaller: finer progress and cancel on slow models; the
@@ -463,20 +522,40 @@ impl<M: BatchModel> Search<M> {
         self
     }
 
-    /// (steps done, total): warmup trajectories, then propagation gain points.
+    /// Refined schedules to make: one per DP schedule and student.
+    fn refine_jobs(&self) -> usize {
+        let c = &self.config;
+        c.refine.as_ref().map_or(0, |r| r.students.len() * c.gammas.len() * (c.max_steps + 1 - c.min_steps))
+    }
+
+    /// (steps done, total): warmup trajectories, then propagation gain points, then refined
+    /// schedules.
     pub fn progress(&self) -> (usize, usize) {
-        (self.done + self.gains.len(), self.config.warmup + self.measured.len())
+        (self.done + self.gains.len() + self.refined.len(), self.config.warmup + self.measured.len() + self.refine_jobs())
     }
 
     /// Runs the next chunk of warmup trajectories, or once they are done the next propagation
-    /// gain point; true once all are done.
+    /// gain point, then the next refined schedule; true once all are done.
     pub async fn step(&mut self) -> Result<bool> {
         if self.done == self.config.warmup {
             if let (Some(p), Some(&k)) = (self.config.propagation, self.measured.get(self.gains.len())) {
                 let w = self.acc.as_ref().expect("warmup ran");
                 self.gains.push(gain_at(w, self.config.teacher, &self.denoiser, k, p.samples).await?);
+                return Ok(self.gains.len() == self.measured.len() && self.refine_jobs() == 0);
             }
-            return Ok(self.gains.len() == self.measured.len());
+            if self.refined.len() < self.refine_jobs() {
+                if self.planned.is_none() {
+                    self.planned = Some(self.dp()?);
+                }
+                let t0 = (self.clock)();
+                let r = self.config.refine.as_ref().expect("refinement asked for");
+                let job = self.refined.len();
+                let found = &self.planned.as_ref().expect("DP ran").schedules[job / r.students.len()];
+                let refined = self.refine_student(r.students[job % r.students.len()], r, found).await?;
+                self.refined.push(refined);
+                self.refine_s += (self.clock)() - t0;
+            }
+            return Ok(self.refined.len() == self.refine_jobs());
         }
         let dim = self.denoiser.dim();
         let end = (self.done + self.chunk).min(self.config.warmup);
@@ -494,41 +573,13 @@ impl<M: BatchModel> Search<M> {
             self.done = end;
             self.warmed_at = (self.clock)();
         }
-        Ok(self.done == self.config.warmup && self.measured.is_empty())
+        Ok(self.done == self.config.warmup && self.measured.is_empty() && self.refine_jobs() == 0)
     }
 
-    /// The AFS variant of `found`: insert the grid point k in (0, first choice) that brings the
-    /// student's samples (analytic first step, warmup noise) closest to the teacher's in mean L2.
-    /// None when the DP's first choice is grid point 1 (nothing to insert).
-    async fn refine_afs(&self, student: Solver, found: &crate::gits_file::Found) -> Result<Option<crate::gits_file::Found>> {
-        let w = self.acc.as_ref().expect("warmup ran");
-        let (dim, teacher) = (w.dim, w.xs.last().expect("grid has points"));
-        let mut best: Option<(f64, Vec<usize>)> = None;
-        for k in 1..found.indices[1] {
-            let indices: Vec<usize> = [0, k].into_iter().chain(found.indices[1..].iter().cloned()).collect();
-            let sigmas: Vec<f64> = indices.iter().map(|&i| self.grid[i]).collect();
-            let x = self.denoiser.run(&student.compile_with(&sigmas, true)?, self.noise.clone(), 0, false).await?.sample;
-            let dist = mean_distance(&x, teacher, dim, Metric::L2);
-            if best.as_ref().is_none_or(|(d, _)| dist < *d) {
-                best = Some((dist, indices));
-            }
-        }
-        Ok(best.map(|(cost, indices)| crate::gits_file::Found {
-            gamma: found.gamma,
-            steps: found.steps + 1,
-            sigmas: indices.iter().map(|&i| self.grid[i]).collect(),
-            indices,
-            cost,
-            afs: true,
-        }))
-    }
-
-    /// Finishes the warmup, then builds the cost matrix and runs the DP for every gamma.
-    pub async fn finish(mut self) -> Result<crate::gits_file::GitsFile> {
-        while !self.step().await? {}
+    /// The cost matrix (propagated when asked for) and the DP's schedules for every gamma.
+    fn dp(&self) -> Result<Planned> {
         let clock = self.clock;
-        let t1 = clock();
-        let warmup_s = self.warmed_at - self.started;
+        let started = clock();
         let warmed = self.acc.as_ref().expect("warmup ran");
         let gains = self.config.propagation.map(|p| gains_from(warmed, self.measured.clone(), &self.gains, p.samples));
         let mut cost = cost_matrix(warmed, self.config.metric);
@@ -542,10 +593,95 @@ impl<M: BatchModel> Search<M> {
                 let steps = i + 1;
                 if steps >= self.config.min_steps {
                     let sigmas = indices.iter().map(|&i| self.grid[i]).collect();
-                    schedules.push(crate::gits_file::Found { gamma, steps, indices, sigmas, cost, afs: false });
+                    schedules.push(crate::gits_file::Found { gamma, steps, indices, sigmas, cost, afs: false, student: None });
                 }
             }
         }
+        Ok(Planned { schedules, gains, started, cost_matrix_s: t2 - started, dp_s: clock() - t2 })
+    }
+
+    /// Mean L2 between `student`'s samples on the grid points `indices` and the teacher's final
+    /// samples, over the first `samples` warmup trajectories.
+    async fn student_distance(&self, student: Solver, indices: &[usize], samples: usize, afs: bool) -> Result<f64> {
+        let w = self.acc.as_ref().expect("warmup ran");
+        let n = samples.min(self.config.warmup) * w.dim;
+        let sigmas: Vec<f64> = indices.iter().map(|&i| self.grid[i]).collect();
+        let x = self.denoiser.run(&student.compile_with(&sigmas, afs)?, self.noise[..n].to_vec(), 0, false).await?.sample;
+        Ok(mean_distance(&x, &w.xs.last().expect("grid has points")[..n], w.dim, Metric::L2))
+    }
+
+    /// The student refinement of `found` (see [`Refine`]).
+    async fn refine_student(&self, student: Solver, r: &Refine, found: &crate::gits_file::Found) -> Result<crate::gits_file::Found> {
+        let mut indices = found.indices.clone();
+        let mut best = self.student_distance(student, &indices, r.samples, false).await?;
+        for _ in 0..r.sweeps {
+            let mut moved = false;
+            for j in 1..indices.len() - 1 {
+                for delta in [-2isize, -1, 1, 2] {
+                    let to = indices[j] as isize + delta;
+                    if to <= indices[j - 1] as isize || to >= indices[j + 1] as isize {
+                        continue;
+                    }
+                    let mut candidate = indices.clone();
+                    candidate[j] = to as usize;
+                    let dist = self.student_distance(student, &candidate, r.samples, false).await?;
+                    if dist < best {
+                        (best, indices, moved) = (dist, candidate, true);
+                    }
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+        if !best.is_finite() {
+            bail!("refining the {}-step schedule for {student}: the student's distance to the teacher is not finite", found.steps);
+        }
+        Ok(crate::gits_file::Found {
+            gamma: found.gamma,
+            steps: found.steps,
+            sigmas: indices.iter().map(|&i| self.grid[i]).collect(),
+            indices,
+            cost: best,
+            afs: false,
+            student: Some(student.to_string()),
+        })
+    }
+
+    /// The AFS variant of `found`: insert the grid point k in (0, first choice) that brings the
+    /// student's samples (analytic first step, warmup noise) closest to the teacher's in mean L2.
+    /// None when the DP's first choice is grid point 1 (nothing to insert).
+    async fn refine_afs(&self, student: Solver, found: &crate::gits_file::Found) -> Result<Option<crate::gits_file::Found>> {
+        let mut best: Option<(f64, Vec<usize>)> = None;
+        for k in 1..found.indices[1] {
+            let indices: Vec<usize> = [0, k].into_iter().chain(found.indices[1..].iter().cloned()).collect();
+            let dist = self.student_distance(student, &indices, self.config.warmup, true).await?;
+            if best.as_ref().is_none_or(|(d, _)| dist < *d) {
+                best = Some((dist, indices));
+            }
+        }
+        Ok(best.map(|(cost, indices)| crate::gits_file::Found {
+            gamma: found.gamma,
+            steps: found.steps + 1,
+            sigmas: indices.iter().map(|&i| self.grid[i]).collect(),
+            indices,
+            cost,
+            afs: true,
+            student: None,
+        }))
+    }
+
+    /// Finishes the warmup (and gains, refinement), then builds the cost matrix and runs the DP
+    /// for every gamma.
+    pub async fn finish(mut self) -> Result<crate::gits_file::GitsFile> {
+        while !self.step().await? {}
+        let clock = self.clock;
+        let warmup_s = self.warmed_at - self.started;
+        let planned = match self.planned.take() {
+            Some(p) => p,
+            None => self.dp()?,
+        };
+        let mut schedules = planned.schedules;
         let t3 = clock();
         if let Some(student) = self.config.afs_student {
             let mut refined = Vec::new();
@@ -555,6 +691,7 @@ impl<M: BatchModel> Search<M> {
             schedules.extend(refined);
         }
         let t4 = clock();
+        schedules.append(&mut self.refined);
         let c = &self.config;
         let file = crate::gits_file::GitsFile {
             version: crate::gits_file::GITS_VERSION,
@@ -567,8 +704,15 @@ impl<M: BatchModel> Search<M> {
             metric: c.metric,
             warmup: c.warmup,
             seed: c.seed,
-            timing: crate::gits_file::Timing { warmup_s, propagation_s: t1 - self.warmed_at, cost_matrix_s: t2 - t1, dp_s: t3 - t2, afs_s: t4 - t3 },
-            propagation: gains,
+            timing: crate::gits_file::Timing {
+                warmup_s,
+                propagation_s: planned.started - self.warmed_at,
+                cost_matrix_s: planned.cost_matrix_s,
+                dp_s: planned.dp_s,
+                afs_s: t4 - t3,
+                refine_s: self.refine_s,
+            },
+            propagation: planned.gains,
             schedules,
         };
         file.validate(None)?;

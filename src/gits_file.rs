@@ -28,6 +28,9 @@ pub struct Timing {
     /// Measuring the propagation gains, when asked for (teacher continuations).
     #[serde(default)]
     pub propagation_s: f64,
+    /// The student refinement, when asked for (full student samples per candidate).
+    #[serde(default)]
+    pub refine_s: f64,
 }
 
 /// The schedule found for one step budget and gamma.
@@ -44,6 +47,10 @@ pub struct Found {
     /// choice, so `steps` is one more than the NFE of a 1-NFE-per-step solver with AFS.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub afs: bool,
+    /// Refined by running this solver (`gits --refine`; `cost` is then its mean L2 to the
+    /// teacher): [`GitsFile::sigmas_for`] prefers such an entry for that solver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub student: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -116,19 +123,29 @@ impl GitsFile {
             if !(f.gamma.is_finite() && f.gamma > 0.0 && f.cost.is_finite()) {
                 bail!("{what}: gamma and cost must be finite (gamma > 0)");
             }
+            if let Some(student) = &f.student {
+                let solver: Solver = student.parse().map_err(|e| Error(format!("{what}: refined for an unknown solver: {e}")))?;
+                if f.afs {
+                    bail!("{what}: an entry is either AFS or refined for {solver}, not both");
+                }
+            }
         }
         Ok(())
     }
 
     /// The sigmas to run `solver` with `nfe` evaluations (and `afs`) on, for `gamma` (or the
-    /// first gamma in the file); `to_zero` appends a final step to sigma = 0.
+    /// first gamma in the file): the entry refined for `solver` if the file has one, else the
+    /// DP's; `to_zero` appends a final step to sigma = 0.
     pub fn sigmas_for(&self, solver: &Solver, nfe: u32, to_zero: bool, afs: bool, gamma: Option<f64>) -> Result<Vec<f64>> {
         let steps = solver.steps_for_nfe(nfe, to_zero, afs)? - to_zero as usize;
         let gamma = gamma.unwrap_or(self.schedules[0].gamma);
-        match self.schedules.iter().find(|f| f.steps == steps && f.gamma == gamma && f.afs == afs) {
+        let name = solver.to_string();
+        let fits = |f: &&Found| f.steps == steps && f.gamma == gamma && f.afs == afs;
+        let refined = self.schedules.iter().filter(fits).find(|f| f.student.as_deref() == Some(name.as_str()));
+        match refined.or_else(|| self.schedules.iter().filter(fits).find(|f| f.student.is_none())) {
             Some(f) => Ok(f.sigmas.iter().cloned().chain(to_zero.then_some(0.0)).collect()),
             None => {
-                let have: Vec<String> = self.schedules.iter().filter(|f| f.gamma == gamma && f.afs == afs).map(|f| f.steps.to_string()).collect();
+                let have: Vec<String> = self.schedules.iter().filter(|f| f.gamma == gamma && f.afs == afs && f.student.is_none()).map(|f| f.steps.to_string()).collect();
                 let kind = if afs { "AFS " } else { "" };
                 bail!("{solver} with NFE {nfe} needs a {steps}-step {kind}schedule; this file has {} for gamma {gamma}", if have.is_empty() { "none".into() } else { have.join(", ") + " steps" })
             }

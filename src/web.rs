@@ -7,7 +7,7 @@ use crate::denoiser::DenoiserSpec;
 use crate::denoiser::network::{NetDenoiser, NetModel, Network};
 use crate::denoiser::weights::{self, Manifest};
 use crate::plan::{Denoiser, Plan, execute_seeded};
-use crate::gits::{Propagation, Search, SearchConfig, SearchModel, parse_grid};
+use crate::gits::{Propagation, Refine, Search, SearchConfig, SearchModel, parse_grid};
 use crate::gits_file::{GitsFile, ModelRef, sha256_hex};
 use crate::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule};
 use crate::solver::{SamplingSpec, Solver};
@@ -338,8 +338,10 @@ fn now_seconds() -> f64 {
 }
 
 /// The search settings the page passes, as one object: `{ teacher, grid, warmup, seed, metric,
-/// gammas, minSteps, maxSteps, afsStudent?, propagate?, chunk? }` (`grid` is FAMILY:POINTS;
-/// `propagate` prices jumps by the error they leave at the end, with the CLI's default gains).
+/// gammas, minSteps, maxSteps, afsStudent?, propagate?, refine?, chunk? }` (`grid` is
+/// FAMILY:POINTS; `propagate` prices jumps by the error they leave at the end, with the CLI's
+/// default gains; `refine` lists the solvers to refine every schedule for, with the CLI's
+/// default samples and sweeps).
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SearchOptions {
@@ -355,6 +357,8 @@ struct SearchOptions {
     afs_student: Option<String>,
     #[serde(default)]
     propagate: bool,
+    #[serde(default)]
+    refine: Option<Vec<String>>,
     /// Warmup trajectories per step (default 32).
     #[serde(default)]
     chunk: Option<usize>,
@@ -381,6 +385,10 @@ impl SearchOptions {
             sigma_max,
             afs_student: self.afs_student.as_deref().map(str::parse).transpose()?,
             propagation: self.propagate.then(|| Propagation::default_for(self.warmup)),
+            refine: match &self.refine {
+                Some(students) => Some(Refine::default_for(students.iter().map(|s| s.parse()).collect::<Result<_>>()?, self.warmup)),
+                None => None,
+            },
         })
     }
 }

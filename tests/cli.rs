@@ -214,3 +214,17 @@ fn eval_compares_each_schedule_with_the_baseline_on_the_same_noise() {
     let (ok, _, err) = cli(&["eval", "--schedules", "polynomial:7,gits:schedules/mnist-unet.gits.json@x", "--samples", "20"]);
     assert!(!ok && err.contains("bad gamma 'x'"), "{err}");
 }
+
+/// The shipped int8 file is the shipped f32 one re-packed: `pack --weights` reproduces it byte
+/// for byte (same manifest, same per-channel quantization), and rejects a file that is not one.
+#[test]
+fn pack_repacks_a_weights_file_at_another_precision() {
+    let out = tmp("repacked.int8.gsw");
+    let (ok, _, err) = cli(&["pack", "--weights", "models/mnist-unet.f32.gsw", "--precision", "int8", "--name", "mnist-unet", "--out", out.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(std::fs::read(&out).unwrap() == std::fs::read("models/mnist-unet.int8.gsw").unwrap(), "re-packed bytes differ from the shipped int8 file");
+    let (ok, _, err) = cli(&["pack", "--weights", "README.md", "--name", "x", "--out", tmp("x.gsw").to_str().unwrap()]);
+    assert!(!ok && err.contains("README.md: not a gits-sampler weights file"), "{err}");
+    let (ok, _, err) = cli(&["pack", "--name", "x", "--out", tmp("y.gsw").to_str().unwrap()]);
+    assert!(!ok && err.contains("--checkpoint") && err.contains("--weights"), "{err}");
+}

@@ -132,7 +132,7 @@ fn file() -> GitsFile {
         seed: 0,
         timing: Timing::default(),
         propagation: None,
-        schedules: vec![Found { gamma: 1.15, steps: 3, indices: vec![0, 2, 6, 10], sigmas: [0, 2, 6, 10].map(|i| grid[i]).to_vec(), cost: 1.0, afs: false }],
+        schedules: vec![Found { gamma: 1.15, steps: 3, indices: vec![0, 2, 6, 10], sigmas: [0, 2, 6, 10].map(|i| grid[i]).to_vec(), cost: 1.0, afs: false, student: None }],
     }
 }
 
@@ -188,6 +188,7 @@ fn afs_refinement_inserts_the_best_first_point() {
         sigma_max: 80.0,
         afs_student: Some(Solver::Ipndm { max_order: 4 }),
         propagation: None,
+        refine: None,
     };
     let file = block_on(Search::new(config, spec.clone(), ModelRef { id: "toy".into(), sha256: "00".into() }, || 0.0).unwrap().finish()).unwrap();
     let plain: Vec<&Found> = file.schedules.iter().filter(|f| !f.afs).collect();
@@ -213,6 +214,73 @@ fn afs_refinement_inserts_the_best_first_point() {
         let nfe = (r.steps - 1) as u32;
         assert_eq!(file.sigmas_for(&Solver::Ipndm { max_order: 4 }, nfe, false, true, None).unwrap(), r.sigmas);
     }
+}
+
+/// The student refinement: each refined entry's cost is its student's mean L2 to the teacher
+/// on the first `samples` warmup rows, no worse than the DP schedule it started from, and no
+/// single move of one point by 1 or 2 grid points lowers it further (the search converged);
+/// sampling with that student then uses it, other solvers keep the DP's schedule.
+#[test]
+fn student_refinement_is_a_local_optimum_used_for_its_student() {
+    use gits_sampler::gits::{Refine, Search, SearchConfig};
+    let spec = toy();
+    let ipndm = Solver::Ipndm { max_order: 4 };
+    let config = SearchConfig {
+        teacher: ipndm,
+        grid_schedule: Schedule::Polynomial { rho: 7.0 },
+        grid_points: 61,
+        warmup: 64,
+        seed: 6,
+        metric: Metric::L2,
+        gammas: vec![1.0, 1.15],
+        min_steps: 3,
+        max_steps: 6,
+        sigma_min: 0.002,
+        sigma_max: 80.0,
+        afs_student: None,
+        propagation: None,
+        refine: Some(Refine { students: vec![ipndm], samples: 48, sweeps: 50 }),
+    };
+    let mut search = Search::new(config, spec.clone(), ModelRef { id: "toy".into(), sha256: "00".into() }, || 0.0).unwrap();
+    assert_eq!(search.progress(), (0, 64 + 2 * 4));
+    while !block_on(search.step()).unwrap() {}
+    assert_eq!(search.progress(), (72, 72));
+    let file = block_on(search.finish()).unwrap();
+    let z = standard_normal(6, 48, 2);
+    let teacher = execute(&ipndm.compile(&file.grid).unwrap(), z.clone(), &spec, false).unwrap().sample;
+    let mean_l2 = |indices: &[usize]| {
+        let sigmas: Vec<f64> = indices.iter().map(|&i| file.grid[i]).collect();
+        let x = execute(&ipndm.compile(&sigmas).unwrap(), z.clone(), &spec, false).unwrap().sample;
+        (0..48).map(|n| ((x[2 * n] - teacher[2 * n]).powi(2) + (x[2 * n + 1] - teacher[2 * n + 1]).powi(2)).sqrt()).sum::<f64>() / 48.0
+    };
+    let refined: Vec<&Found> = file.schedules.iter().filter(|f| f.student.is_some()).collect();
+    assert_eq!(refined.len(), 8);
+    let mut improved = 0;
+    for r in refined {
+        assert_eq!(r.student, Some(ipndm.to_string()));
+        let base = file.schedules.iter().find(|f| f.student.is_none() && f.steps == r.steps && f.gamma == r.gamma).unwrap();
+        assert!((mean_l2(&r.indices) - r.cost).abs() < 1e-12);
+        assert!(r.cost <= mean_l2(&base.indices) + 1e-12);
+        improved += (r.cost < mean_l2(&base.indices) - 1e-9) as usize;
+        for j in 1..r.steps {
+            for to in r.indices[j].saturating_sub(2)..=r.indices[j] + 2 {
+                if to > r.indices[j - 1] && to < r.indices[j + 1] && to != r.indices[j] {
+                    let mut other = r.indices.clone();
+                    other[j] = to;
+                    assert!(r.cost <= mean_l2(&other) + 1e-12, "{} steps: moving point {j} to {to} lowers the cost", r.steps);
+                }
+            }
+        }
+        let nfe = r.steps as u32;
+        assert_eq!(file.sigmas_for(&ipndm, nfe, false, false, Some(r.gamma)).unwrap(), r.sigmas);
+        assert_eq!(file.sigmas_for(&Solver::Euler, nfe, false, false, Some(r.gamma)).unwrap(), base.sigmas);
+    }
+    assert!(improved > 0, "the refinement never moved a point");
+    let text = serde_json::to_string(&file).unwrap();
+    assert_eq!(GitsFile::load(&text, None).unwrap(), file);
+    let mut bad = file.clone();
+    bad.schedules[0].student = Some("no-such-solver".into());
+    assert!(bad.validate(None).unwrap_err().to_string().contains("unknown solver"));
 }
 
 /// The propagation gain against the exact answer: for data N(mu, s^2 I) the PF-ODE flow is
@@ -269,6 +337,7 @@ fn propagated_search_steps_through_its_gain_points() {
         sigma_max: 80.0,
         afs_student: None,
         propagation: Some(p),
+        refine: None,
     };
     let mut search = Search::new(config, spec.clone(), ModelRef { id: "toy".into(), sha256: "00".into() }, || 0.0).unwrap().with_chunk(16);
     let points = gain_points(31, 5).len();

@@ -1,5 +1,6 @@
 // The page's side of the sampling worker: one worker (so one WebGPU device) for everything on
 // the page, requests as promises, progress as callbacks, cancel by id.
+import { assetUrl } from './base.js';
 import type { GitsOptions } from './gits.js';
 import type { BackendInfo, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
 
@@ -18,13 +19,18 @@ export class Engine {
   readonly backend: Promise<BackendInfo>;
 
   private constructor(preferWebgpu: boolean) {
-    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    this.worker = new Worker(assetUrl('worker.js'), { type: 'module' });
     this.worker.onmessage = (ev: MessageEvent<Reply>) => this.receive(ev.data);
     this.worker.onerror = (ev) => this.failAll(`the sampling worker stopped: ${ev.message || 'it could not start'}`);
     this.backend = this.call<BackendInfo>({ op: 'init', preferWebgpu }).done as Promise<BackendInfo>;
   }
 
   private static instance: Engine | undefined;
+
+  /** Whether the page's engine (and so its worker) exists yet. */
+  static get started(): boolean {
+    return Engine.instance !== undefined;
+  }
 
   /** The page's engine; the first caller's WebGPU preference decides the backend. */
   static shared(preferWebgpu = true): Engine {

@@ -14,6 +14,8 @@ export interface GitsOptions {
   afsStudent?: string;
   /** Price each jump by the error it leaves in the final sample (the CLI's `--propagate`). */
   propagate?: boolean;
+  /** Also refine every schedule for these solvers by running them (the CLI's `--refine`). */
+  refine?: string[];
   /** Warmup trajectories per step: smaller gives finer progress and a quicker cancel. */
   chunk?: number;
 }

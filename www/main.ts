@@ -6,7 +6,7 @@ import { PAPER, offerComputed, wireGitsPanel } from './gits.js';
 import { drawStrip } from './digits.js';
 import { boomerang, type Boomerang } from './boomerang.js';
 import { drawLines, drawPanels } from './chart.js';
-import { Orbit } from './orbit.js';
+import { AXES_SCALINGS, Orbit, type AxesScaling } from './orbit.js';
 import { evalsAt } from './plot.js';
 import { compare, sweep, type Curve, type Measured } from './compare.js';
 import { renderPlan } from './plan-table.js';
@@ -102,6 +102,7 @@ function writeUrl(s: Settings): void {
   if (comparing) for (const name of B_FIELDS) params.set(`b-${name}`, field(`b-${name}`).value);
   const backend = new URLSearchParams(location.search).get('backend');
   if (backend) params.set('backend', backend);
+  if (orbit.axes !== 'fit') params.set('axes', orbit.axes);
   history.replaceState(null, '', `?${params}`);
 }
 
@@ -296,6 +297,10 @@ async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
   let problem: string | undefined;
   try {
+    const axes = params.get('axes') ?? 'fit';
+    if (!(AXES_SCALINGS as string[]).includes(axes)) throw new Error(`axes must be ${AXES_SCALINGS.join(' or ')}, got "${axes}"`);
+    orbit.axes = axes as AxesScaling;
+    $<HTMLSelectElement>('#orbit-axes').value = axes;
     const s = parseSettings((name) => params.get(name));
     applySettings(s);
     field('b-solver').value = s.solver;
@@ -323,6 +328,13 @@ async function main(): Promise<void> {
   $<HTMLButtonElement>('#compare-run').addEventListener('click', () => void runCompare(engine));
   $<HTMLButtonElement>('#sweep-run').addEventListener('click', () => void runSweep(engine));
   $<HTMLInputElement>('#orbit-sample').addEventListener('change', () => void showOrbit(engine));
+  $<HTMLSelectElement>('#orbit-axes').addEventListener('change', () => {
+    orbit.axes = $<HTMLSelectElement>('#orbit-axes').value as AxesScaling;
+    const url = new URLSearchParams(location.search);
+    if (orbit.axes === 'fit') url.delete('axes');
+    else url.set('axes', orbit.axes);
+    history.replaceState(null, '', `?${url}`);
+  });
   window.orbit = orbit;
   wireGitsPanel('gits', (onProgress) => {
     const model = modelById(field('model').value);
@@ -342,6 +354,7 @@ async function main(): Promise<void> {
       maxSteps: Math.min(20, points - 1),
       afsStudent: field<HTMLInputElement>('afs').checked ? 'ipndm' : undefined,
       propagate: field<HTMLSelectElement>('gits-cost').value === 'propagated',
+      refine: field<HTMLInputElement>('gits-refine').checked ? [field<HTMLSelectElement>('solver').value] : undefined,
       chunk: model.kind === 'image' ? 2 : undefined, // keeps progress and cancel quick on the U-Net
     };
     return engine.gits(model.url, options, onProgress);

@@ -4,12 +4,20 @@
 import type { Projection } from './protocol.js';
 
 const AXES = ['x_T - x_0', 'PC 1', 'PC 2'];
+
+/** How the three axes are scaled: each to its own range (the bend, small next to |x_T - x_0|,
+ * fills the box), or all by one factor (true proportions: the bend looks as small as it is). */
+export type AxesScaling = 'fit' | 'equal';
+export const AXES_SCALINGS: AxesScaling[] = ['fit', 'equal'];
 const STEP = Math.PI / 18; // 10 degrees per key press
 
 export class Orbit {
   private yaw = -0.6;
   private pitch = 0.35;
   private shown?: { p: Projection; steps: number; evals: number };
+  private scaling: AxesScaling = 'fit';
+  /** The half-span each axis was divided by in the last drawing (for tests). */
+  halfSpans: number[] = [];
 
   constructor(private readonly canvas: HTMLCanvasElement) {
     let drag: { x: number; y: number } | undefined;
@@ -37,6 +45,15 @@ export class Orbit {
     return [this.yaw, this.pitch];
   }
 
+  get axes(): AxesScaling {
+    return this.scaling;
+  }
+
+  set axes(scaling: AxesScaling) {
+    this.scaling = scaling;
+    this.draw();
+  }
+
   turn(dYaw: number, dPitch: number): void {
     this.yaw += dYaw;
     this.pitch = Math.max(-1.5, Math.min(1.5, this.pitch + dPitch));
@@ -56,11 +73,13 @@ export class Orbit {
     ctx.fillRect(0, 0, w, h);
     if (!this.shown) return;
     const { p, steps, evals } = this.shown;
-    // Each axis is scaled to its own range (the bend is small next to |x_T - x_0|), then the
-    // box turns about its centre and is fitted to the canvas.
+    // 'fit': each axis scaled to its own range; 'equal': all by the largest one. Then the box
+    // turns about its centre and is fitted to the canvas.
     const all = [...p.path, ...p.denoised];
     const range = [0, 1, 2].map((k) => [Math.min(0, ...all.map((q) => q[k])), Math.max(0, ...all.map((q) => q[k]))]);
-    const half = range.map(([lo, hi]) => (hi - lo) / 2 || 1);
+    const own = range.map(([lo, hi]) => (hi - lo) / 2 || 1);
+    const half = this.scaling === 'fit' ? own : own.map(() => Math.max(...own));
+    this.halfSpans = half;
     const centre = range.map(([lo, hi]) => (lo + hi) / 2);
     const unit = (q: number[]) => q.map((v, k) => (v - centre[k]) / half[k]);
     const scale = (0.3 * Math.min(w, h));
@@ -110,7 +129,8 @@ export class Orbit {
     ctx.fillText('x_T', ...offset(screen(p.path[0])));
     ctx.fillText('x_0', ...offset(screen(p.path[p.path.length - 1])));
     const spans = range.map(([lo, hi]) => (hi - lo).toPrecision(2));
-    ctx.fillText(`orange: x_t · blue: D(x_t) · each axis scaled to its range: ${AXES.map((a, k) => `${a} ${spans[k]}`).join(', ')}`, 8, h - 8);
+    const how = this.scaling === 'fit' ? 'each axis scaled to its range' : 'equal axes';
+    ctx.fillText(`orange: x_t · blue: D(x_t) · ${how}: ${AXES.map((a, k) => `${a} ${spans[k]}`).join(', ')}`, 8, h - 8);
   }
 }
 

@@ -13,6 +13,7 @@ const TYPES = {
   '.json': 'application/json',
   '.wasm': 'application/wasm',
   '.png': 'image/png',
+  '.svg': 'image/svg+xml',
 };
 
 /** Serves `dir` on 127.0.0.1:`port` (0 = any free port) with extra response `headers` (e.g. a

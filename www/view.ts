@@ -1,5 +1,6 @@
 // The sample view shared by the playground and the widget: a result over its data (2-D) or as
 // a digit grid, at any step of the trajectory; and the sampling request behind it.
+import { assetUrl } from './base.js';
 import type { Engine } from './engine.js';
 import { densityGrid, type Gmm } from './density.js';
 import { drawDensity, drawTrajectories, type View } from './plot.js';
@@ -11,9 +12,9 @@ import { shippedGits, type Settings } from './settings.js';
 const VIEW: View = { lo: -2.5, hi: 2.5 };
 const GRID = 200;
 
-/** A shipped file, relative to this module (the page and the widget both live in dist/). */
+/** A shipped file, under the files' base (see base.ts). */
 export async function fetchShipped(path: string): Promise<Response> {
-  const response = await fetch(new URL(path, import.meta.url));
+  const response = await fetch(assetUrl(path));
   if (!response.ok) throw new Error(`cannot load ${path}: HTTP ${response.status}`);
   return response;
 }

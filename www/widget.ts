@@ -1,7 +1,9 @@
-// <gits-sampler model solver schedule nfe seed batch label guidance controls autoplay>: samples
-// and their trajectory in a documentation page, from one ES module. Every widget of a page
-// shares one sampling worker, so one WebGPU device. Attribute values are validated like URL
-// parameters; a bad one is shown as text in the widget.
+// <gits-sampler model solver schedule nfe seed batch label guidance controls autoplay base>:
+// samples and their trajectory in a documentation page, from one ES module. Every widget of a
+// page shares one sampling worker, so one WebGPU device. Attribute values are validated like URL
+// parameters; a bad one is shown as text in the widget. `base` (read before the first sample)
+// says where the worker, wasm and models are when they are not next to this module.
+import { setAssetBase } from './base.js';
 import { Engine } from './engine.js';
 import { drawShown, sampleWith, type Shown } from './view.js';
 import { FIELDS, SCHEDULES, SOLVERS, parseSettings } from './settings.js';
@@ -94,6 +96,8 @@ export class GitsSamplerElement extends HTMLElement {
       this.syncControls(s as unknown as Record<string, unknown>);
       this.dataset.state = 'sampling';
       this.caption.textContent = 'Sampling…';
+      const base = this.getAttribute('base');
+      if (base !== null && !Engine.started) setAssetBase(base);
       const engine = Engine.shared();
       const shown = await sampleWith(engine, s);
       this.shown = shown;
@@ -122,5 +126,7 @@ export class GitsSamplerElement extends HTMLElement {
     }, FRAME_MS);
   }
 }
+
+export { setAssetBase };
 
 if (!customElements.get('gits-sampler')) customElements.define('gits-sampler', GitsSamplerElement);

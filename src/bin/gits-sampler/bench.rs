@@ -101,6 +101,7 @@ pub fn bench_command(a: BenchArgs) -> Result<()> {
             sigma_max: SIGMA_MAX,
             afs_student: None,
             propagation: None,
+            refine: None,
         };
         eprintln!("GITS: {} warmup trajectories on a 61-point grid...", a.gits_warmup);
         let mut search = Search::new(config, search_model(den)?, model, seconds)?;
