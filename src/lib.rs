@@ -18,6 +18,7 @@
 //! - [`noise`]     seeded standard-normal noise
 //! - [`vp_discrete`] DDPM discrete timesteps <-> sigma
 //! - [`io`]        JSON batch and trajectory formats shared by the CLI and the browser
+//! - [`output`]    output files written whole or not at all (temporary file, then rename)
 //! - `web`         (wasm32 only) the whole wasm-bindgen surface; built twice, with
 //!   `--features webgpu` and `--features cpu`, one module per backend
 //!
@@ -35,6 +36,8 @@ pub mod io;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod metrics;
 pub mod noise;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod output;
 pub mod plan;
 pub mod schedule;
 pub mod solver;

@@ -228,3 +228,26 @@ fn pack_repacks_a_weights_file_at_another_precision() {
     let (ok, _, err) = cli(&["pack", "--name", "x", "--out", tmp("y.gsw").to_str().unwrap()]);
     assert!(!ok && err.contains("--checkpoint") && err.contains("--weights"), "{err}");
 }
+
+/// Outputs replace the old file whole (a temporary file beside it, then a rename): a longer old
+/// file leaves no tail behind, a write that fails leaves the target as it was, and no temporary
+/// file stays in the folder either way.
+#[test]
+fn outputs_replace_the_old_file_whole_or_not_at_all() {
+    let dir = std::env::temp_dir().join(format!("gits-cli-out-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("schedule.json");
+    std::fs::write(&out, "x".repeat(100_000)).unwrap();
+    let (ok, _, err) = cli(&["schedule", "--steps", "4", "--out", out.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok(), "{text}");
+    // A folder where the file should go: the rename fails, the folder and its content stay.
+    let blocked = dir.join("blocked.json");
+    std::fs::create_dir_all(blocked.join("inside")).unwrap();
+    let (ok, _, err) = cli(&["schedule", "--steps", "4", "--out", blocked.to_str().unwrap()]);
+    assert!(!ok && err.contains("cannot write") && err.contains("blocked.json"), "{err}");
+    assert!(blocked.join("inside").is_dir());
+    let names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(names.iter().all(|n| !n.contains(".tmp-")), "temporary files left: {names:?}");
+}

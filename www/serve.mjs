@@ -16,24 +16,31 @@ const TYPES = {
   '.svg': 'image/svg+xml',
 };
 
-/** Serves `dir` on 127.0.0.1:`port` (0 = any free port) with extra response `headers` (e.g. a
- * Content-Security-Policy); resolves to the listening server. */
+/** Serves `dir` on 127.0.0.1:`port` (0 = any free port; loopback only) with extra response
+ * `headers` (e.g. a Content-Security-Policy); resolves to the listening server. Only files under
+ * `dir` are served; a path that does not decode is a 400, never a crash. */
 export function serve(dir, port = 0, headers = {}) {
   const root = resolve(dir);
   const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
+    } catch {
+      res.writeHead(400, { 'X-Content-Type-Options': 'nosniff' }).end('bad request path');
+      return;
+    }
     let file = normalize(join(root, path));
     if (file !== root && !file.startsWith(root + '/')) {
-      res.writeHead(403).end('forbidden');
+      res.writeHead(403, { 'X-Content-Type-Options': 'nosniff' }).end('forbidden');
       return;
     }
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       const body = await readFile(file);
-      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache', ...headers });
+      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff', ...headers });
       res.end(body);
     } catch {
-      res.writeHead(404).end('not found');
+      res.writeHead(404, { 'X-Content-Type-Options': 'nosniff' }).end('not found');
     }
   });
   return new Promise((ok) => server.listen(port, '127.0.0.1', () => ok(server)));

@@ -12,6 +12,7 @@ use gits_sampler::solver::{SOLVERS, SamplingSpec, Solver};
 use gits_sampler::{Error, Result, bail, noise, tensor};
 use gits_sampler::gits::{Metric, Propagation, Refine, Search, SearchConfig, SearchModel, block_on, parse_grid};
 use gits_sampler::gits_file::{GitsFile, ModelRef, sha256_hex};
+use gits_sampler::output::write_atomic;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -356,7 +357,7 @@ fn read(path: &Path) -> Result<String> {
 /// Writes to `out`, or to stdout without one.
 fn write(out: Option<&Path>, text: &str) -> Result<()> {
     match out {
-        Some(path) => std::fs::write(path, text).map_err(|e| Error(format!("cannot write {}: {e}", path.display()))),
+        Some(path) => write_atomic(path, text.as_bytes()),
         None => {
             use std::io::Write;
             // A reader that stops early (`| head`) is not an error.
@@ -429,11 +430,12 @@ fn write_png(path: &Path, samples: &[Vec<f64>], side: usize) -> Result<()> {
             pixels[(y0 + i / side) * w + x0 + i % side] = ((v + 1.0) * 127.5).round().clamp(0.0, 255.0) as u8;
         }
     }
-    let file = std::fs::File::create(path).map_err(|e| Error(format!("cannot write {}: {e}", path.display())))?;
-    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, w as u32, h as u32);
     encoder.set_color(png::ColorType::Grayscale);
-    let err = |e: png::EncodingError| Error(format!("cannot write {}: {e}", path.display()));
-    encoder.write_header().map_err(err)?.write_image_data(&pixels).map_err(err)
+    let err = |e: png::EncodingError| Error(format!("cannot encode {}: {e}", path.display()));
+    encoder.write_header().map_err(err)?.write_image_data(&pixels).map_err(err)?;
+    write_atomic(path, &bytes)
 }
 
 /// Packs a checkpoint's EMA weights, or re-packs a weights file, into a weights file.
@@ -466,7 +468,7 @@ fn pack(source: PackSource, precision: PackPrecision, name: &str, out: &Path) ->
         PackPrecision::Int8 => weights::Precision::Int8,
     };
     let bytes = weights::encode(info, &net, precision)?;
-    std::fs::write(out, &bytes).map_err(|e| Error(format!("cannot write {}: {e}", out.display())))?;
+    write_atomic(out, &bytes)?;
     eprintln!("pack: {} ({} bytes, {precision:?})", out.display(), bytes.len());
     Ok(())
 }
@@ -718,7 +720,7 @@ fn train_classifier_command(out: &Path, epochs: usize, seed: u64, mnist_dir: &Pa
     let correct = classes.iter().zip(&data.held_out.labels).filter(|(c, l)| c == l).count();
     eprintln!("classifier: held-out accuracy {:.4} ({correct}/{})", correct as f64 / data.held_out.len() as f64, data.held_out.len());
     use burn::module::Module;
-    net.save_file(out).map_err(|e| Error(format!("cannot write {}: {e:?}", out.display())))
+    gits_sampler::output::replace_with(out, |tmp| net.save_file(tmp).map_err(|e| Error(format!("cannot write {}: {e:?}", out.display()))))
 }
 
 fn main_result() -> Result<()> {
