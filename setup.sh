@@ -23,7 +23,8 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $wb_version"; t
   echo "setup: installing wasm-bindgen-cli $wb_version (compiles from source: about 4 minutes, once)"
   build_dir=$(mktemp -d)
   # Not --locked: its lockfile pins a webpki-roots release the registry no longer serves.
-  CARGO_TARGET_DIR="$build_dir" cargo install wasm-bindgen-cli --version "=$wb_version"
+  # --force: cargo's own record may say it is installed when the binary is gone or another.
+  CARGO_TARGET_DIR="$build_dir" cargo install --force wasm-bindgen-cli --version "=$wb_version"
   rm -rf "$build_dir"
 fi
 
