@@ -3,13 +3,14 @@
 //! Prints a Markdown section; bench/gits-toys.sh writes it into bench/RESULTS.md.
 
 use gits_sampler::denoiser::DenoiserSpec;
-use gits_sampler::gits::{Metric, Propagation, Refine, Search, SearchConfig, block_on};
-use gits_sampler::gits_file::{GitsFile, ModelRef};
-use gits_sampler::metrics::{l2_per_sample, mean, paired_bootstrap};
+use gits_sampler::gits::{GitsFile, Metric, ModelRef, Propagation, Refine, Search, SearchConfig};
+use gits_sampler::model::block_on;
+use gits_sampler::distance::{l2_per_sample, mean};
+use gits_sampler::metrics::paired_bootstrap;
 use gits_sampler::noise::{eval_seed, standard_normal};
 use gits_sampler::plan::execute;
 use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule};
-use gits_sampler::solver::Solver;
+use gits_sampler::solver::{CompileOptions, Solver};
 
 const MODELS: &[(&str, &str)] = &[
     ("eight Gaussians (GMM)", "models/eight-gaussians.gmm.json"),
@@ -70,7 +71,7 @@ fn main() {
         let dim = spec.dim();
         let z = standard_normal(eval_seed(0), SAMPLES, dim);
         let grid = Schedule::Polynomial { rho: 7.0 }.sigmas(60, SIGMA_MIN, SIGMA_MAX).unwrap();
-        let teacher = execute(&teacher_solver.compile(&grid).unwrap(), z.clone(), &spec, false).unwrap().sample;
+        let teacher = execute(&teacher_solver.compile(&grid, &CompileOptions::PLAIN).unwrap(), z.clone(), &spec, false).unwrap().sample;
         println!("### {name}\n");
         println!("| solver | schedule | {} |", NFES.map(|n| format!("NFE {n}")).collect::<Vec<_>>().join(" | "));
         println!("|---|---|{}", "---:|".repeat(NFES.count()));
@@ -95,7 +96,7 @@ fn main() {
                 Variant { label: "GITS prop, γ 1.0 + refined", file: 3, gamma: 1.0, afs: false },
             ];
             let errors = |sigmas: &[f64], afs: bool| {
-                let x = execute(&solver.compile_with(sigmas, afs).unwrap(), z.clone(), &spec, false).unwrap().sample;
+                let x = execute(&solver.compile(sigmas, &CompileOptions::afs(afs)).unwrap(), z.clone(), &spec, false).unwrap().sample;
                 l2_per_sample(&x, &teacher, dim)
             };
             let poly: Vec<Vec<f64>> = NFES.map(|n| errors(&Schedule::Polynomial { rho: 7.0 }.sigmas(n as usize, SIGMA_MIN, SIGMA_MAX).unwrap(), false)).collect();

@@ -6,7 +6,7 @@ use gits_sampler::denoiser::{DenoiserSpec, Gmm};
 use gits_sampler::noise::standard_normal;
 use gits_sampler::plan::execute;
 use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule};
-use gits_sampler::solver::Solver;
+use gits_sampler::solver::{CompileOptions, Solver};
 
 const BATCH: usize = 256;
 const SEED: u64 = 0;
@@ -19,7 +19,7 @@ fn main() {
     let spec = DenoiserSpec::Gmm(Gmm::benchmark_8d());
     let z = standard_normal(SEED, BATCH, spec.dim());
     let fine = Schedule::Polynomial { rho: 7.0 }.sigmas(REFERENCE_STEPS, SIGMA_MIN, SIGMA_MAX).unwrap();
-    let sample = |solver: Solver, sigmas: &[f64]| execute(&solver.compile(sigmas).unwrap(), z.clone(), &spec, false).unwrap().sample;
+    let sample = |solver: Solver, sigmas: &[f64]| execute(&solver.compile(sigmas, &CompileOptions::PLAIN).unwrap(), z.clone(), &spec, false).unwrap().sample;
     let reference = sample(Solver::Rk4, &fine);
     let rms = |x: &[f64]| (x.iter().zip(&reference).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / x.len() as f64).sqrt();
 

@@ -30,11 +30,13 @@ pub mod classifier;
 pub mod data;
 pub mod denoiser;
 mod error;
+pub mod distance;
 pub mod gits;
-pub mod gits_file;
+pub mod hash;
 pub mod io;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod metrics;
+pub mod model;
 pub mod noise;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod output;

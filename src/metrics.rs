@@ -1,6 +1,6 @@
-//! Sample-quality metrics (native only): Fréchet distance of classifier features, mean L2
-//! distance to a teacher's samples, and the paired bootstrap that gives a difference between
-//! two configurations on the same noise its standard error.
+//! Sample-quality metrics (native only): Fréchet distance of classifier features and the
+//! paired bootstrap that gives a difference between two configurations on the same noise its
+//! standard error (distances between samples are in [`crate::distance`]).
 
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use rand::rngs::StdRng;
@@ -52,20 +52,6 @@ fn psd_sqrt(m: &DMatrix<f64>) -> DMatrix<f64> {
     let e = SymmetricEigen::new(m.clone());
     let root = DMatrix::from_diagonal(&e.eigenvalues.map(|l| l.max(0.0).sqrt()));
     &e.eigenvectors * root * e.eigenvectors.transpose()
-}
-
-/// Mean over samples of the L2 norm of the difference (row-major batches of `dim`).
-pub fn mean_l2(a: &[f64], b: &[f64], dim: usize) -> f64 {
-    mean(&l2_per_sample(a, b, dim))
-}
-
-/// The L2 norm of the difference of each sample (row-major batches of `dim`).
-pub fn l2_per_sample(a: &[f64], b: &[f64], dim: usize) -> Vec<f64> {
-    a.chunks(dim).zip(b.chunks(dim)).map(|(x, y)| x.iter().zip(y).map(|(p, q)| (p - q).powi(2)).sum::<f64>().sqrt()).collect()
-}
-
-pub fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len() as f64
 }
 
 /// Paired bootstrap: `resamples` draws of n row indices with replacement (seeded), the same

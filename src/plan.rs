@@ -80,7 +80,39 @@ pub struct Plan {
     pub thresholding: Option<Thresholding>,
 }
 
+/// One operation of a plan in words, for the page's plan table ("solvers as data").
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PlanRow {
+    /// eval, combine, noise or emit.
+    pub kind: &'static str,
+    /// e.g. `r3 = D(r1)` or `x at step 2 = r5`.
+    pub operation: String,
+    /// The sigma an evaluation runs at, or of the step a point is emitted at.
+    pub sigma: Option<f64>,
+    /// (register, coefficient) of a combination.
+    pub coefficients: Vec<(Reg, f64)>,
+}
+
 impl Plan {
+    /// The plan's operations in words (register r0 is the starting noise z).
+    pub fn rows(&self) -> Vec<PlanRow> {
+        let row = |kind, operation: String, sigma, coefficients| PlanRow { kind, operation, sigma, coefficients };
+        self.ops
+            .iter()
+            .map(|op| match op {
+                Op::Eval { input, sigma, out, thresholding } => {
+                    row("eval", format!("r{out} = D(r{input}){}", if *thresholding { ", thresholded" } else { "" }), Some(*sigma), Vec::new())
+                }
+                Op::Combine { out, terms } => {
+                    let sum: Vec<String> = terms.iter().map(|(_, r)| format!("c·r{r}")).collect();
+                    row("combine", format!("r{out} = {}", sum.join(" + ")), None, terms.iter().map(|&(c, r)| (r, c)).collect())
+                }
+                Op::Noise { out } => row("noise", format!("r{out} = fresh N(0, I) noise"), None, Vec::new()),
+                Op::Emit { reg, step } => row("emit", format!("x at step {step} = r{reg}"), self.sigmas.get(*step as usize).copied(), Vec::new()),
+            })
+            .collect()
+    }
+
     pub fn from_json(text: &str) -> Result<Plan> {
         let plan: Plan = serde_json::from_str(text).map_err(|e| Error(format!("invalid plan JSON: {e}")))?;
         plan.validate()?;

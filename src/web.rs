@@ -3,17 +3,15 @@
 //! Every entry point validates its input before any tensor work and turns errors into rejected
 //! promises or thrown `Error`s with the message; no Rust panic is meant to reach JS.
 
-use crate::denoiser::DenoiserSpec;
-use crate::denoiser::network::{NetDenoiser, NetModel, Network};
-use crate::denoiser::weights::{self, Manifest};
-use crate::plan::{Denoiser, Plan, execute_seeded};
-use crate::gits::{Propagation, Refine, Search, SearchConfig, SearchModel, parse_grid};
-use crate::gits_file::{GitsFile, ModelRef, sha256_hex};
-use crate::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule};
-use crate::solver::{SamplingSpec, Solver};
+use crate::gits::{GitsFile, Propagation, Refine, Search, SearchConfig, parse_grid};
+use crate::model;
+use crate::plan::{self, Denoiser, execute_seeded};
+use crate::schedule::Schedule;
+use crate::solver::{CompileOptions, SamplingSpec, Solver, TEACHER_NFE};
 use crate::tensor::{read_all, to_tensor};
 use crate::{Error, Result, noise};
 use burn::prelude::{Device, Tensor};
+use serde::Serialize;
 use js_sys::{Float32Array, Float64Array, Object, Reflect};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -126,114 +124,149 @@ impl Sampler {
         self.backend.description.clone()
     }
 
-    /// Runs a plan (JSON) on a denoiser (JSON) from standard-normal `noise` (row-major
-    /// [batch, dim]); `seed` seeds the step noise of stochastic solvers. Resolves to `{ dim, batch, nfe, samples, stepSigmas, steps, evalSigmas,
-    /// evals }`: `steps` holds x at every step and `evals` every denoiser output, each
-    /// [count, batch, dim] flattened. `onEval(done, nfe)` is called after each evaluation is
-    /// issued (on WebGPU the device may still be running it).
-    pub fn sample(&self, plan_json: &str, denoiser_json: &str, noise: Vec<f64>, seed: Option<u64>, on_eval: Option<js_sys::Function>) -> js_sys::Promise {
-        let prepared = prepare(plan_json, denoiser_json, &noise);
-        let backend = self.backend.clone();
-        wasm_bindgen_futures::future_to_promise(async move {
-            let (plan, spec) = prepared.map_err(|e| JsValue::from(js_err(e)))?;
-            let denoiser = spec.to_device(&backend.device);
-            run(&backend.device, &plan, &denoiser, spec.dim(), &noise, seed.unwrap_or(0), on_eval).await.map_err(|e| JsValue::from(js_err(e)))
-        })
-    }
-
-    /// Reads a weights file (f32 or int8; int8 is dequantized here) onto this sampler's device.
+    /// Reads a model onto this sampler's device: a weights file (f32 or int8; int8 is
+    /// dequantized here) or an analytic denoiser's JSON. `id` names it (its URL) in GITS files.
     #[wasm_bindgen(js_name = loadModel)]
-    pub fn load_model(&self, bytes: &[u8]) -> std::result::Result<Model, JsError> {
-        let w = weights::decode(bytes).map_err(js_err)?;
-        let net = w.to_network(&self.backend.device).map_err(js_err)?;
-        Ok(Model { net, manifest: w.manifest, sha256: w.sha256, device: self.backend.device.clone() })
+    pub fn load_model(&self, bytes: &[u8], id: &str) -> std::result::Result<Model, JsError> {
+        Ok(Model(Rc::new(model::Model::from_bytes(id, bytes, &self.backend.device).map_err(js_err)?)))
     }
 
-    /// Runs a plan on a trained network: `labels` holds one class per sample (the class count
-    /// means unconditional), `guidance` the classifier-free guidance scale. Resolves like
-    /// `sample`.
-    #[wasm_bindgen(js_name = sampleModel)]
-    pub fn sample_model(&self, plan_json: &str, model: &Model, noise: Vec<f64>, labels: Vec<u32>, guidance: f64, seed: Option<u64>, on_eval: Option<js_sys::Function>) -> js_sys::Promise {
-        let backend = self.backend.clone();
-        let prepared = prepare_model(plan_json, model, &backend, &noise, &labels, guidance);
-        let dim = model.manifest.model.architecture.dim();
+    /// Runs `plan` on `model` from standard-normal `noise` (row-major [batch, dim]); `labels`
+    /// holds one class per sample for networks with classes (the class count means
+    /// unconditional; empty otherwise), `guidance` the classifier-free guidance scale; `seed`
+    /// seeds the step noise of stochastic solvers. Resolves to `{ dim, batch, nfe, samples,
+    /// stepSigmas, steps, evalSigmas, evals }`: `steps` holds x at every step and `evals` every
+    /// denoiser output, each [count, batch, dim] flattened. `onEval(done, nfe)` is called after
+    /// each evaluation is issued (on WebGPU the device may still be running it).
+    #[allow(clippy::too_many_arguments)]
+    pub fn sample(&self, plan: &Plan, model: &Model, noise: Vec<f64>, labels: Vec<u32>, guidance: f64, seed: Option<u64>, on_eval: Option<js_sys::Function>) -> js_sys::Promise {
+        let prepared = self.prepare(model, &noise, &labels, guidance);
+        let (plan, model, device) = (plan.0.clone(), model.0.clone(), self.backend.device.clone());
         wasm_bindgen_futures::future_to_promise(async move {
-            let (plan, denoiser) = prepared.map_err(|e| JsValue::from(js_err(e)))?;
-            run(&backend.device, &plan, &denoiser, dim, &noise, seed.unwrap_or(0), on_eval).await.map_err(|e| JsValue::from(js_err(e)))
+            let denoiser = prepared.map_err(|e| JsValue::from(js_err(e)))?;
+            run(&device, &plan, &denoiser, model.dim(), &noise, seed.unwrap_or(0), on_eval).await.map_err(|e| JsValue::from(js_err(e)))
         })
     }
+
+    fn prepare(&self, model: &Model, noise: &[f64], labels: &[u32], guidance: f64) -> Result<crate::denoiser::TensorDenoiser> {
+        let m = &model.0;
+        if *m.device() != self.backend.device {
+            crate::bail!("the model was loaded by a sampler on another device; load it with this sampler");
+        }
+        let dim = m.dim();
+        if noise.is_empty() || noise.len() % dim != 0 {
+            crate::bail!("noise has {} numbers: not a whole batch of {dim}-dimensional samples", noise.len());
+        }
+        if noise.iter().any(|v| !v.is_finite()) {
+            crate::bail!("noise must be finite");
+        }
+        let batch = noise.len() / dim;
+        if m.spec().is_none() && labels.len() != batch {
+            crate::bail!("{} class labels for a batch of {batch} samples", labels.len());
+        }
+        let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
+        m.denoiser(&labels, guidance)
+    }
 }
 
-/// A trained network on a sampler's device, from a weights file.
+/// A loaded model (analytic or a network) on a sampler's device; shared with the GITS
+/// searches that run on it.
 #[wasm_bindgen]
-pub struct Model {
-    net: Network,
-    manifest: Manifest,
-    sha256: String,
-    device: Device,
-}
+pub struct Model(Rc<model::Model>);
 
 #[wasm_bindgen]
 impl Model {
-    /// The weights file's manifest (architecture, sigma range, classes, training), as JSON.
+    /// A network's weights-file manifest (architecture, sigma range, classes, training) as
+    /// JSON; undefined for an analytic denoiser.
     #[wasm_bindgen(getter)]
-    pub fn manifest(&self) -> String {
-        serde_json::to_string(&self.manifest).unwrap_or_default()
+    pub fn manifest(&self) -> Option<String> {
+        self.0.network_parts().map(|(_, m)| serde_json::to_string(m).unwrap_or_default())
     }
 
     /// Values per sample (784 for 28x28 digits).
     #[wasm_bindgen(getter)]
     pub fn dim(&self) -> usize {
-        self.manifest.model.architecture.dim()
+        self.0.dim()
     }
 
     /// Number of classes (0: unconditional); label `classes` is the null class.
     #[wasm_bindgen(getter)]
     pub fn classes(&self) -> usize {
-        self.manifest.model.architecture.classes()
+        self.0.classes()
     }
 
-    /// sha256 of the weights file (the model id of GITS schedule files).
+    /// sha256 of the file (the model id of GITS schedule files).
     #[wasm_bindgen(getter)]
     pub fn sha256(&self) -> String {
-        self.sha256.clone()
+        self.0.sha256().into()
+    }
+
+    /// Compiles `solver` over a schedule family with `nfe` evaluations, over this model's sigma
+    /// range (`to_zero`: end with a step to sigma = 0; `afs`: analytic first step).
+    pub fn plan(&self, solver: &str, schedule: &str, nfe: u32, to_zero: bool, afs: bool) -> std::result::Result<Plan, JsError> {
+        let solver: Solver = solver.parse().map_err(js_err)?;
+        let schedule: Schedule = schedule.parse().map_err(|e: String| js_err(Error(e)))?;
+        let (sigma_min, sigma_max) = self.0.sigma_range();
+        Ok(Plan(Rc::new(SamplingSpec { solver, schedule, nfe, sigma_min, sigma_max, to_zero, afs }.plan().map_err(js_err)?)))
+    }
+
+    /// The plan of the teacher that compare mode measures L2 against (`eval`'s teacher).
+    #[wasm_bindgen(js_name = teacherPlan)]
+    pub fn teacher_plan(&self) -> std::result::Result<Plan, JsError> {
+        let (sigma_min, sigma_max) = self.0.sigma_range();
+        Ok(Plan(Rc::new(SamplingSpec::teacher(TEACHER_NFE, sigma_min, sigma_max).plan().map_err(js_err)?)))
     }
 }
 
-fn prepare_model(plan_json: &str, model: &Model, backend: &Backend, noise: &[f64], labels: &[u32], guidance: f64) -> Result<(Plan, NetDenoiser)> {
-    if model.device != backend.device {
-        crate::bail!("the model was loaded by a sampler on another device; load it with this sampler");
+/// A compiled, validated plan.
+#[wasm_bindgen]
+pub struct Plan(Rc<plan::Plan>);
+
+#[wasm_bindgen]
+impl Plan {
+    /// Parses and validates plan JSON (the CLI's `plan` output).
+    #[wasm_bindgen(js_name = fromJson)]
+    pub fn from_json(text: &str) -> std::result::Result<Plan, JsError> {
+        Ok(Plan(Rc::new(plan::Plan::from_json(text).map_err(js_err)?)))
     }
-    let plan = Plan::from_json(plan_json)?;
-    check_noise(noise, model.manifest.model.architecture.dim())?;
-    let batch = noise.len() / model.manifest.model.architecture.dim();
-    if labels.len() != batch {
-        crate::bail!("{} class labels for a batch of {batch} samples", labels.len());
+
+    /// The plan as JSON.
+    #[wasm_bindgen(getter)]
+    pub fn json(&self) -> String {
+        self.0.to_json()
     }
-    let classes = model.manifest.model.architecture.classes();
-    if let Some(bad) = labels.iter().find(|&&l| l as usize > classes) {
-        crate::bail!("class label {bad} is out of range 0..={classes} ({classes} = unconditional)");
+
+    /// `{ solver, nfe, sigmas, rows }`: what the page's plan table shows, `rows` as
+    /// `{ kind, operation, sigma, coefficients: [register, c][] }`.
+    pub fn summary(&self) -> std::result::Result<JsValue, JsError> {
+        let p = &self.0;
+        let summary = serde_json::json!({ "solver": p.solver, "nfe": p.nfe, "sigmas": p.sigmas, "rows": p.rows() });
+        summary.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&format!("cannot return the plan: {e}")))
     }
-    let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
-    let den = NetDenoiser::new(model.net.clone(), &model.manifest.model.architecture, model.manifest.model.sigma_data, &labels, guidance, &backend.device)?;
-    Ok((plan, den))
 }
 
-fn check_noise(noise: &[f64], dim: usize) -> Result<()> {
-    if noise.is_empty() || noise.len() % dim != 0 {
-        crate::bail!("noise has {} numbers: not a whole batch of {dim}-dimensional samples", noise.len());
-    }
-    if noise.iter().any(|v| !v.is_finite()) {
-        crate::bail!("noise must be finite");
-    }
-    Ok(())
+/// A GITS schedule file, parsed and validated once against the model it is used with.
+#[wasm_bindgen]
+pub struct GitsSchedules {
+    file: GitsFile,
 }
 
-fn prepare(plan_json: &str, denoiser_json: &str, noise: &[f64]) -> Result<(Plan, DenoiserSpec)> {
-    let plan = Plan::from_json(plan_json)?;
-    let spec = DenoiserSpec::from_json(denoiser_json)?;
-    check_noise(noise, spec.dim())?;
-    Ok((plan, spec))
+#[wasm_bindgen]
+impl GitsSchedules {
+    /// Loads a GITS file's text for `model`: the file must have been searched for it.
+    pub fn load(text: &str, model: &Model) -> std::result::Result<GitsSchedules, JsError> {
+        let file = GitsFile::load(text, Some(&model.0.model_ref())).map_err(js_err)?;
+        Ok(GitsSchedules { file })
+    }
+
+    /// Compiles `solver` with `nfe` evaluations on the file's schedule for that budget (`gamma`:
+    /// which of the file's gammas, default its first; `afs`: the AFS-refined schedule with the
+    /// analytic first step; a schedule refined for `solver` is preferred).
+    pub fn plan(&self, solver: &str, nfe: u32, afs: bool, gamma: Option<f64>) -> std::result::Result<Plan, JsError> {
+        let solver: Solver = solver.parse().map_err(js_err)?;
+        let sigmas = self.file.sigmas_for(&solver, nfe, false, afs, gamma).map_err(js_err)?;
+        Ok(Plan(Rc::new(solver.compile(&sigmas, &CompileOptions::afs(afs)).map_err(js_err)?)))
+    }
 }
 
 /// A denoiser that tells JS after each evaluation (the executor itself knows nothing of JS).
@@ -260,7 +293,7 @@ impl<D: Denoiser<Tensor<2>>> Denoiser<Tensor<2>> for Reporting<'_, D> {
     }
 }
 
-async fn run(device: &Device, plan: &Plan, denoiser: &impl Denoiser<Tensor<2>>, dim: usize, noise: &[f64], seed: u64, on_eval: Option<js_sys::Function>) -> Result<JsValue> {
+async fn run(device: &Device, plan: &plan::Plan, denoiser: &impl Denoiser<Tensor<2>>, dim: usize, noise: &[f64], seed: u64, on_eval: Option<js_sys::Function>) -> Result<JsValue> {
     let batch = noise.len() / dim;
     let denoiser = Reporting { inner: denoiser, nfe: plan.nfe, done: Cell::new(0), on_eval };
     let out = execute_seeded(plan, to_tensor(noise, dim, device), &denoiser, true, seed)?;
@@ -292,16 +325,6 @@ pub fn project_trajectory(path: Vec<f64>, denoised: Vec<f64>, dim: usize) -> std
     serde_wasm_bindgen::to_value(&p).map_err(|e| JsError::new(&format!("cannot return the projection: {e}")))
 }
 
-/// Compiles `solver` over `schedule` with `nfe` evaluations to plan JSON (`to_zero`: end with a
-/// step to sigma = 0; `afs`: analytic first step).
-#[wasm_bindgen(js_name = compilePlan)]
-pub fn compile_plan(solver: &str, schedule: &str, nfe: u32, sigma_min: f64, sigma_max: f64, to_zero: bool, afs: bool) -> std::result::Result<String, JsError> {
-    let solver: Solver = solver.parse().map_err(js_err)?;
-    let schedule: Schedule = schedule.parse().map_err(|e: String| js_err(Error(e)))?;
-    let spec = SamplingSpec { solver, schedule, nfe, sigma_min, sigma_max, to_zero, afs };
-    Ok(spec.plan().map_err(js_err)?.to_json())
-}
-
 /// The same seeded N(0, 1) noise as the native CLI: `batch * dim` numbers, row-major.
 #[wasm_bindgen(js_name = standardNormal)]
 pub fn standard_normal(seed: u64, batch: usize, dim: usize) -> std::result::Result<Vec<f64>, JsError> {
@@ -311,18 +334,24 @@ pub fn standard_normal(seed: u64, batch: usize, dim: usize) -> std::result::Resu
     Ok(noise::standard_normal(seed, batch, dim))
 }
 
-/// Checks a denoiser file and returns its sample dimension.
-#[wasm_bindgen(js_name = denoiserDim)]
-pub fn denoiser_dim(denoiser_json: &str) -> std::result::Result<usize, JsError> {
-    Ok(DenoiserSpec::from_json(denoiser_json).map_err(js_err)?.dim())
+/// Mean over samples of ||a_n - b_n||_2 (row-major batches of `dim`): the crate's L2 to the
+/// teacher, for the page's compare mode.
+#[wasm_bindgen(js_name = meanL2)]
+pub fn mean_l2(a: Vec<f32>, b: Vec<f32>, dim: usize) -> std::result::Result<f64, JsError> {
+    if dim == 0 || a.is_empty() || a.len() != b.len() || a.len() % dim != 0 {
+        return Err(JsError::new(&format!("meanL2 needs two batches of the same whole number of {dim}-dimensional samples, got {} and {} numbers", a.len(), b.len())));
+    }
+    let wide = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
+    Ok(crate::distance::mean_l2(&wide(a), &wide(b), dim))
 }
 
 /// A GITS search run chunk by chunk so the page can show progress and cancel: await `step()`
 /// until it resolves to true (or stop calling it), then await `finish()` for the file JSON.
-/// On an analytic denoiser (`new`) or a loaded network (`forModel`, on the model's device).
+/// On a loaded model, over its sigma range; networks with classes draw classes 0, 1, ... in
+/// turn at guidance 1 (as `gits-sampler gits --model`).
 #[wasm_bindgen]
 pub struct GitsSearch {
-    inner: Rc<RefCell<Option<Search<SearchModel>>>>,
+    inner: Rc<RefCell<Option<Search<Rc<model::Model>>>>>,
     progress: Rc<Cell<(usize, usize)>>,
 }
 
@@ -395,32 +424,13 @@ impl SearchOptions {
 
 #[wasm_bindgen]
 impl GitsSearch {
-    /// A search on an analytic denoiser (JSON); `model_id` names it in the file, whose model
-    /// sha256 is that of `model_json`.
     #[wasm_bindgen(constructor)]
-    pub fn new(model_json: &str, model_id: &str, options: JsValue) -> std::result::Result<GitsSearch, JsError> {
-        let denoiser = DenoiserSpec::from_json(model_json).map_err(js_err)?;
+    pub fn new(model: &Model, options: JsValue) -> std::result::Result<GitsSearch, JsError> {
         let options = SearchOptions::parse(options).map_err(js_err)?;
-        let config = options.config(SIGMA_MIN, SIGMA_MAX).map_err(js_err)?;
-        let model = ModelRef { id: model_id.into(), sha256: sha256_hex(model_json.as_bytes()) };
-        GitsSearch::start(config, SearchModel::Analytic(denoiser), model, options.chunk)
-    }
-
-    /// A search on a loaded network over the sigma range of its weights file, conditional
-    /// models with classes 0, 1, ... in turn at guidance 1 (as `gits-sampler gits --model`).
-    #[wasm_bindgen(js_name = forModel)]
-    pub fn for_model(model: &Model, model_id: &str, options: JsValue) -> std::result::Result<GitsSearch, JsError> {
-        let options = SearchOptions::parse(options).map_err(js_err)?;
-        let info = &model.manifest.model;
-        let config = options.config(info.sigma_min, info.sigma_max).map_err(js_err)?;
-        let net = NetModel { net: model.net.clone(), arch: info.architecture.clone(), sigma_data: info.sigma_data, guidance: 1.0, device: model.device.clone() };
-        let id = ModelRef { id: model_id.into(), sha256: model.sha256.clone() };
-        GitsSearch::start(config, SearchModel::Network(net), id, options.chunk)
-    }
-
-    fn start(config: SearchConfig, model: SearchModel, id: ModelRef, chunk: Option<usize>) -> std::result::Result<GitsSearch, JsError> {
-        let mut search = Search::new(config, model, id, now_seconds).map_err(js_err)?;
-        if let Some(chunk) = chunk {
+        let (sigma_min, sigma_max) = model.0.sigma_range();
+        let config = options.config(sigma_min, sigma_max).map_err(js_err)?;
+        let mut search = Search::new(config, model.0.clone(), model.0.model_ref(), now_seconds).map_err(js_err)?;
+        if let Some(chunk) = options.chunk {
             search = search.with_chunk(chunk);
         }
         let progress = Rc::new(Cell::new(search.progress()));
@@ -470,18 +480,4 @@ fn busy() -> JsValue {
 
 fn finished() -> JsValue {
     JsError::new("this GITS search has already finished").into()
-}
-
-/// Compiles `solver` with `nfe` evaluations on a GITS schedule file's schedule for that budget
-/// (`gamma`: which of the file's gammas, default its first; `afs`: the file's AFS-refined
-/// schedule with the analytic first step; `model_sha256`: when given, the file must have been
-/// searched for that model).
-#[wasm_bindgen(js_name = compileGitsPlan)]
-pub fn compile_gits_plan(solver: &str, gits_json: &str, nfe: u32, gamma: Option<f64>, afs: Option<bool>, model_sha256: Option<String>) -> std::result::Result<String, JsError> {
-    let solver: Solver = solver.parse().map_err(js_err)?;
-    let afs = afs.unwrap_or(false);
-    let model = model_sha256.map(|sha256| ModelRef { id: String::new(), sha256 });
-    let file = GitsFile::load(gits_json, model.as_ref()).map_err(js_err)?;
-    let sigmas = file.sigmas_for(&solver, nfe, false, afs, gamma).map_err(js_err)?;
-    Ok(solver.compile_with(&sigmas, afs).map_err(js_err)?.to_json())
 }

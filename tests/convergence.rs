@@ -15,14 +15,14 @@ mod common;
 
 use common::*;
 use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule};
-use gits_sampler::solver::Solver;
+use gits_sampler::solver::{CompileOptions, Solver};
 
 const BATCH: usize = 16;
 
 fn reference(z: &[f64], steps: usize) -> Vec<f64> {
     let spec = gmm8();
     let sigmas = Schedule::Polynomial { rho: 7.0 }.sigmas(steps, SIGMA_MIN, SIGMA_MAX).unwrap();
-    run(&Solver::Rk4.compile(&sigmas).unwrap(), &spec, z)
+    run(&Solver::Rk4.compile(&sigmas, &CompileOptions::PLAIN).unwrap(), &spec, z)
 }
 
 /// Errors of `solver` on `schedule` at each NFE, against the reference; also checks that the
@@ -37,7 +37,7 @@ fn errors(solver: Solver, schedule: Schedule, nfes: &[u32]) -> Vec<f64> {
         .map(|&nfe| {
             let steps = solver.steps_for_nfe(nfe, false, false).unwrap();
             let sigmas = schedule.sigmas(steps, SIGMA_MIN, SIGMA_MAX).unwrap();
-            rms(&run(&solver.compile(&sigmas).unwrap(), &spec, &z), &r2)
+            rms(&run(&solver.compile(&sigmas, &CompileOptions::PLAIN).unwrap(), &spec, &z), &r2)
         })
         .collect();
     println!("{solver} on {schedule}: nfe {nfes:?} err {:?} (reference accuracy {ref_err:.1e})", errs.iter().map(|e| format!("{e:.3e}")).collect::<Vec<_>>());

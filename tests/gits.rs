@@ -2,12 +2,12 @@
 //! method itself: on a 2-D toy mixture, GITS schedules beat the polynomial one at equal NFE.
 
 use gits_sampler::denoiser::{DenoiserSpec, Gmm};
-use gits_sampler::gits::{Metric, block_on, cost_matrix, dynamic_programming, warmup};
-use gits_sampler::gits_file::{Found, GitsFile, ModelRef, Timing};
+use gits_sampler::gits::{Found, GitsFile, Metric, ModelRef, Timing, cost_matrix, dynamic_programming, warmup};
+use gits_sampler::model::block_on;
 use gits_sampler::noise::standard_normal;
 use gits_sampler::plan::execute;
 use gits_sampler::schedule::{Schedule, validate_sigmas};
-use gits_sampler::solver::Solver;
+use gits_sampler::solver::{CompileOptions, Solver};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 /// Every increasing path 0 = p_0 < ... < p_k = g-1, with its objective.
@@ -84,9 +84,9 @@ fn search(spec: &DenoiserSpec, metric: Metric, gamma: f64, max_steps: usize) -> 
 fn gits_over_polynomial(spec: &DenoiserSpec, solver: Solver) -> Vec<f64> {
     let (grid, paths) = search(spec, Metric::L2, 1.15, 6);
     let z = standard_normal(2, 512, 2);
-    let teacher = execute(&Solver::Ipndm { max_order: 4 }.compile(&grid).unwrap(), z.clone(), spec, false).unwrap().sample;
+    let teacher = execute(&Solver::Ipndm { max_order: 4 }.compile(&grid, &CompileOptions::PLAIN).unwrap(), z.clone(), spec, false).unwrap().sample;
     let err = |sigmas: &[f64]| {
-        let x = execute(&solver.compile(sigmas).unwrap(), z.clone(), spec, false).unwrap().sample;
+        let x = execute(&solver.compile(sigmas, &CompileOptions::PLAIN).unwrap(), z.clone(), spec, false).unwrap().sample;
         (x.iter().zip(&teacher).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / (x.len() / 2) as f64).sqrt()
     };
     (4..=6)
@@ -172,7 +172,6 @@ fn schedule_file_round_trips_and_is_validated() {
 #[test]
 fn afs_refinement_inserts_the_best_first_point() {
     use gits_sampler::gits::{Search, SearchConfig};
-    use gits_sampler::gits_file::ModelRef;
     let spec = toy();
     let config = SearchConfig {
         teacher: Solver::Ipndm { max_order: 4 },
@@ -196,10 +195,10 @@ fn afs_refinement_inserts_the_best_first_point() {
     assert_eq!(plain.len(), 4);
     assert!(!refined.is_empty());
     let z = standard_normal(3, 64, 2);
-    let teacher = execute(&Solver::Ipndm { max_order: 4 }.compile(&file.grid).unwrap(), z.clone(), &spec, false).unwrap().sample;
+    let teacher = execute(&Solver::Ipndm { max_order: 4 }.compile(&file.grid, &CompileOptions::PLAIN).unwrap(), z.clone(), &spec, false).unwrap().sample;
     let mean_l2 = |indices: &[usize]| {
         let sigmas: Vec<f64> = indices.iter().map(|&i| file.grid[i]).collect();
-        let x = execute(&Solver::Ipndm { max_order: 4 }.compile_with(&sigmas, true).unwrap(), z.clone(), &spec, false).unwrap().sample;
+        let x = execute(&Solver::Ipndm { max_order: 4 }.compile(&sigmas, &CompileOptions::afs(true)).unwrap(), z.clone(), &spec, false).unwrap().sample;
         (0..64).map(|n| ((x[2 * n] - teacher[2 * n]).powi(2) + (x[2 * n + 1] - teacher[2 * n + 1]).powi(2)).sqrt()).sum::<f64>() / 64.0
     };
     for r in refined {
@@ -247,10 +246,10 @@ fn student_refinement_is_a_local_optimum_used_for_its_student() {
     assert_eq!(search.progress(), (72, 72));
     let file = block_on(search.finish()).unwrap();
     let z = standard_normal(6, 48, 2);
-    let teacher = execute(&ipndm.compile(&file.grid).unwrap(), z.clone(), &spec, false).unwrap().sample;
+    let teacher = execute(&ipndm.compile(&file.grid, &CompileOptions::PLAIN).unwrap(), z.clone(), &spec, false).unwrap().sample;
     let mean_l2 = |indices: &[usize]| {
         let sigmas: Vec<f64> = indices.iter().map(|&i| file.grid[i]).collect();
-        let x = execute(&ipndm.compile(&sigmas).unwrap(), z.clone(), &spec, false).unwrap().sample;
+        let x = execute(&ipndm.compile(&sigmas, &CompileOptions::PLAIN).unwrap(), z.clone(), &spec, false).unwrap().sample;
         (0..48).map(|n| ((x[2 * n] - teacher[2 * n]).powi(2) + (x[2 * n + 1] - teacher[2 * n + 1]).powi(2)).sqrt()).sum::<f64>() / 48.0
     };
     let refined: Vec<&Found> = file.schedules.iter().filter(|f| f.student.is_some()).collect();
@@ -320,7 +319,8 @@ fn propagation_gain_is_exact_on_a_single_gaussian() {
 /// one go; the DP ran on the cost matrix times those gains.
 #[test]
 fn propagated_search_steps_through_its_gain_points() {
-    use gits_sampler::gits::{Propagation, Search, SearchConfig, gain_points, propagate, propagation_gains};
+    use gits_sampler::gits::propagation::{gain_points, propagate};
+    use gits_sampler::gits::{Propagation, Search, SearchConfig, propagation_gains};
     let spec = toy();
     let p = Propagation { points: 5, samples: 8 };
     let config = SearchConfig {

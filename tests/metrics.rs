@@ -1,7 +1,8 @@
 //! Sample-quality statistics: the Fréchet distance against a fixed reference and the paired
 //! bootstrap behind every "difference ± SE" of `eval`, checked against closed forms.
 
-use gits_sampler::metrics::{Frechet, frechet_distance, l2_per_sample, mean, mean_l2, paired_bootstrap};
+use gits_sampler::distance::{l2_per_sample, mean, mean_l2};
+use gits_sampler::metrics::{Frechet, frechet_distance, paired_bootstrap};
 use gits_sampler::noise::{eval_seed, standard_normal};
 
 fn rows(seed: u64, n: usize, d: usize, scale: f64, shift: f64) -> Vec<Vec<f64>> {

@@ -3,11 +3,11 @@
 
 use gits_sampler::plan::{Op, Plan, execute};
 use gits_sampler::schedule::Schedule;
-use gits_sampler::solver::{SamplingSpec, Solver};
+use gits_sampler::solver::{CompileOptions, SamplingSpec, Solver};
 
 fn euler_plan() -> Plan {
     let sigmas = Schedule::Polynomial { rho: 7.0 }.sigmas(4, 0.002, 80.0).unwrap();
-    Solver::Euler.compile(&sigmas).unwrap()
+    Solver::Euler.compile(&sigmas, &CompileOptions::PLAIN).unwrap()
 }
 
 fn rejects(plan: &Plan, needle: &str) {
@@ -49,7 +49,7 @@ fn nfe_budgets_map_to_steps() {
     assert_eq!(Solver::Ipndm { max_order: 4 }.steps_for_nfe(5, false, true).unwrap(), 6);
     assert_eq!(Solver::Ipndm { max_order: 4 }.nfe(6, true, true), 5);
     let sigmas = Schedule::Logsnr.sigmas(6, 0.002, 80.0).unwrap();
-    assert!(Solver::Heun.compile_with(&sigmas, true).unwrap_err().to_string().contains("analytic first step"));
+    assert!(Solver::Heun.compile(&sigmas, &CompileOptions::afs(true)).unwrap_err().to_string().contains("analytic first step"));
 }
 
 #[test]
@@ -125,4 +125,35 @@ fn rejects_structural_problems() {
     rejects(&plan, "written twice");
 
     assert!(Plan::from_json("{\"version\": 1}").unwrap_err().to_string().contains("invalid plan JSON"));
+}
+
+/// The plan table's rows say each op in words, with the sigma of evaluations and emitted points
+/// and the coefficients of combinations, one row per op.
+#[test]
+fn rows_describe_every_op() {
+    let plan = euler_plan();
+    let rows = plan.rows();
+    assert_eq!(rows.len(), plan.ops.len());
+    assert_eq!(rows.iter().filter(|r| r.kind == "eval").count(), plan.nfe as usize);
+    for (row, op) in rows.iter().zip(&plan.ops) {
+        match op {
+            Op::Eval { input, sigma, out, .. } => assert_eq!((row.operation.clone(), row.sigma), (format!("r{out} = D(r{input})"), Some(*sigma))),
+            Op::Combine { terms, .. } => assert_eq!(row.coefficients, terms.iter().map(|&(c, r)| (r, c)).collect::<Vec<_>>()),
+            Op::Emit { step, .. } => assert_eq!(row.sigma, Some(plan.sigmas[*step as usize])),
+            Op::Noise { .. } => assert_eq!(row.kind, "noise"),
+        }
+    }
+}
+
+/// AFS is explicit: the derivative at x_T alone is analytic, whatever the solver asks first.
+#[test]
+fn afs_saves_exactly_the_first_evaluation() {
+    let sigmas = Schedule::Polynomial { rho: 7.0 }.sigmas(5, 0.002, 80.0).unwrap();
+    for solver in [Solver::Euler, Solver::Ipndm { max_order: 4 }] {
+        let plain = solver.compile(&sigmas, &CompileOptions::PLAIN).unwrap();
+        let afs = solver.compile(&sigmas, &CompileOptions::afs(true)).unwrap();
+        assert_eq!(afs.nfe + 1, plain.nfe, "{solver}");
+        let evals = |p: &Plan| p.ops.iter().filter_map(|op| if let Op::Eval { sigma, .. } = op { Some(*sigma) } else { None }).collect::<Vec<_>>();
+        assert_eq!(evals(&afs), evals(&plain)[1..].to_vec(), "{solver}: AFS drops the evaluation at sigma_max only");
+    }
 }

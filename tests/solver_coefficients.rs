@@ -2,7 +2,7 @@
 
 use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule};
 use gits_sampler::solver::deis::{Deis, Time};
-use gits_sampler::solver::vp_time_of;
+use gits_sampler::solver::{CompileOptions, vp_time_of};
 
 /// DEIS and exact AB integrate a partition of unity: sum_j C_ij = h_i at every step and order.
 #[test]
@@ -66,8 +66,8 @@ fn afs_saves_one_evaluation() {
     use gits_sampler::plan::Op;
     use gits_sampler::solver::Solver;
     let sigmas = Schedule::Logsnr.sigmas(5, SIGMA_MIN, SIGMA_MAX).unwrap();
-    let plain = Solver::Ipndm { max_order: 4 }.compile(&sigmas).unwrap();
-    let afs = Solver::Ipndm { max_order: 4 }.compile_with(&sigmas, true).unwrap();
+    let plain = Solver::Ipndm { max_order: 4 }.compile(&sigmas, &CompileOptions::PLAIN).unwrap();
+    let afs = Solver::Ipndm { max_order: 4 }.compile(&sigmas, &CompileOptions::afs(true)).unwrap();
     assert_eq!(afs.nfe + 1, plain.nfe);
     let first_eval = afs.ops.iter().find_map(|op| match op { Op::Eval { sigma, .. } => Some(*sigma), _ => None });
     assert_eq!(first_eval, Some(sigmas[1]), "the first evaluation moves to the second step");
@@ -85,7 +85,7 @@ fn ddim_is_exact_in_one_step_on_a_single_point() {
     let spec = DenoiserSpec::Kde(Kde { points: vec![y.clone()] });
     let z = gits_sampler::noise::standard_normal(1, 4, 3);
     for sigmas in [vec![80.0, 0.002], vec![80.0, 0.0]] {
-        let run = execute(&Solver::Euler.compile(&sigmas).unwrap(), z.clone(), &spec, false).unwrap();
+        let run = execute(&Solver::Euler.compile(&sigmas, &CompileOptions::PLAIN).unwrap(), z.clone(), &spec, false).unwrap();
         for (i, v) in run.sample.iter().enumerate() {
             let exact = y[i % 3] + sigmas[1] / 80.0 * (80.0 * z[i] - y[i % 3]);
             assert!((v - exact).abs() < 1e-12, "{sigmas:?}: {v} vs {exact}");
@@ -101,8 +101,8 @@ fn dpmpp_order_one_is_ddim() {
     let spec = gits_sampler::denoiser::DenoiserSpec::Gmm(gits_sampler::denoiser::Gmm::benchmark_8d());
     let sigmas = Schedule::Polynomial { rho: 7.0 }.sigmas(7, SIGMA_MIN, SIGMA_MAX).unwrap();
     let z = gits_sampler::noise::standard_normal(3, 8, 8);
-    let a = execute(&Solver::Euler.compile(&sigmas).unwrap(), z.clone(), &spec, false).unwrap().sample;
-    let b = execute(&Solver::DpmPp { order: 1, lower_order_final: true }.compile(&sigmas).unwrap(), z, &spec, false).unwrap().sample;
+    let a = execute(&Solver::Euler.compile(&sigmas, &CompileOptions::PLAIN).unwrap(), z.clone(), &spec, false).unwrap().sample;
+    let b = execute(&Solver::DpmPp { order: 1, lower_order_final: true }.compile(&sigmas, &CompileOptions::PLAIN).unwrap(), z, &spec, false).unwrap().sample;
     let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
     assert!(diff < 1e-12, "DPM-Solver++(1) differs from DDIM by {diff}");
 }
@@ -118,7 +118,7 @@ fn unipc_without_corrector_is_its_predictor() {
     let z = gits_sampler::noise::standard_normal(4, 8, 8);
     for steps in [6, 20] {
         let sigmas = Schedule::Logsnr.sigmas(steps, SIGMA_MIN, SIGMA_MAX).unwrap();
-        let sample = |s: Solver| execute(&s.compile(&sigmas).unwrap(), z.clone(), &spec, false).unwrap().sample;
+        let sample = |s: Solver| execute(&s.compile(&sigmas, &CompileOptions::PLAIN).unwrap(), z.clone(), &spec, false).unwrap().sample;
         for (order, twin) in [(1, Solver::Euler), (2, Solver::DpmPp { order: 2, lower_order_final: true })] {
             let unip = sample(Solver::UniPc { order, variant: Variant::Bh2, corrector: false, lower_order_final: true });
             let diff = unip.iter().zip(&sample(twin)).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
@@ -143,11 +143,11 @@ fn ddim_eta_noise_registers() {
     let spec = gits_sampler::denoiser::DenoiserSpec::Gmm(gits_sampler::denoiser::Gmm::benchmark_8d());
     let sigmas = Schedule::Polynomial { rho: 7.0 }.sigmas(8, SIGMA_MIN, SIGMA_MAX).unwrap();
     let z = gits_sampler::noise::standard_normal(5, 4, 8);
-    let ddim = execute(&Solver::Euler.compile(&sigmas).unwrap(), z.clone(), &spec, false).unwrap().sample;
-    let eta0 = execute(&Solver::DdimEta { eta: 0.0 }.compile(&sigmas).unwrap(), z.clone(), &spec, false).unwrap().sample;
+    let ddim = execute(&Solver::Euler.compile(&sigmas, &CompileOptions::PLAIN).unwrap(), z.clone(), &spec, false).unwrap().sample;
+    let eta0 = execute(&Solver::DdimEta { eta: 0.0 }.compile(&sigmas, &CompileOptions::PLAIN).unwrap(), z.clone(), &spec, false).unwrap().sample;
     assert!(ddim.iter().zip(&eta0).all(|(a, b)| (a - b).abs() < 1e-12));
 
-    let plan = Solver::DdimEta { eta: 1.0 }.compile(&sigmas).unwrap();
+    let plan = Solver::DdimEta { eta: 1.0 }.compile(&sigmas, &CompileOptions::PLAIN).unwrap();
     assert_eq!(plan.ops.iter().filter(|op| matches!(op, Op::Noise { .. })).count(), 8);
     let a = execute_seeded(&plan, z.clone(), &spec, false, 11).unwrap().sample;
     let b = execute_seeded(&plan, z.clone(), &spec, false, 11).unwrap().sample;
@@ -183,11 +183,11 @@ fn dynamic_thresholding() {
     let mut sigmas = Schedule::Logsnr.sigmas(7, SIGMA_MIN, SIGMA_MAX).unwrap();
     sigmas.push(0.0);
     let t = Thresholding { ratio: 0.995, max: 1.0 };
-    let plan = Solver::DpmPp { order: 2, lower_order_final: true }.compile_thresholded(&sigmas, t).unwrap();
+    let plan = Solver::DpmPp { order: 2, lower_order_final: true }.compile(&sigmas, &CompileOptions { afs: false, thresholding: Some(t) }).unwrap();
     assert!(plan.ops.iter().all(|op| !matches!(op, Op::Eval { thresholding: false, .. })));
     assert_eq!(Plan::from_json(&plan.to_json()).unwrap(), plan);
     let z = gits_sampler::noise::standard_normal(1, 16, 2);
-    let plain = execute(&Solver::DpmPp { order: 2, lower_order_final: true }.compile(&sigmas).unwrap(), z.clone(), &spec, false).unwrap().sample;
+    let plain = execute(&Solver::DpmPp { order: 2, lower_order_final: true }.compile(&sigmas, &CompileOptions::PLAIN).unwrap(), z.clone(), &spec, false).unwrap().sample;
     assert!(plain.iter().any(|v| v.abs() > 1.5), "the data reach beyond [-1, 1]");
     let out = execute(&plan, z, &spec, false).unwrap().sample;
     assert!(out.iter().all(|v| v.abs() <= 1.0 + 1e-12), "{out:?}");
@@ -196,8 +196,8 @@ fn dynamic_thresholding() {
     let mut bad = plan.clone();
     bad.thresholding = None;
     assert!(bad.validate().unwrap_err().to_string().contains("no thresholding parameters"));
-    assert!(Solver::Euler.compile_thresholded(&sigmas, t).unwrap_err().to_string().contains("DPM-Solver++ option"));
-    assert!(Solver::DpmPp { order: 2, lower_order_final: true }.compile_thresholded(&sigmas, Thresholding { ratio: 1.5, max: 1.0 }).is_err());
+    assert!(Solver::Euler.compile(&sigmas, &CompileOptions { afs: false, thresholding: Some(t) }).unwrap_err().to_string().contains("DPM-Solver++ option"));
+    assert!(Solver::DpmPp { order: 2, lower_order_final: true }.compile(&sigmas, &CompileOptions { afs: false, thresholding: Some(Thresholding { ratio: 1.5, max: 1.0 }) }).is_err());
     let device = burn::prelude::Device::flex();
     let zt = gits_sampler::tensor::to_tensor(&[0.1, 0.2], 2, &device);
     let err = execute(&plan, zt, &spec.to_device(&device), false).unwrap_err().to_string();

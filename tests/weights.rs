@@ -130,3 +130,25 @@ fn guidance_mixes_the_conditional_and_unconditional_outputs() {
     assert!(NetDenoiser::new(net.clone(), &arch, 0.5, &[0], f64::NAN, &device).is_err());
     let _: Tensor<2> = x;
 }
+
+/// One model type: bytes that start with the weights magic load as a network, JSON as an
+/// analytic denoiser; both carry the sha256 of their bytes; labels are checked against classes.
+#[test]
+fn model_loads_either_kind_from_bytes() {
+    use gits_sampler::model::Model;
+    let device = Device::flex();
+    let arch = tiny_unet();
+    let bytes = encode(info(&arch), &arch.init(&device), Precision::F32).unwrap();
+    let net = Model::from_bytes("tiny.gsw", &bytes, &device).unwrap();
+    assert_eq!((net.dim(), net.classes(), net.sigma_range()), (64, 3, (0.002, 80.0)));
+    assert_eq!(net.sha256(), gits_sampler::hash::sha256_hex(&bytes));
+    assert!(net.spec().is_none() && net.network_parts().is_some());
+    assert!(net.denoiser(&[0, 3], 1.0).is_ok());
+    assert!(net.denoiser(&[4], 1.0).map(|_| ()).unwrap_err().to_string().contains("out of range 0..=3"));
+    let json = std::fs::read("models/eight-gaussians.gmm.json").unwrap();
+    let gmm = Model::from_bytes("gmm", &json, &device).unwrap();
+    assert_eq!((gmm.dim(), gmm.classes()), (2, 0));
+    assert!(gmm.spec().is_some());
+    assert!(Model::from_bytes("x.gsw", b"{}", &device).map(|_| ()).unwrap_err().to_string().contains("x.gsw: not a gits-sampler weights file"));
+    assert!(Model::from_bytes("x.json", &[0xff, 0xfe], &device).map(|_| ()).unwrap_err().to_string().contains("neither a weights file nor UTF-8 JSON"));
+}

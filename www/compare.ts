@@ -5,19 +5,8 @@ import type { Engine } from './engine.js';
 import { sampleWith, type SampleOptions, type Shown } from './view.js';
 import type { Settings } from './settings.js';
 
-export const TEACHER = { solver: 'ipndm', schedule: 'polynomial:7', nfe: 60 };
-
-/** Mean over the batch of ||a_n - b_n||_2 (the CLI's L2 to the teacher). */
-export function meanL2(a: Float32Array, b: Float32Array, dim: number): number {
-  const n = a.length / dim;
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    let ss = 0;
-    for (let j = i * dim; j < (i + 1) * dim; j++) ss += (a[j] - b[j]) ** 2;
-    total += Math.sqrt(ss);
-  }
-  return total / n;
-}
+/** The teacher's plan is Rust's (`SamplingSpec::teacher`); the worker compiles it. */
+const TEACHER = { schedule: 'teacher' };
 
 const teachers = new Map<string, Promise<Float32Array>>();
 
@@ -44,7 +33,7 @@ export async function compare(engine: Engine, configs: Settings[], o: (s: Settin
   const out: Measured[] = [];
   for (const s of configs) {
     const shown = await sampleWith(engine, s, o(s));
-    out.push({ shown, l2: meanL2(shown.r.samples, t, shown.r.dim) });
+    out.push({ shown, l2: await engine.meanL2(shown.r.samples, t, shown.r.dim) });
   }
   return out;
 }
@@ -69,7 +58,7 @@ export async function sweep(engine: Engine, s: Settings, schedules: string[], nf
         const config = { ...s, schedule, nfe };
         const { r } = await sampleWith(engine, config, o(config));
         curve.nfes.push(nfe);
-        curve.l2.push(meanL2(r.samples, t, r.dim));
+        curve.l2.push(await engine.meanL2(r.samples, t, r.dim));
       } catch (e) {
         if (!(e instanceof Error && /is not reachable|needs a \d+-step/.test(e.message))) throw e; // the solver's NFE rule, or a GITS file without that step count
       }

@@ -1,8 +1,7 @@
 // The page's side of the sampling worker: one worker (so one WebGPU device) for everything on
 // the page, requests as promises, progress as callbacks, cancel by id.
 import { assetUrl } from './base.js';
-import type { GitsOptions } from './gits.js';
-import type { BackendInfo, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
+import type { BackendInfo, GitsOptions, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
 
 /** A request in flight: resolves to its result, or null once cancelled. */
 export interface Job<T> {
@@ -54,6 +53,11 @@ export class Engine {
     const path = pick(r.steps, r.stepSigmas.length);
     const denoised = pick(r.evals, r.evalSigmas.length);
     return this.call<Projection>({ op: 'project', path, denoised, dim }).done as Promise<Projection>;
+  }
+
+  /** Mean over the batch of ||a_n - b_n||_2 (the crate's L2 to the teacher). */
+  meanL2(a: Float32Array, b: Float32Array, dim: number): Promise<number> {
+    return this.call<number>({ op: 'l2', a, b, dim }).done as Promise<number>;
   }
 
   /** A GITS search for `model` (a URL); resolves to the schedule file's JSON. */

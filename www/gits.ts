@@ -1,24 +1,6 @@
 // The GITS panels: a search (run by the sampling worker) with a progress bar, cancel and download.
 import type { Job } from './engine.js';
-
-/** The search settings `GitsSearch` takes (the CLI's `gits` flags). */
-export interface GitsOptions {
-  teacher: string;
-  grid: string;
-  warmup: number;
-  seed: number;
-  metric: string;
-  gammas: number[];
-  minSteps: number;
-  maxSteps: number;
-  afsStudent?: string;
-  /** Price each jump by the error it leaves in the final sample (the CLI's `--propagate`). */
-  propagate?: boolean;
-  /** Also refine every schedule for these solvers by running them (the CLI's `--refine`). */
-  refine?: string[];
-  /** Warmup trajectories per step: smaller gives finer progress and a quicker cancel. */
-  chunk?: number;
-}
+import type { GitsOptions } from './protocol.js';
 
 /** The paper's defaults (and `gits-sampler gits`'s): iPNDM teacher, 61-point polynomial grid,
  * 256 warmup trajectories, l2 Euler-jump costs, gamma 1.15. */

@@ -1,7 +1,9 @@
-// The messages between the page and the sampling worker (engine.ts <-> worker.ts).
-import type { GitsOptions } from './gits.js';
+// The wire types between the page and the sampling worker (engine.ts <-> worker.ts): requests,
+// replies, and what they carry. Nothing here imports from the page's modules.
 
-/** A solver on a schedule: a named family, or a GITS schedule file's text (`schedule: 'gits'`). */
+/** A solver on a schedule over the model's sigma range: a named family, a GITS schedule file's
+ * text (`schedule: 'gits'`), or the teacher that compare mode measures against (`'teacher'`:
+ * iPNDM, polynomial rho 7, 60 NFE, as `gits-sampler eval`; `solver` and `nfe` are ignored). */
 export interface PlanRequest {
   solver: string;
   schedule: string;
@@ -35,8 +37,44 @@ export interface SampleResult {
   evalSigmas: Float64Array;
   /** D(x) at every evaluation, [evals, batch, dim] flattened. */
   evals: Float32Array;
-  /** The plan that ran (JSON). */
-  plan: string;
+  /** The plan that ran. */
+  plan: PlanSummary;
+}
+
+/** One operation of a plan in words (register r0 is the starting noise z). */
+export interface PlanRow {
+  kind: 'eval' | 'combine' | 'noise' | 'emit';
+  operation: string;
+  sigma: number | null;
+  /** [register, coefficient] of a combination. */
+  coefficients: [number, number][];
+}
+
+/** What the plan table shows of a plan. */
+export interface PlanSummary {
+  solver: string;
+  nfe: number;
+  sigmas: number[];
+  rows: PlanRow[];
+}
+
+/** The search settings `GitsSearch` takes (the CLI's `gits` flags). */
+export interface GitsOptions {
+  teacher: string;
+  grid: string;
+  warmup: number;
+  seed: number;
+  metric: string;
+  gammas: number[];
+  minSteps: number;
+  maxSteps: number;
+  afsStudent?: string;
+  /** Price each jump by the error it leaves in the final sample (the CLI's `--propagate`). */
+  propagate?: boolean;
+  /** Also refine every schedule for these solvers by running them (the CLI's `--refine`). */
+  refine?: string[];
+  /** Warmup trajectories per step: smaller gives finer progress and a quicker cancel. */
+  chunk?: number;
 }
 
 /** A trajectory in its own 3-D frame: [along x_T - x_0, PC 1, PC 2] per point, relative to
@@ -58,6 +96,7 @@ export type Request =
   | { id: number; op: 'sample'; args: SampleArgs }
   | { id: number; op: 'project'; path: Float64Array; denoised: Float64Array; dim: number }
   | { id: number; op: 'gits'; model: string; options: GitsOptions }
+  | { id: number; op: 'l2'; a: Float32Array; b: Float32Array; dim: number }
   | { id: number; op: 'cancel'; target: number };
 
 export type Reply =

@@ -2,8 +2,7 @@
 // loaded models, so sampling and GITS searches never block the page.
 import type * as Wasm from './pkg/gits_sampler_cpu.js';
 import { labels } from './labels.js';
-import type { GitsOptions } from './gits.js';
-import type { BackendInfo, PlanRequest, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
+import type { BackendInfo, GitsOptions, PlanRequest, PlanSummary, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
 
 const scope = self as unknown as {
   onmessage: ((ev: MessageEvent<Request>) => void) | null;
@@ -14,9 +13,9 @@ type Module = typeof Wasm; // the WebGPU module has the same API
 let engine: Promise<{ wasm: Module; sampler: Wasm.Sampler }> | undefined;
 const cancelled = new Set<number>();
 
-/** A model by URL: an analytic denoiser (its JSON text) or a network on the sampler's device. */
-type Loaded = { kind: 'json'; text: string; dim: number } | { kind: 'network'; model: Wasm.Model; sigmaMin: number; sigmaMax: number };
-const models = new Map<string, Promise<Loaded>>();
+/** Models by URL, on the sampler's device; GITS files parsed once per model and text. */
+const models = new Map<string, Promise<Wasm.Model>>();
+const gitsFiles = new Map<string, Wasm.GitsSchedules>();
 
 async function open(which: 'webgpu' | 'cpu'): Promise<Module> {
   // Literal paths, so the bundler leaves both imports to the browser.
@@ -50,20 +49,14 @@ async function backend(preferWebgpu = true): Promise<{ wasm: Module; sampler: Wa
   return engine;
 }
 
-function load(url: string): Promise<Loaded> {
+function load(url: string): Promise<Wasm.Model> {
   let loaded = models.get(url);
   if (!loaded) {
     loaded = (async () => {
-      const { wasm, sampler } = await backend();
+      const { sampler } = await backend();
       const response = await fetch(url);
       if (!response.ok) throw new Error(`cannot load ${url}: HTTP ${response.status}`);
-      if (url.endsWith('.gsw')) {
-        const model = sampler.loadModel(new Uint8Array(await response.arrayBuffer()));
-        const m = JSON.parse(model.manifest) as { sigma_min: number; sigma_max: number };
-        return { kind: 'network', model, sigmaMin: m.sigma_min, sigmaMax: m.sigma_max } as const;
-      }
-      const text = await response.text();
-      return { kind: 'json', text, dim: wasm.denoiserDim(text) } as const;
+      return sampler.loadModel(new Uint8Array(await response.arrayBuffer()), url);
     })();
     loaded.catch(() => models.delete(url)); // a failed load may be retried
     models.set(url, loaded);
@@ -71,36 +64,49 @@ function load(url: string): Promise<Loaded> {
   return loaded;
 }
 
-function compile(wasm: Module, req: PlanRequest, model: Loaded): string {
-  if (req.schedule === 'gits') {
-    if (!req.gits) throw new Error('compute a GITS schedule first');
-    const sha = model.kind === 'network' ? model.model.sha256 : undefined; // the file must be this model's
-    return wasm.compileGitsPlan(req.solver, req.gits, req.nfe, undefined, req.afs ?? false, sha);
+/** The GITS file `text` loaded (and checked) for `model` once. */
+function gitsFor(wasm: Module, url: string, model: Wasm.Model, text: string): Wasm.GitsSchedules {
+  const key = `${url}\n${text}`;
+  let file = gitsFiles.get(key);
+  if (!file) {
+    file = wasm.GitsSchedules.load(text, model);
+    gitsFiles.set(key, file);
   }
-  const [lo, hi] = model.kind === 'network' ? [model.sigmaMin, model.sigmaMax] : [0.002, 80];
-  return wasm.compilePlan(req.solver, req.schedule, req.nfe, lo, hi, false, false);
+  return file;
+}
+
+function compile(wasm: Module, req: PlanRequest, url: string, model: Wasm.Model): Wasm.Plan {
+  if (req.schedule === 'teacher') return model.teacherPlan();
+  if (req.schedule !== 'gits') return model.plan(req.solver, req.schedule, req.nfe, false, false);
+  if (!req.gits) throw new Error('compute a GITS schedule first');
+  return gitsFor(wasm, url, model, req.gits).plan(req.solver, req.nfe, req.afs ?? false, undefined);
 }
 
 async function sample(id: number, args: SampleArgs): Promise<SampleResult> {
   const { wasm, sampler } = await backend();
   const model = await load(args.model);
-  const plan = compile(wasm, args.plan, model);
-  const seed = BigInt(args.seed);
-  const onEval = (done: number, nfe: number) => scope.postMessage({ id, progress: [done, nfe] });
-  if (model.kind === 'json') {
+  const plan = compile(wasm, args.plan, args.model, model);
+  try {
+    const seed = BigInt(args.seed);
+    const onEval = (done: number, nfe: number) => scope.postMessage({ id, progress: [done, nfe] });
     const noise = wasm.standardNormal(seed, args.batch, model.dim);
-    return { ...((await sampler.sample(plan, model.text, noise, seed, onEval)) as Omit<SampleResult, 'plan'>), plan };
+    const classes = labels(args.label ?? 'none', args.batch, model.classes);
+    const r = (await sampler.sample(plan, model, noise, classes, args.guidance ?? 1, seed, onEval)) as Omit<SampleResult, 'plan'>;
+    return { ...r, plan: plan.summary() as PlanSummary };
+  } finally {
+    plan.free();
   }
-  const m = model.model;
-  const noise = wasm.standardNormal(seed, args.batch, m.dim);
-  const classes = labels(args.label ?? 'none', args.batch, m.classes);
-  return { ...((await sampler.sampleModel(plan, m, noise, classes, args.guidance ?? 1, seed, onEval)) as Omit<SampleResult, 'plan'>), plan };
+}
+
+/** Mean over the batch of ||a_n - b_n||_2, by the crate's definition. */
+async function meanL2(a: Float32Array, b: Float32Array, dim: number): Promise<number> {
+  const { wasm } = await backend();
+  return wasm.meanL2(a, b, dim);
 }
 
 async function gits(id: number, url: string, options: GitsOptions): Promise<string | null> {
   const { wasm } = await backend();
-  const model = await load(url);
-  const search = model.kind === 'network' ? wasm.GitsSearch.forModel(model.model, url, options) : new wasm.GitsSearch(model.text, url, options);
+  const search = new wasm.GitsSearch(await load(url), options);
   try {
     while (!(await search.step())) {
       scope.postMessage({ id, progress: [search.done, search.total] });
@@ -128,6 +134,8 @@ async function handle(req: Request): Promise<unknown> {
     }
     case 'gits':
       return gits(req.id, req.model, req.options);
+    case 'l2':
+      return meanL2(req.a, req.b, req.dim);
     case 'cancel':
       cancelled.add(req.target);
       return null;

@@ -93,6 +93,7 @@ impl Gmm {
 }
 
 /// The mixture with its means on a device.
+#[derive(Clone)]
 pub struct GmmTensors {
     gmm: Gmm,
     means: Tensor<2>, // [K, dim]

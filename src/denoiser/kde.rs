@@ -62,6 +62,7 @@ impl Kde {
 }
 
 /// The point set on a device.
+#[derive(Clone)]
 pub struct KdeTensors {
     points: Tensor<2>,   // [N, dim]
     points_t: Tensor<2>, // [dim, N]

@@ -73,10 +73,13 @@ impl Denoiser<Vec<f64>> for DenoiserSpec {
     }
 }
 
-/// A denoiser whose constants live on a burn device.
+/// A denoiser whose constants live on a burn device: an analytic one or a network set up for
+/// a batch's labels (built by [`crate::model::Model::denoiser`]).
+#[derive(Clone)]
 pub enum TensorDenoiser {
     Gmm(gmm::GmmTensors),
     Kde(kde::KdeTensors),
+    Network(network::NetDenoiser),
 }
 
 impl Denoiser<Tensor<2>> for TensorDenoiser {
@@ -84,6 +87,7 @@ impl Denoiser<Tensor<2>> for TensorDenoiser {
         Ok(match self {
             TensorDenoiser::Gmm(g) => g.denoise(x.clone(), sigma),
             TensorDenoiser::Kde(k) => k.denoise(x.clone(), sigma),
+            TensorDenoiser::Network(n) => n.denoise(x, sigma)?,
         })
     }
 }

@@ -80,6 +80,7 @@ impl Network {
 
 /// A trained network as a sampler's denoiser: fixed class labels per row and a guidance scale
 /// w (D = D_uncond + w (D_cond - D_uncond); w = 1 is plain conditional sampling).
+#[derive(Clone)]
 pub struct NetDenoiser {
     net: Network,
     sigma_data: f64,
@@ -124,42 +125,5 @@ impl Denoiser<Tensor<2>> for NetDenoiser {
             uncond.clone() + (cond - uncond).mul_scalar(self.guidance)
         };
         Ok(x.clone().mul_scalar(s.c_skip) + f.mul_scalar(s.c_out))
-    }
-}
-
-/// A network as a GITS `BatchModel`. Warmup row r gets the class r mod classes (unconditional
-/// models: the null class), at guidance `guidance`.
-pub struct NetModel {
-    pub net: Network,
-    pub arch: Architecture,
-    pub sigma_data: f64,
-    pub guidance: f64,
-    pub device: Device,
-}
-
-impl NetModel {
-    fn denoiser(&self, batch: usize, first_row: usize) -> Result<NetDenoiser> {
-        let classes = self.arch.classes();
-        let labels: Vec<usize> = (first_row..first_row + batch).map(|r| if classes == 0 { 0 } else { r % classes }).collect();
-        NetDenoiser::new(self.net.clone(), &self.arch, self.sigma_data, &labels, self.guidance, &self.device)
-    }
-}
-
-impl crate::gits::BatchModel for NetModel {
-    fn dim(&self) -> usize {
-        self.arch.dim()
-    }
-
-    async fn run(&self, plan: &crate::plan::Plan, z: Vec<f64>, first_row: usize, trajectory: bool) -> Result<crate::plan::Run<Vec<f64>>> {
-        use crate::tensor::{read_run, to_tensor};
-        let dim = self.arch.dim();
-        let den = self.denoiser(z.len() / dim, first_row)?;
-        read_run(crate::plan::execute(plan, to_tensor(&z, dim, &self.device), &den, trajectory)?).await
-    }
-
-    async fn denoise(&self, x: &[f64], sigma: f64, first_row: usize) -> Result<Vec<f64>> {
-        let dim = self.arch.dim();
-        let out = self.denoiser(x.len() / dim, first_row)?.denoise(&crate::tensor::to_tensor(x, dim, &self.device), sigma)?;
-        Ok(crate::tensor::read_async(out).await?.into_iter().map(f64::from).collect())
     }
 }

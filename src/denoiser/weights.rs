@@ -8,7 +8,7 @@
 //! in f32 anyway, so int8 is a download-size format.
 
 use super::network::{Architecture, Network};
-use crate::gits_file::sha256_hex;
+use crate::hash::sha256_hex;
 use crate::{Error, Result};
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::{Device, Tensor, TensorData};
@@ -139,6 +139,11 @@ pub fn quantize(values: &[f32], shape: &[usize], axis: usize) -> (Vec<i8>, Vec<f
     let scales: Vec<f32> = max.iter().map(|&m| if m > 0.0 { m / 127.0 } else { 1.0 }).collect();
     let q = values.iter().enumerate().map(|(i, v)| (v / scales[channel_of(i)]).round().clamp(-127.0, 127.0) as i8).collect();
     (q, scales)
+}
+
+/// Whether `bytes` start like a weights file (the loaders then decode rather than parse JSON).
+pub fn is_weights(bytes: &[u8]) -> bool {
+    bytes.starts_with(MAGIC)
 }
 
 /// Parses and checks a weights file: magic, manifest, sizes, payload hash, tensor layout.

@@ -72,15 +72,17 @@ pub struct PlanBuilder {
     ops: Vec<Op>,
     next: Reg,
     nfe: u32,
-    /// Analytic first step: the first derivative is taken without a denoiser call.
+    /// Analytic first step: the derivative at the start x_T is taken without a denoiser call.
     afs: bool,
+    /// The register holding x_T (emitted as step 0).
+    start: Option<Reg>,
     /// Dynamic thresholding of every denoiser output.
     thresholding: Option<Thresholding>,
 }
 
 impl PlanBuilder {
     pub fn new(sigmas: &[f64]) -> Self {
-        PlanBuilder { sigmas: sigmas.to_vec(), ops: Vec::new(), next: NOISE + 1, nfe: 0, afs: false, thresholding: None }
+        PlanBuilder { sigmas: sigmas.to_vec(), ops: Vec::new(), next: NOISE + 1, nfe: 0, afs: false, start: None, thresholding: None }
     }
 
     /// Marks every denoiser call for dynamic thresholding with `t`.
@@ -125,9 +127,10 @@ impl PlanBuilder {
         Lin::reg(out)
     }
 
-    /// The PF-ODE derivative d = (x - D(x; sigma)) / sigma.
+    /// The PF-ODE derivative d = (x - D(x; sigma)) / sigma; with AFS, at the start point
+    /// (x_T, sigma_max) the analytic one.
     pub fn derivative(&mut self, x: &Lin, sigma: f64) -> Lin {
-        if std::mem::take(&mut self.afs) {
+        if self.afs && sigma == self.sigmas[0] && x.as_reg().is_some_and(|r| Some(r) == self.start) {
             return x.clone() * (1.0 / (1.0 + sigma * sigma).sqrt());
         }
         let den = self.denoise(x, sigma);
@@ -145,6 +148,9 @@ impl PlanBuilder {
     pub fn emit(&mut self, x: &Lin, step: usize) -> Lin {
         let reg = self.materialize(x);
         self.ops.push(Op::Emit { reg, step: step as u32 });
+        if step == 0 {
+            self.start = Some(reg);
+        }
         Lin::reg(reg)
     }
 

@@ -111,34 +111,24 @@ impl Solver {
         }
     }
 
-    /// Compiles the solver over an explicit sigma list (a final 0 means a last step to sigma = 0).
-    pub fn compile(&self, sigmas: &[f64]) -> Result<Plan> {
-        self.compile_with(sigmas, false)
-    }
-
     /// Whether the analytic first step applies: solvers that start from a derivative d.
     pub fn supports_afs(&self) -> bool {
         matches!(self, Solver::Euler | Solver::Ipndm { .. } | Solver::IpndmV { .. } | Solver::AbExact { .. } | Solver::DeisTab { .. })
     }
 
-    /// As [`Solver::compile`], with the analytic first step (AFS) when `afs` (one NFE fewer).
-    pub fn compile_with(&self, sigmas: &[f64], afs: bool) -> Result<Plan> {
-        self.compile_opts(sigmas, afs, None)
-    }
-
-    /// DPM-Solver++ with dynamic thresholding of every denoiser output.
-    pub fn compile_thresholded(&self, sigmas: &[f64], t: Thresholding) -> Result<Plan> {
-        t.check()?;
-        if !matches!(self, Solver::DpmPp { .. }) {
-            bail!("dynamic thresholding is a DPM-Solver++ option, not one of {self}");
-        }
-        self.compile_opts(sigmas, false, Some(t))
-    }
-
-    fn compile_opts(&self, sigmas: &[f64], afs: bool, thresholding: Option<Thresholding>) -> Result<Plan> {
+    /// Compiles the solver over an explicit sigma list (a final 0 means a last step to sigma = 0)
+    /// with `options` (the analytic first step, DPM-Solver++'s dynamic thresholding).
+    pub fn compile(&self, sigmas: &[f64], options: &CompileOptions) -> Result<Plan> {
+        let CompileOptions { afs, thresholding } = *options;
         validate_sigmas(sigmas).map_err(Error)?;
         if afs && !self.supports_afs() {
             bail!("{self} does not take the analytic first step (AFS is for euler, ipndm, ipndm_v, ab_exact and deis)");
+        }
+        if let Some(t) = thresholding {
+            t.check()?;
+            if !matches!(self, Solver::DpmPp { .. }) {
+                bail!("dynamic thresholding is a DPM-Solver++ option, not one of {self}");
+            }
         }
         self.check()?;
         let lower_final = |on: bool| on && sigmas.len() - 1 < 15; // as the reference implementations
@@ -277,6 +267,24 @@ pub fn vp_time_of(sigmas: &[f64]) -> VpTime {
     VpTime::new(smin, sigmas[0])
 }
 
+/// How a plan is compiled besides its solver and sigmas.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CompileOptions {
+    /// Analytic first step: the derivative at x_T without a denoiser call (one NFE fewer).
+    pub afs: bool,
+    /// DPM-Solver++ dynamic thresholding of every denoiser output.
+    pub thresholding: Option<Thresholding>,
+}
+
+impl CompileOptions {
+    /// No AFS, no thresholding.
+    pub const PLAIN: CompileOptions = CompileOptions { afs: false, thresholding: None };
+
+    pub fn afs(afs: bool) -> Self {
+        CompileOptions { afs, thresholding: None }
+    }
+}
+
 /// What a user picks: solver, schedule family, NFE budget and range. Compiles to a plan.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SamplingSpec {
@@ -291,7 +299,16 @@ pub struct SamplingSpec {
     pub afs: bool,
 }
 
+/// Evaluations of the teacher that `eval` and the page's compare mode measure L2 against.
+pub const TEACHER_NFE: u32 = 60;
+
 impl SamplingSpec {
+    /// The teacher: a high-accuracy solve of the same ODE from the same noise, iPNDM on the
+    /// polynomial (rho 7) schedule with `nfe` evaluations.
+    pub fn teacher(nfe: u32, sigma_min: f64, sigma_max: f64) -> SamplingSpec {
+        SamplingSpec { solver: Solver::Ipndm { max_order: 4 }, schedule: Schedule::Polynomial { rho: 7.0 }, nfe, sigma_min, sigma_max, to_zero: false, afs: false }
+    }
+
     pub fn sigmas(&self) -> Result<Vec<f64>> {
         let steps = self.solver.steps_for_nfe(self.nfe, self.to_zero, self.afs)?;
         let n = steps - self.to_zero as usize;
@@ -303,6 +320,6 @@ impl SamplingSpec {
     }
 
     pub fn plan(&self) -> Result<Plan> {
-        self.solver.compile_with(&self.sigmas()?, self.afs)
+        self.solver.compile(&self.sigmas()?, &CompileOptions::afs(self.afs))
     }
 }

@@ -109,7 +109,7 @@ test('a corrupted or truncated weights file is rejected with its message', { tim
       flipped[flipped.length - 1] ^= 0x40;
       const attempt = (bytes) => {
         try {
-          sampler.loadModel(bytes);
+          sampler.loadModel(bytes, 'mnist-unet.int8.gsw');
           return 'loaded';
         } catch (e) {
           return String(e.message ?? e);

@@ -38,7 +38,8 @@ function browserSamples(page, { noise, seed, batch, webgpu = true }) {
     async ({ plan, gmm, noise, seed, batch, webgpu }) => {
       const { m, sampler } = await openSampler(webgpu);
       const z = noise ? new Float64Array(noise.flat()) : m.standardNormal(BigInt(seed), batch, 2);
-      const r = await sampler.sample(plan, gmm, z);
+      const model = sampler.loadModel(new TextEncoder().encode(gmm), 'gmm');
+      const r = await sampler.sample(m.Plan.fromJson(plan), model, z, new Uint32Array(), 1);
       return { backend: sampler.backend, dim: r.dim, samples: Array.from(r.samples), steps: r.stepSigmas.length, evals: r.evalSigmas.length, nfe: r.nfe };
     },
     { plan, gmm, noise, seed, batch, webgpu },
@@ -92,8 +93,9 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
         const got = await page.evaluate(
           async ({ solver, gmm, noise }) => {
             const { m, sampler } = await openSampler(true);
-            const plan = m.compilePlan(solver, 'logsnr', 8, 0.002, 80, false, false);
-            const r = await sampler.sample(plan, gmm, new Float64Array(noise.flat()), 7n);
+            const model = sampler.loadModel(new TextEncoder().encode(gmm), 'gmm');
+            const plan = model.plan(solver, 'logsnr', 8, false, false);
+            const r = await sampler.sample(plan, model, new Float64Array(noise.flat()), new Uint32Array(), 1, 7n);
             return Array.from(r.samples);
           },
           { solver, gmm, noise },
@@ -108,8 +110,8 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
       const message = await page.evaluate(async (gmm) => {
         const { m, sampler } = await openSampler(true);
         try {
-          await sampler.sample('{"version": 1}', gmm, new Float64Array([0, 0]));
-          return 'resolved';
+          m.Plan.fromJson('{"version": 1}');
+          return 'parsed';
         } catch (e) {
           return String(e.message ?? e);
         }
@@ -117,7 +119,8 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
       assert.match(message, /invalid plan JSON/);
       const wrongDim = await page.evaluate(async ([plan, gmm]) => {
         const { m, sampler } = await openSampler(true);
-        return sampler.sample(plan, gmm, new Float64Array([1, 2, 3])).then(() => 'resolved', (e) => String(e.message ?? e));
+        const model = sampler.loadModel(new TextEncoder().encode(gmm), 'gmm');
+        return sampler.sample(m.Plan.fromJson(plan), model, new Float64Array([1, 2, 3]), new Uint32Array(), 1).then(() => 'resolved', (e) => String(e.message ?? e));
       }, [readFileSync(PLAN, 'utf8'), readFileSync(MODEL, 'utf8')]);
       assert.match(wrongDim, /not a whole batch of 2-dimensional samples/);
       // The module still works afterwards.

@@ -1,10 +1,10 @@
 //! `gits-sampler bench`: native sampling throughput per solver and the GITS stage timings (the
 //! paper's Table 4: warmup trajectories, cost matrix, dynamic programming), as a table and JSON.
 
-use super::{Model, load_model, search_model, seconds, write};
+use crate::common::{load_model, seconds, write};
 use clap::Args;
-use gits_sampler::denoiser::network::NetDenoiser;
-use gits_sampler::gits::{Search, SearchConfig, block_on};
+use gits_sampler::gits::{Search, SearchConfig};
+use gits_sampler::model::block_on;
 use gits_sampler::plan::{Plan, execute};
 use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule};
 use gits_sampler::solver::{SamplingSpec, Solver};
@@ -47,20 +47,19 @@ struct Throughput {
     runs_s: Vec<f64>,
 }
 
-pub fn bench_command(a: BenchArgs) -> Result<()> {
+pub fn run(a: BenchArgs) -> Result<()> {
     if a.batch == 0 || a.reps == 0 {
         bail!("--batch and --reps must be at least 1");
     }
-    let (den, model) = load_model(&a.model)?;
-    let z = noise::standard_normal(0, a.batch, den.dim());
-    let run_once: Box<dyn Fn(&Plan) -> Result<()>> = match &den {
-        Model::Analytic(spec) => Box::new(|plan: &Plan| execute(plan, z.clone(), spec, false).map(|_| ())),
-        Model::Net(w) => {
-            let device = burn::prelude::Device::flex();
-            let m = &w.manifest.model;
-            let labels: Vec<usize> = (0..a.batch).map(|i| i % m.classes.len().max(1)).collect();
-            let den = NetDenoiser::new(w.to_network(&device)?, &m.architecture, m.sigma_data, &labels, 1.0, &device)?;
-            let dim = m.architecture.dim();
+    let model = load_model(&a.model)?;
+    let dim = model.dim();
+    let z = noise::standard_normal(0, a.batch, dim);
+    let run_once: Box<dyn Fn(&Plan) -> Result<()>> = match model.spec() {
+        Some(spec) => Box::new(|plan: &Plan| execute(plan, z.clone(), spec, false).map(|_| ())),
+        None => {
+            let labels: Vec<usize> = (0..a.batch).map(|i| i % model.classes().max(1)).collect();
+            let den = model.denoiser(&labels, 1.0)?;
+            let device = model.device().clone();
             Box::new(move |plan: &Plan| {
                 let run = execute(plan, tensor::to_tensor(&z, dim, &device), &den, false)?;
                 tensor::read(run.sample).map(|_| ()) // the readback waits for the work
@@ -104,7 +103,8 @@ pub fn bench_command(a: BenchArgs) -> Result<()> {
             refine: None,
         };
         eprintln!("GITS: {} warmup trajectories on a 61-point grid...", a.gits_warmup);
-        let mut search = Search::new(config, search_model(den)?, model, seconds)?;
+        let id = model.model_ref();
+        let mut search = Search::new(config, model, id, seconds)?;
         while !block_on(search.step())? {}
         let t = block_on(search.finish())?.timing;
         eprintln!("GITS: warmup {:.3} s, cost matrix {:.3} s, dynamic programming {:.5} s", t.warmup_s, t.cost_matrix_s, t.dp_s);

@@ -2,12 +2,13 @@
 //! gives each cell its difference to a baseline schedule on the same noise with a paired
 //! bootstrap standard error.
 
-use super::{Model, PlanArgs, budgets, load_model, write};
+use crate::common::{budgets, load_model, write};
+use crate::plan::PlanArgs;
 use clap::Args;
 use gits_sampler::classifier::{LeNet, classify};
-use gits_sampler::denoiser::network::NetModel;
-use gits_sampler::gits::{BatchModel, block_on};
-use gits_sampler::metrics::{Frechet, l2_per_sample, mean, paired_bootstrap};
+use gits_sampler::distance::{l2_per_sample, mean};
+use gits_sampler::metrics::{Frechet, paired_bootstrap};
+use gits_sampler::model::{BatchModel, block_on};
 use gits_sampler::plan::Plan;
 use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN};
 use gits_sampler::solver::{SamplingSpec, Solver};
@@ -46,7 +47,7 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = 1.0)]
     guidance: f64,
     /// NFE of the teacher (iPNDM on polynomial rho 7, the same noise).
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = gits_sampler::solver::TEACHER_NFE)]
     teacher_nfe: u32,
     /// Paired bootstrap resamples per difference.
     #[arg(long, default_value_t = 200)]
@@ -124,13 +125,15 @@ impl Judged {
     }
 }
 
-pub fn eval_command(a: EvalArgs) -> Result<()> {
+pub fn run(a: EvalArgs) -> Result<()> {
     let started = Instant::now();
-    let (model, model_ref) = load_model(&a.model)?;
-    let Model::Net(weights) = model else { bail!("--model must be a weights file (*.gsw)") };
-    let m = &weights.manifest.model;
-    if m.architecture.dim() != 784 {
-        bail!("eval judges 28x28 digits; {} has {} values per sample", a.model, m.architecture.dim());
+    let model = load_model(&a.model)?;
+    let model_ref = model.model_ref();
+    if model.spec().is_some() {
+        bail!("--model must be a weights file (*.gsw)");
+    }
+    if model.dim() != 784 {
+        bail!("eval judges 28x28 digits; {} has {} values per sample", a.model, model.dim());
     }
     if a.samples < 10 || a.bootstrap < 2 || a.chunk == 0 {
         bail!("--samples must be at least 10, --bootstrap at least 2 and --chunk at least 1");
@@ -151,7 +154,7 @@ pub fn eval_command(a: EvalArgs) -> Result<()> {
     let noise_seed = noise::eval_seed(a.seed);
     let z = noise::standard_normal(noise_seed, a.samples, 784);
     let labels: Vec<usize> = (0..a.samples).map(|i| i % 10).collect();
-    let net = NetModel { net: weights.to_network(&device)?, arch: m.architecture.clone(), sigma_data: m.sigma_data, guidance: a.guidance, device: device.clone() };
+    let net = model.guided(a.guidance);
 
     let nfes: Vec<u32> = budgets(&a.nfe)?.map(|n| n as u32).collect();
     let mut plans = Vec::new();
@@ -164,7 +167,7 @@ pub fn eval_command(a: EvalArgs) -> Result<()> {
             }
         }
     }
-    let teacher_plan = SamplingSpec { solver: "ipndm".parse()?, schedule: "polynomial:7".parse().map_err(Error)?, nfe: a.teacher_nfe, sigma_min: SIGMA_MIN, sigma_max: SIGMA_MAX, to_zero: false, afs: false }.plan()?;
+    let teacher_plan = SamplingSpec::teacher(a.teacher_nfe, SIGMA_MIN, SIGMA_MAX).plan()?;
     let work: u64 = (a.teacher_nfe as u64 + plans.iter().map(|p| p.3.nfe as u64).sum::<u64>()) * a.samples as u64;
     let bar = ProgressBar::new(work).with_style(ProgressStyle::with_template("eval {bar:30} {percent}% of {len} digit evaluations  eta {eta}  {msg}").expect("valid template"));
     // Final samples of a plan, chunk by chunk; row i keeps class i mod 10 whatever the chunking.

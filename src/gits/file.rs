@@ -3,17 +3,37 @@
 
 use crate::schedule::validate_sigmas;
 use crate::solver::Solver;
+use super::propagation::Gains;
+use crate::model::ModelRef;
 use crate::{Error, Result, bail};
 use serde::{Deserialize, Serialize};
+use std::str::FromStr;
 
 pub const GITS_VERSION: u32 = 1;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ModelRef {
-    /// What the schedule was searched for, e.g. `gmm:models/eight-gaussians.gmm.json`.
-    pub id: String,
-    /// sha256 of the model file's bytes (hex).
-    pub sha256: String,
+/// How an Euler jump is compared with the teacher point it lands next to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// ||x_hat - x_k||_2 per sample (the paper's text).
+    L2,
+    /// ||x_hat - x_k||_1 per sample.
+    L1,
+    /// Signed difference of perpendicular deviations from the line x_T -> teacher endpoint
+    /// (the reference code's default); can be negative.
+    Dev,
+}
+
+impl FromStr for Metric {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "l2" => Ok(Metric::L2),
+            "l1" => Ok(Metric::L1),
+            "dev" => Ok(Metric::Dev),
+            _ => bail!("unknown metric '{s}' (expected l2, l1 or dev)"),
+        }
+    }
 }
 
 /// Wall time of each stage, in seconds (as the paper's Table 4).
@@ -63,13 +83,13 @@ pub struct GitsFile {
     pub grid_schedule: String,
     pub grid: Vec<f64>,
     pub teacher: String,
-    pub metric: crate::gits::Metric,
+    pub metric: Metric,
     pub warmup: usize,
     pub seed: u64,
     pub timing: Timing,
     /// Present when jumps were priced by the error they leave at the end (the gains used).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub propagation: Option<crate::gits::Gains>,
+    pub propagation: Option<Gains>,
     pub schedules: Vec<Found>,
 }
 
@@ -155,10 +175,4 @@ impl GitsFile {
 
 fn short(hash: &str) -> &str {
     &hash[..hash.len().min(12)]
-}
-
-/// sha256 of bytes, lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }

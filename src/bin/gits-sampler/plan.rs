@@ -1,0 +1,115 @@
+//! `plan`: compile a solver over a schedule to plan JSON; and the solver/schedule flags that
+//! `sample`, `export` and `eval` share.
+
+use crate::common::{Range, read, write};
+use clap::Args;
+use gits_sampler::gits::{GitsFile, ModelRef};
+use gits_sampler::plan::{Plan, Thresholding};
+use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, validate_sigmas};
+use gits_sampler::solver::{CompileOptions, SamplingSpec, Solver};
+use gits_sampler::{Error, Result};
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct PlanCommand {
+    #[command(flatten)]
+    spec: PlanArgs,
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+pub fn run(a: PlanCommand) -> Result<()> {
+    write(a.out.as_deref(), &a.spec.plan(None)?.to_json())
+}
+
+#[derive(Args)]
+pub struct PlanArgs {
+    /// A solver name; `gits-sampler solvers` lists them with their options
+    #[arg(long)]
+    pub solver: Option<Solver>,
+    /// A schedule family (polynomial[:rho], logsnr, uniform, ...) or gits:FILE (a GITS schedule file).
+    #[arg(long, default_value = "polynomial:7")]
+    schedule: String,
+    /// With gits:FILE, which gamma's schedules to use (default: the file's first).
+    #[arg(long)]
+    gamma: Option<f64>,
+    /// Denoiser evaluations; the number of steps follows from the solver.
+    #[arg(long, default_value_t = 10)]
+    nfe: u32,
+    /// Append sigma = 0 with a final first-order step x = D(x; sigma_last).
+    #[arg(long)]
+    to_zero: bool,
+    /// Analytic first step: the first derivative without a denoiser call (multistep solvers).
+    #[arg(long)]
+    afs: bool,
+    /// DPM-Solver++ dynamic thresholding at this quantile of |x0| (e.g. 0.995); f64 backend.
+    #[arg(long)]
+    thresholding: Option<f64>,
+    /// The thresholding floor: s = max(quantile, this).
+    #[arg(long, default_value_t = 1.0, requires = "thresholding")]
+    threshold_max: f64,
+    /// A JSON list of sigmas to use instead of --schedule/--nfe.
+    #[arg(long)]
+    pub sigmas: Option<PathBuf>,
+    #[command(flatten)]
+    range: Range,
+}
+
+impl PlanArgs {
+    /// Plain settings for a solver on a named schedule at an NFE. `gits:FILE@GAMMA` picks one
+    /// gamma of a GITS file; a `+afs` suffix samples with the analytic first step.
+    pub fn for_eval(solver: Solver, schedule: &str, nfe: u32) -> Result<Self> {
+        let (schedule, afs) = match schedule.strip_suffix("+afs") {
+            Some(s) => (s, true),
+            None => (schedule, false),
+        };
+        let (schedule, gamma) = match schedule.strip_prefix("gits:").and_then(|s| s.rsplit_once('@')) {
+            Some((file, g)) => (format!("gits:{file}"), Some(g.parse::<f64>().map_err(|_| Error(format!("bad gamma '{g}' in schedule '{schedule}'")))?)),
+            None => (schedule.to_string(), None),
+        };
+        Ok(PlanArgs {
+            solver: Some(solver),
+            schedule,
+            gamma,
+            nfe,
+            to_zero: false,
+            afs,
+            thresholding: None,
+            threshold_max: 1.0,
+            sigmas: None,
+            range: Range { sigma_min: SIGMA_MIN, sigma_max: SIGMA_MAX },
+        })
+    }
+
+    /// The solver and the sigmas it runs on. `model`: the denoiser a GITS file must have been
+    /// searched for.
+    pub fn sigmas(&self, model: Option<&ModelRef>) -> Result<(Solver, Vec<f64>)> {
+        let solver = self.solver.ok_or_else(|| Error("give --solver (or --plan)".into()))?;
+        let sigmas = if let Some(path) = self.schedule.strip_prefix("gits:") {
+            let file = GitsFile::load(&read(Path::new(path))?, model).map_err(|e| Error(format!("{path}: {e}")))?;
+            file.sigmas_for(&solver, self.nfe, self.to_zero, self.afs, self.gamma).map_err(|e| Error(format!("{path}: {e}")))?
+        } else if let Some(path) = &self.sigmas {
+            let sigmas: Vec<f64> = serde_json::from_str(&read(path)?).map_err(|e| Error(format!("{}: {e}", path.display())))?;
+            validate_sigmas(&sigmas).map_err(|e| Error(format!("{}: {e}", path.display())))?;
+            sigmas
+        } else {
+            let spec = SamplingSpec {
+                solver,
+                schedule: self.schedule.parse().map_err(Error)?,
+                nfe: self.nfe,
+                sigma_min: self.range.sigma_min,
+                sigma_max: self.range.sigma_max,
+                to_zero: self.to_zero,
+                afs: self.afs,
+            };
+            spec.sigmas()?
+        };
+        Ok((solver, sigmas))
+    }
+
+    pub fn plan(&self, model: Option<&ModelRef>) -> Result<Plan> {
+        let (solver, sigmas) = self.sigmas(model)?;
+        let thresholding = self.thresholding.map(|ratio| Thresholding { ratio, max: self.threshold_max });
+        solver.compile(&sigmas, &CompileOptions { afs: self.afs, thresholding })
+    }
+}

@@ -1,0 +1,376 @@
+//! A GITS search as resumable steps (warmup chunks, propagation gain points, student
+//! refinements), so the page can show progress and cancel; and its configuration.
+
+use super::cost::cost_matrix;
+use super::dp::dynamic_programming;
+use super::file::{Found, GITS_VERSION, GitsFile, Metric, Timing};
+use super::propagation::{Gains, Propagation, gain_at, gain_points, gains_from, propagate};
+use super::warmup::{Warmup, warmup};
+use crate::distance::mean_l2;
+use crate::model::{BatchModel, ModelRef};
+use crate::solver::{CompileOptions, Solver};
+use crate::{Error, Result, bail};
+use serde::{Deserialize, Serialize};
+
+/// Everything a GITS search needs besides the model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchConfig {
+    pub teacher: Solver,
+    /// Family of the fine grid.
+    pub grid_schedule: crate::schedule::Schedule,
+    /// Points of the fine grid (61 = 60 teacher steps).
+    pub grid_points: usize,
+    pub warmup: usize,
+    pub seed: u64,
+    pub metric: Metric,
+    pub gammas: Vec<f64>,
+    /// Step budgets min_steps..=max_steps.
+    pub min_steps: usize,
+    pub max_steps: usize,
+    pub sigma_min: f64,
+    pub sigma_max: f64,
+    /// AFS refinement for this student solver (paper App. A.4.1): also store, for each
+    /// schedule, the variant with one grid point inserted before its first choice whose student
+    /// sample (with the analytic first step) is closest to the teacher's.
+    #[serde(default)]
+    pub afs_student: Option<Solver>,
+    /// Price each jump by the error it leaves in the final sample, not only where it lands
+    /// (see [`propagation_gains`]); None: the paper's cost.
+    #[serde(default)]
+    pub propagation: Option<Propagation>,
+    /// Student refinement: also store, for each DP schedule and each of these students, the
+    /// schedule a local search over its grid points finds by running the student itself.
+    #[serde(default)]
+    pub refine: Option<Refine>,
+}
+
+/// The student refinement (docs/gits.md): starting from a DP schedule, each interior point in
+/// turn moves by -2, -1, +1 or +2 grid points whenever that lowers the student's mean L2 to the
+/// teacher's final samples on the first `samples` warmup trajectories, until a sweep changes
+/// nothing (at most `sweeps`). The DP prices Euler jumps; this prices the solver that will run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Refine {
+    pub students: Vec<Solver>,
+    pub samples: usize,
+    pub sweeps: usize,
+}
+
+impl Refine {
+    /// 64 trajectories (at most the warmup), at most 4 sweeps.
+    pub fn default_for(students: Vec<Solver>, warmup: usize) -> Self {
+        Refine { students, samples: warmup.clamp(1, 64), sweeps: 4 }
+    }
+}
+
+/// Parses a fine grid `FAMILY:POINTS`, e.g. `polynomial:61` (rho 7), `logsnr:61`.
+pub fn parse_grid(text: &str) -> Result<(crate::schedule::Schedule, usize)> {
+    let (family, points) = text.rsplit_once(':').ok_or_else(|| Error(format!("a grid is FAMILY:POINTS (e.g. polynomial:61), got '{text}'")))?;
+    let points = points.parse().map_err(|_| Error(format!("bad number of grid points in '{text}'")))?;
+    Ok((family.parse().map_err(Error)?, points))
+}
+
+impl SearchConfig {
+    pub fn check(&self) -> Result<()> {
+        if self.grid_points < 3 {
+            bail!("the grid needs at least 3 points, got {}", self.grid_points);
+        }
+        if self.min_steps == 0 || self.min_steps > self.max_steps {
+            bail!("step budgets must satisfy 1 <= min <= max, got {}..{}", self.min_steps, self.max_steps);
+        }
+        if self.max_steps > self.grid_points - 1 {
+            bail!("a {}-point grid allows at most {} steps, asked for {}", self.grid_points, self.grid_points - 1, self.max_steps);
+        }
+        if self.warmup == 0 {
+            bail!("warmup must be at least 1 trajectory");
+        }
+        if self.gammas.is_empty() || self.gammas.iter().any(|g| !(g.is_finite() && *g > 0.0)) {
+            bail!("gammas must be a non-empty list of finite numbers > 0, got {:?}", self.gammas);
+        }
+        if let Some(p) = self.propagation
+            && (p.points == 0 || p.samples == 0 || p.samples > self.warmup)
+        {
+            bail!("propagation needs at least 1 point and 1..={} samples (the warmup), got {} and {}", self.warmup, p.points, p.samples);
+        }
+        if let Some(student) = self.afs_student {
+            if !student.supports_afs() {
+                bail!("AFS refinement needs a student that takes the analytic first step, not {student}");
+            }
+            student.check()?;
+        }
+        if let Some(r) = &self.refine {
+            if r.students.is_empty() || r.samples == 0 || r.samples > self.warmup || r.sweeps == 0 {
+                bail!("refinement needs at least 1 student, 1..={} samples (the warmup) and 1 sweep, got {}, {} and {}", self.warmup, r.students.len(), r.samples, r.sweeps);
+            }
+            r.students.iter().try_for_each(Solver::check)?;
+        }
+        self.teacher.check()
+    }
+}
+
+/// A GITS search that runs its warmup in chunks, so a caller can show progress and cancel.
+pub struct Search<M: BatchModel> {
+    config: SearchConfig,
+    model: ModelRef,
+    denoiser: M,
+    chunk: usize,
+    grid: Vec<f64>,
+    noise: Vec<f64>,
+    done: usize,
+    acc: Option<Warmup>,
+    /// Propagation: the grid points to measure and what was measured so far.
+    measured: Vec<usize>,
+    gains: Vec<(f64, f64, u32)>,
+    /// Refinement: the DP's schedules (made once the gains are in) and the refined ones so far.
+    planned: Option<Planned>,
+    refined: Vec<Found>,
+    refine_s: f64,
+    clock: fn() -> f64,
+    started: f64,
+    /// When the warmup finished (the propagation gains are timed from there).
+    warmed_at: f64,
+}
+
+/// The DP's outcome and when it was made.
+struct Planned {
+    schedules: Vec<Found>,
+    gains: Option<Gains>,
+    /// Clock time when the cost matrix was begun (the end of the gains' measurement).
+    started: f64,
+    cost_matrix_s: f64,
+    dp_s: f64,
+}
+
+/// Trajectories per chunk of warmup work, unless the caller picks another size.
+pub const CHUNK: usize = 32;
+
+impl<M: BatchModel> Search<M> {
+    /// `clock` returns seconds (the caller's: `Instant` natively, `performance.now` on the web).
+    pub fn new(config: SearchConfig, denoiser: M, model: ModelRef, clock: fn() -> f64) -> Result<Self> {
+        config.check()?;
+        let grid = config.grid_schedule.sigmas(config.grid_points - 1, config.sigma_min, config.sigma_max).map_err(Error)?;
+        let noise = crate::noise::standard_normal(config.seed, config.warmup, denoiser.dim());
+        let measured = config.propagation.map_or(Vec::new(), |p| gain_points(grid.len(), p.points));
+        Ok(Search {
+            config,
+            model,
+            denoiser,
+            chunk: CHUNK,
+            grid,
+            noise,
+            done: 0,
+            acc: None,
+            measured,
+            gains: Vec::new(),
+            planned: None,
+            refined: Vec::new(),
+            refine_s: 0.0,
+            clock,
+            started: clock(),
+            warmed_at: 0.0,
+        })
+    }
+
+    /// Warmup trajectories per `step` (smaller: finer progress and cancel on slow models; the
+    /// result does not depend on it beyond floating-point batching).
+    pub fn with_chunk(mut self, chunk: usize) -> Self {
+        self.chunk = chunk.max(1);
+        self
+    }
+
+    /// Refined schedules to make: one per DP schedule and student.
+    fn refine_jobs(&self) -> usize {
+        let c = &self.config;
+        c.refine.as_ref().map_or(0, |r| r.students.len() * c.gammas.len() * (c.max_steps + 1 - c.min_steps))
+    }
+
+    /// (steps done, total): warmup trajectories, then propagation gain points, then refined
+    /// schedules.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.done + self.gains.len() + self.refined.len(), self.config.warmup + self.measured.len() + self.refine_jobs())
+    }
+
+    /// Runs the next chunk of warmup trajectories, or once they are done the next propagation
+    /// gain point, then the next refined schedule; true once all are done.
+    pub async fn step(&mut self) -> Result<bool> {
+        if self.done == self.config.warmup {
+            if let (Some(p), Some(&k)) = (self.config.propagation, self.measured.get(self.gains.len())) {
+                let w = self.acc.as_ref().expect("warmup ran");
+                self.gains.push(gain_at(w, self.config.teacher, &self.denoiser, k, p.samples).await?);
+                return Ok(self.gains.len() == self.measured.len() && self.refine_jobs() == 0);
+            }
+            if self.refined.len() < self.refine_jobs() {
+                if self.planned.is_none() {
+                    self.planned = Some(self.dp()?);
+                }
+                let t0 = (self.clock)();
+                let r = self.config.refine.as_ref().expect("refinement asked for");
+                let job = self.refined.len();
+                let found = &self.planned.as_ref().expect("DP ran").schedules[job / r.students.len()];
+                let refined = self.refine_student(r.students[job % r.students.len()], r, found).await?;
+                self.refined.push(refined);
+                self.refine_s += (self.clock)() - t0;
+            }
+            return Ok(self.refined.len() == self.refine_jobs());
+        }
+        let dim = self.denoiser.dim();
+        let end = (self.done + self.chunk).min(self.config.warmup);
+        if self.done < end {
+            let z = self.noise[self.done * dim..end * dim].to_vec();
+            let next = warmup(self.config.teacher, &self.grid, &self.denoiser, z, self.done).await?;
+            self.acc = Some(match self.acc.take() {
+                None => next,
+                Some(mut acc) => {
+                    acc.xs.iter_mut().zip(next.xs).for_each(|(a, b)| a.extend(b));
+                    acc.ds.iter_mut().zip(next.ds).for_each(|(a, b)| a.extend(b));
+                    acc
+                }
+            });
+            self.done = end;
+            self.warmed_at = (self.clock)();
+        }
+        Ok(self.done == self.config.warmup && self.measured.is_empty() && self.refine_jobs() == 0)
+    }
+
+    /// The cost matrix (propagated when asked for) and the DP's schedules for every gamma.
+    fn dp(&self) -> Result<Planned> {
+        let clock = self.clock;
+        let started = clock();
+        let warmed = self.acc.as_ref().expect("warmup ran");
+        let gains = self.config.propagation.map(|p| gains_from(warmed, self.measured.clone(), &self.gains, p.samples));
+        let mut cost = cost_matrix(warmed, self.config.metric);
+        if let Some(gains) = &gains {
+            propagate(&mut cost, &gains.gains);
+        }
+        let t2 = clock();
+        let mut schedules = Vec::new();
+        for &gamma in &self.config.gammas {
+            for (i, (indices, cost)) in dynamic_programming(&cost, self.config.max_steps, gamma)?.into_iter().enumerate() {
+                let steps = i + 1;
+                if steps >= self.config.min_steps {
+                    let sigmas = indices.iter().map(|&i| self.grid[i]).collect();
+                    schedules.push(Found { gamma, steps, indices, sigmas, cost, afs: false, student: None });
+                }
+            }
+        }
+        Ok(Planned { schedules, gains, started, cost_matrix_s: t2 - started, dp_s: clock() - t2 })
+    }
+
+    /// Mean L2 between `student`'s samples on the grid points `indices` and the teacher's final
+    /// samples, over the first `samples` warmup trajectories.
+    async fn student_distance(&self, student: Solver, indices: &[usize], samples: usize, afs: bool) -> Result<f64> {
+        let w = self.acc.as_ref().expect("warmup ran");
+        let n = samples.min(self.config.warmup) * w.dim;
+        let sigmas: Vec<f64> = indices.iter().map(|&i| self.grid[i]).collect();
+        let x = self.denoiser.run(&student.compile(&sigmas, &CompileOptions::afs(afs))?, self.noise[..n].to_vec(), 0, false).await?.sample;
+        Ok(mean_l2(&x, &w.xs.last().expect("grid has points")[..n], w.dim))
+    }
+
+    /// The student refinement of `found` (see [`Refine`]).
+    async fn refine_student(&self, student: Solver, r: &Refine, found: &Found) -> Result<Found> {
+        let mut indices = found.indices.clone();
+        let mut best = self.student_distance(student, &indices, r.samples, false).await?;
+        for _ in 0..r.sweeps {
+            let mut moved = false;
+            for j in 1..indices.len() - 1 {
+                for delta in [-2isize, -1, 1, 2] {
+                    let to = indices[j] as isize + delta;
+                    if to <= indices[j - 1] as isize || to >= indices[j + 1] as isize {
+                        continue;
+                    }
+                    let mut candidate = indices.clone();
+                    candidate[j] = to as usize;
+                    let dist = self.student_distance(student, &candidate, r.samples, false).await?;
+                    if dist < best {
+                        (best, indices, moved) = (dist, candidate, true);
+                    }
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+        if !best.is_finite() {
+            bail!("refining the {}-step schedule for {student}: the student's distance to the teacher is not finite", found.steps);
+        }
+        Ok(Found {
+            gamma: found.gamma,
+            steps: found.steps,
+            sigmas: indices.iter().map(|&i| self.grid[i]).collect(),
+            indices,
+            cost: best,
+            afs: false,
+            student: Some(student.to_string()),
+        })
+    }
+
+    /// The AFS variant of `found`: insert the grid point k in (0, first choice) that brings the
+    /// student's samples (analytic first step, warmup noise) closest to the teacher's in mean L2.
+    /// None when the DP's first choice is grid point 1 (nothing to insert).
+    async fn refine_afs(&self, student: Solver, found: &Found) -> Result<Option<Found>> {
+        let mut best: Option<(f64, Vec<usize>)> = None;
+        for k in 1..found.indices[1] {
+            let indices: Vec<usize> = [0, k].into_iter().chain(found.indices[1..].iter().cloned()).collect();
+            let dist = self.student_distance(student, &indices, self.config.warmup, true).await?;
+            if best.as_ref().is_none_or(|(d, _)| dist < *d) {
+                best = Some((dist, indices));
+            }
+        }
+        Ok(best.map(|(cost, indices)| Found {
+            gamma: found.gamma,
+            steps: found.steps + 1,
+            sigmas: indices.iter().map(|&i| self.grid[i]).collect(),
+            indices,
+            cost,
+            afs: true,
+            student: None,
+        }))
+    }
+
+    /// Finishes the warmup (and gains, refinement), then builds the cost matrix and runs the DP
+    /// for every gamma.
+    pub async fn finish(mut self) -> Result<GitsFile> {
+        while !self.step().await? {}
+        let clock = self.clock;
+        let warmup_s = self.warmed_at - self.started;
+        let planned = match self.planned.take() {
+            Some(p) => p,
+            None => self.dp()?,
+        };
+        let mut schedules = planned.schedules;
+        let t3 = clock();
+        if let Some(student) = self.config.afs_student {
+            let mut refined = Vec::new();
+            for found in &schedules {
+                refined.extend(self.refine_afs(student, found).await?);
+            }
+            schedules.extend(refined);
+        }
+        let t4 = clock();
+        schedules.append(&mut self.refined);
+        let c = &self.config;
+        let file = GitsFile {
+            version: GITS_VERSION,
+            model: self.model,
+            sigma_min: c.sigma_min,
+            sigma_max: c.sigma_max,
+            grid_schedule: c.grid_schedule.to_string(),
+            grid: self.grid,
+            teacher: c.teacher.to_string(),
+            metric: c.metric,
+            warmup: c.warmup,
+            seed: c.seed,
+            timing: Timing {
+                warmup_s,
+                propagation_s: planned.started - self.warmed_at,
+                cost_matrix_s: planned.cost_matrix_s,
+                dp_s: planned.dp_s,
+                afs_s: t4 - t3,
+                refine_s: self.refine_s,
+            },
+            propagation: planned.gains,
+            schedules,
+        };
+        file.validate(None)?;
+        Ok(file)
+    }
+}
