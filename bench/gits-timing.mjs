@@ -56,11 +56,10 @@ async function browser({ webgpu, model, options, runs }) {
         await m.default();
         const sampler = webgpu ? await m.Sampler.webgpu() : m.Sampler.cpu('asked for by the benchmark');
         if ((sampler.backend === 'webgpu') !== webgpu) throw new Error(`wanted ${webgpu ? 'WebGPU' : 'the CPU'}, got ${sampler.description}`);
-        const net = model.endsWith('.gsw') ? sampler.loadModel(new Uint8Array(await (await fetch(model)).arrayBuffer())) : null;
-        const json = net ? null : await (await fetch(model)).text();
+        const loaded = sampler.loadModel(new Uint8Array(await (await fetch(model)).arrayBuffer()), model);
         const files = [];
         for (let i = runs > 1 ? 0 : 1; i <= runs; i++) {
-          const s = net ? m.GitsSearch.forModel(net, model, options) : new m.GitsSearch(json, model, options);
+          const s = new m.GitsSearch(loaded, options);
           while (!(await s.step())) {}
           const file = JSON.parse(await s.finish());
           s.free();

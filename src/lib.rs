@@ -10,9 +10,11 @@
 //! - `data`, `train` (native only) MNIST and 2-D toy data; EDM training with Adam and EMA
 //! - `classifier`, `metrics` (native only) the LeNet judge; Fréchet distance, L2 to a teacher,
 //!   the paired bootstrap behind `eval`'s differences
+//! - [`model`]     the one model type (analytic or network, from a file's bytes, with its
+//!   identity) and the batch interface GITS and `eval` run on
 //! - [`gits`]      GITS: warmup trajectories, cost matrix (where a jump lands, or times the
-//!   propagation gain of its landing point), dynamic programming
-//! - [`gits_file`] the versioned GITS schedule file, its loader and validator
+//!   propagation gain of its landing point), dynamic programming, the schedule file
+//! - [`distance`], [`hash`] mean L2 between batches; the sha256 that names a model
 //! - [`tensor`]    burn tensors as an executor vector space
 //! - [`trajectory`] the 3-D projection of a trajectory (its own axis + top-2 principal components)
 //! - [`noise`]     seeded standard-normal noise

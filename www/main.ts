@@ -5,10 +5,11 @@ import { drawShown, sampleWith, type SampleOptions, type Shown } from './view.js
 import { PAPER, offerComputed, wireGitsPanel } from './gits.js';
 import { drawStrip } from './digits.js';
 import { boomerang, type Boomerang } from './boomerang.js';
-import { drawLines, drawPanels } from './chart.js';
+import { drawPanels } from './chart.js';
 import { AXES_SCALINGS, Orbit, type AxesScaling } from './orbit.js';
 import { evalsAt } from './plot.js';
-import { compare, sweep, type Curve, type Measured } from './compare.js';
+import type { Curve, Measured } from './compare.js';
+import { runCompare, runSweep, type ComparePage } from './compare-panel.js';
 import { renderPlan } from './plan-table.js';
 import { MODELS, modelById } from './models.js';
 import { FIELDS, SCHEDULES, SOLVERS, defaults, parseSettings, shippedGits, toParams, type Settings } from './settings.js';
@@ -47,8 +48,6 @@ let projection: Projection | undefined;
 /** Whether the comparison is part of the page's state (and URL). */
 let comparing = false;
 const B_FIELDS = ['solver', 'schedule', 'nfe'] as const;
-const SWEEP_NFES = [3, 4, 5, 6, 7, 8, 9, 10];
-const COLORS = ['#fb923c', '#60a5fa', '#a3e635', '#f472b6', '#facc15'];
 
 function setState(state: 'loading' | 'sampling' | 'ready' | 'error', message: string): void {
   document.body.dataset.state = state;
@@ -185,72 +184,31 @@ async function generate(engine: Engine): Promise<void> {
     const what = model.kind === 'image' ? 'digits' : 'samples';
     const guided = model.classes ? `, guidance ${s.guidance}` : '';
     setState('ready', `${r.batch} ${what} with ${s.solver} on ${s.schedule}, NFE ${r.nfe}${guided}, in ${ms.toFixed(0)} ms`);
-    if (comparing) await runCompare(engine); // the comparison follows A
+    if (comparing) await runCompare(comparePage(engine)); // the comparison follows A
   } catch (e) {
     setState('error', `Error: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
-/** Runs `work` with the compare panel's buttons disabled and its state in body[data-compare]. */
-async function comparePanel(work: (bar: HTMLProgressElement, note: HTMLElement) => Promise<string>): Promise<void> {
-  const bar = $<HTMLProgressElement>('#compare-progress');
-  const note = $<HTMLElement>('#compare-status');
-  const buttons = [$<HTMLButtonElement>('#compare-run'), $<HTMLButtonElement>('#sweep-run')];
-  buttons.forEach((b) => { b.disabled = true; });
-  document.body.dataset.compare = 'running';
-  bar.removeAttribute('value');
-  try {
-    note.textContent = await work(bar, note);
-    bar.value = bar.max;
-    document.body.dataset.compare = 'done';
-  } catch (e) {
-    note.textContent = `Failed: ${e instanceof Error ? e.message : String(e)}`;
-    bar.value = 0;
-    document.body.dataset.compare = 'error';
-  } finally {
-    buttons.forEach((b) => { b.disabled = false; });
-  }
-}
-
-/** A and B on the same noise, each with its L2 distance to the teacher. */
-function runCompare(engine: Engine): Promise<void> {
-  return comparePanel(async (_bar, note) => {
-    const configs = [readSettings(), readB()];
-    comparing = true;
-    writeUrl(configs[0]);
-    note.textContent = 'Sampling the teacher, A and B…';
-    const measured = await compare(engine, configs, sampleOptions);
-    window.compareLast = measured;
-    $<HTMLElement>('#compare-view').hidden = false;
-    measured.forEach((m, i) => {
-      const id = i ? 'b' : 'a';
-      const s = configs[i];
-      drawShown($<HTMLCanvasElement>(`#compare-${id}`), m.shown, m.shown.r.stepSigmas.length - 1, false);
-      $<HTMLElement>(`#compare-${id}-caption`).textContent = `${id.toUpperCase()}: ${s.solver} on ${s.schedule}, NFE ${m.shown.r.nfe}; L2 to the teacher ${m.l2.toPrecision(3)}`;
-    });
-    const [a, b] = measured.map((m) => m.l2);
-    return `Same noise, ${configs[0].batch} samples: B's error is ${(b / a).toPrecision(3)} x A's.`;
-  });
-}
-
-/** Error against NFE for every schedule of the form's solver. */
-function runSweep(engine: Engine): Promise<void> {
-  return comparePanel(async (bar, note) => {
-    const s = readSettings();
-    const model = modelById(s.model);
-    const schedules = SCHEDULES.filter(([v]) => (v === 'gits-here' ? computed.has(model.id) : !v.startsWith('gits') || shippedGits(model, v)));
-    const curves = await sweep(engine, s, schedules.map(([v]) => v), SWEEP_NFES, sampleOptions, (done, total) => {
-      bar.max = total;
-      bar.value = done;
-      note.textContent = `${done} / ${total} runs`;
-    });
-    window.sweepLast = curves;
-    $<HTMLElement>('#sweep-view').hidden = false;
-    const series = curves.map((c, k) => ({ label: schedules[k][1].replace(' for this model', ''), color: COLORS[k % COLORS.length], xs: c.nfes, ys: c.l2 }));
-    drawLines($<HTMLCanvasElement>('#sweep'), series, 'NFE', `${s.solver}: mean L2 distance to the teacher (log)`);
-    $<HTMLElement>('#sweep-caption').textContent = `${s.solver} on every schedule, ${s.batch} samples of seed ${s.seed}; the teacher is iPNDM with 60 NFE from the same noise.`;
-    return `Done: ${curves.reduce((n, c) => n + c.nfes.length, 0)} runs.`;
-  });
+/** The compare panel's view of the page. */
+function comparePage(engine: Engine): ComparePage {
+  return {
+    engine,
+    configs: () => [readSettings(), readB()],
+    begin: (a) => {
+      comparing = true;
+      writeUrl(a);
+    },
+    sampleOptions,
+    sweepSchedules: (s) => {
+      const model = modelById(s.model);
+      return SCHEDULES.filter(([v]) => (v === 'gits-here' ? computed.has(model.id) : !v.startsWith('gits') || shippedGits(model, v)));
+    },
+    show: (measured, curves) => {
+      if (measured) window.compareLast = measured;
+      if (curves) window.sweepLast = curves;
+    },
+  };
 }
 
 /** Play: steps through the trajectory from x_T to the sample, one frame per step. */
@@ -325,8 +283,8 @@ async function main(): Promise<void> {
     void generate(engine);
   });
   wirePlayer();
-  $<HTMLButtonElement>('#compare-run').addEventListener('click', () => void runCompare(engine));
-  $<HTMLButtonElement>('#sweep-run').addEventListener('click', () => void runSweep(engine));
+  $<HTMLButtonElement>('#compare-run').addEventListener('click', () => void runCompare(comparePage(engine)));
+  $<HTMLButtonElement>('#sweep-run').addEventListener('click', () => void runSweep(comparePage(engine)));
   $<HTMLInputElement>('#orbit-sample').addEventListener('change', () => void showOrbit(engine));
   $<HTMLSelectElement>('#orbit-axes').addEventListener('change', () => {
     orbit.axes = $<HTMLSelectElement>('#orbit-axes').value as AxesScaling;

@@ -1,6 +1,6 @@
 // The models the playground and the widget offer, all shipped in models/.
 
-export interface ModelInfo {
+export interface CatalogueEntry {
   /** The name in URLs and widget attributes. */
   id: string;
   label: string;
@@ -18,12 +18,12 @@ export interface ModelInfo {
   classes?: number;
 }
 
-const toy = (id: string, name: string): ModelInfo[] => [
+const toy = (id: string, name: string): CatalogueEntry[] => [
   { id: `${id}-mlp`, label: `2-D ${name}: MLP (int8)`, url: `models/toy-${id}.int8.gsw`, kind: 'mlp', data: `models/toy-${id}.kde.json` },
   { id: `${id}-kde`, label: `2-D ${name}: exact KDE of 512 points`, url: `models/toy-${id}.kde.json`, kind: 'kde', data: `models/toy-${id}.kde.json` },
 ];
 
-export const MODELS: ModelInfo[] = [
+export const MODELS: CatalogueEntry[] = [
   { id: 'gmm', label: '2-D eight Gaussians: exact mixture', url: 'models/eight-gaussians.gmm.json', kind: 'gmm', gits: 'schedules/eight-gaussians.gits.json', gitsPaper: 'schedules/eight-gaussians.gits-paper.json' },
   ...toy('moons', 'moons'),
   ...toy('swiss-roll', 'swiss roll'),
@@ -32,7 +32,7 @@ export const MODELS: ModelInfo[] = [
   { id: 'mnist', label: 'MNIST digits: U-Net (int8)', url: 'models/mnist-unet.int8.gsw', kind: 'image', gits: 'schedules/mnist-unet.gits.json', gitsPaper: 'schedules/mnist-unet.gits-paper.json', classes: 10 },
 ];
 
-export function modelById(id: string): ModelInfo {
+export function modelById(id: string): CatalogueEntry {
   const m = MODELS.find((m) => m.id === id);
   if (!m) throw new Error(`unknown model "${id}" (one of: ${MODELS.map((m) => m.id).join(', ')})`);
   return m;

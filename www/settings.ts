@@ -1,6 +1,6 @@
 // What a sample is made of (model, solver, schedule, NFE, seed, batch, class, guidance), its
 // defaults, and its round trip through URL parameters or widget attributes, validated.
-import { MODELS, modelById, type ModelInfo } from './models.js';
+import { MODELS, modelById, type CatalogueEntry } from './models.js';
 
 export interface Settings {
   model: string;
@@ -40,13 +40,13 @@ export const SCHEDULES: [string, string][] = [
 ];
 
 /** The model's shipped GITS file for schedule 'gits' or 'gits-paper' (undefined: none). */
-export function shippedGits(model: ModelInfo, schedule: string): string | undefined {
+export function shippedGits(model: CatalogueEntry, schedule: string): string | undefined {
   return schedule === 'gits' ? model.gits : schedule === 'gits-paper' ? model.gitsPaper : undefined;
 }
 
 export const FIELDS = ['model', 'solver', 'schedule', 'nfe', 'seed', 'batch', 'label', 'guidance'] as const;
 
-export function defaults(model: ModelInfo = MODELS[0]): Settings {
+export function defaults(model: CatalogueEntry = MODELS[0]): Settings {
   const image = model.kind === 'image';
   return { model: model.id, solver: 'ipndm', schedule: 'polynomial:7', nfe: 10, seed: 0, batch: image ? 20 : 256, label: 'cycle', guidance: image ? 2 : 1 };
 }

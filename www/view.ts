@@ -5,7 +5,7 @@ import type { Engine } from './engine.js';
 import { densityGrid, type Gmm } from './density.js';
 import { drawDensity, drawTrajectories, type View } from './plot.js';
 import { drawDigits } from './digits.js';
-import { modelById, type ModelInfo } from './models.js';
+import { modelById, type CatalogueEntry } from './models.js';
 import type { SampleResult } from './protocol.js';
 import { shippedGits, type Settings } from './settings.js';
 
@@ -26,7 +26,7 @@ const POINTS_BANDWIDTH = 0.06;
 export type Underlay = { density: Float32Array } | null;
 const underlays = new Map<string, Promise<Underlay>>();
 
-function underlay(model: ModelInfo): Promise<Underlay> {
+function underlay(model: CatalogueEntry): Promise<Underlay> {
   if (model.kind === 'image') return Promise.resolve(null);
   let u = underlays.get(model.id);
   if (!u) {
@@ -46,7 +46,7 @@ function underlay(model: ModelInfo): Promise<Underlay> {
 
 export interface Shown {
   r: SampleResult;
-  model: ModelInfo;
+  model: CatalogueEntry;
   underlay: Underlay;
 }
 

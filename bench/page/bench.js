@@ -30,7 +30,7 @@ async function ours(backend) {
   samplers[backend] ??= (async () => {
     const m = await wasm(backend);
     const s = backend === 'webgpu' ? await m.Sampler.webgpu() : m.Sampler.cpu('asked for by the benchmark');
-    return { m, s, model: s.loadModel(await fetchBytes('models/mnist-unet.int8.gsw')) };
+    return { m, s, model: s.loadModel(await fetchBytes('models/mnist-unet.int8.gsw'), 'models/mnist-unet.int8.gsw') };
   })();
   return samplers[backend];
 }
@@ -41,21 +41,27 @@ async function peer(ep) {
 }
 
 /** One batch's setting: x_T-making noise, classes 0..9 in turn, the Euler plan. */
-function setting(m, batch, nfe, seed) {
+function setting(m, model, batch, nfe, seed) {
   const labels = Uint32Array.from({ length: batch }, (_, i) => i % CLASSES);
   const onehot = new Float32Array(batch * (CLASSES + 1));
   labels.forEach((l, i) => { onehot[i * (CLASSES + 1) + l] = 1; });
   const noise = m.standardNormal(BigInt(seed), batch, DIM);
-  const plan = m.compilePlan('euler', 'polynomial:7', nfe, 0.002, 80, false, false);
-  const sigmas = JSON.parse(plan).sigmas;
+  const plan = model.plan('euler', 'polynomial:7', nfe, false, false);
+  const sigmas = JSON.parse(plan.json).sigmas;
   return { labels, onehot, noise, plan, sigmas, xT: Float32Array.from(noise, (z) => z * sigmas[0]) };
+}
+
+/** A setting made by the CPU module (the noise and sigmas do not depend on the backend). */
+async function cpuSetting(batch, nfe) {
+  const { m, model } = await ours('cpu');
+  return setting(m, model, batch, nfe, 0);
 }
 
 async function runOurs(backend, batch, nfe, seed = 0) {
   const { m, s, model } = await ours(backend);
-  const c = setting(m, batch, nfe, seed);
+  const c = setting(m, model, batch, nfe, seed);
   const t0 = performance.now();
-  const r = await s.sampleModel(c.plan, model, c.noise, c.labels, 1, BigInt(seed));
+  const r = await s.sample(c.plan, model, c.noise, c.labels, 1, BigInt(seed));
   return { ms: performance.now() - t0, r, c };
 }
 
@@ -96,7 +102,7 @@ window.bench = {
   /** ms per NFE for ours and the peer, alternating run by run (so that the machine's drift
    * falls on both) after warming both up: the medians and the run-by-run ratios. */
   async pair(backend, ep, batch, nfe, reps) {
-    const c = setting(await wasm('cpu'), batch, nfe, 0);
+    const c = await cpuSetting(batch, nfe);
     // V8 runs wasm in a baseline tier first and optimizes hot functions while they run: at batch
     // 1 one run was not enough (the first runs took up to 3x the steady state, for both sides).
     for (const start = performance.now(); performance.now() - start < WARMUP_MS; ) {
@@ -119,7 +125,7 @@ window.bench = {
     else await peer(ep);
     const loadMs = performance.now() - t0;
     if (side === 'ours') return { loadMs, runMs: (await runOurs(backend, batch, nfe)).ms };
-    const c = setting(await wasm('cpu'), batch, nfe, 0); // x_T and the schedule, not timed
+    const c = await cpuSetting(batch, nfe); // x_T and the schedule, not timed
     return { loadMs, runMs: (await runPeer(ep, batch, c.sigmas, c.xT, c.onehot)).ms };
   },
   async describe() {

@@ -2,7 +2,7 @@
 //! classifier-free guidance, as a `Denoiser` on burn tensors.
 
 use super::mlp2d::{Mlp2d, Mlp2dConfig};
-use super::precond::{one_hot, scalings};
+use super::precond::{one_hot, scalings, scalings_per_row};
 use super::unet::{UNet, UNetConfig};
 use crate::Result;
 use crate::plan::Denoiser;
@@ -67,14 +67,9 @@ impl Network {
 
     /// D(x; sigma) = c_skip x + c_out F(c_in x; c_noise(sigma), class), one sigma per row.
     pub fn denoise(&self, x: Tensor<2>, sigma: Tensor<2>, class: Tensor<2>, sigma_data: f64) -> Tensor<2> {
-        let sd2 = sigma_data * sigma_data;
-        let total = sigma.clone().powf_scalar(2.0).add_scalar(sd2);
-        let c_skip = total.clone().recip().mul_scalar(sd2);
-        let c_out = sigma.clone().mul_scalar(sigma_data) / total.clone().sqrt();
-        let c_in = total.sqrt().recip();
-        let c_noise = sigma.log().div_scalar(4.0);
-        let f = self.forward(x.clone() * c_in, c_noise, class);
-        x * c_skip + f * c_out
+        let s = scalings_per_row(sigma, sigma_data);
+        let f = self.forward(x.clone() * s.c_in, s.c_noise, class);
+        x * s.c_skip + f * s.c_out
     }
 }
 

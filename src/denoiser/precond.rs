@@ -7,15 +7,16 @@ use burn::prelude::{Device, Tensor, TensorData};
 /// Number of sinusoid frequencies of the noise embedding.
 pub const NOISE_FREQS: usize = 16;
 
-/// The four EDM scalings at one sigma.
+/// The four EDM scalings: numbers at one sigma, or tensors of one sigma per row.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Scalings {
-    pub c_skip: f64,
-    pub c_out: f64,
-    pub c_in: f64,
-    pub c_noise: f64,
+pub struct Scalings<T = f64> {
+    pub c_skip: T,
+    pub c_out: T,
+    pub c_in: T,
+    pub c_noise: T,
 }
 
+/// sigma_data^2 / (sigma^2 + sigma_data^2), sigma sigma_data / sqrt(..), 1 / sqrt(..), ln(sigma) / 4.
 pub fn scalings(sigma: f64, sigma_data: f64) -> Scalings {
     let total = sigma * sigma + sigma_data * sigma_data;
     Scalings {
@@ -23,6 +24,18 @@ pub fn scalings(sigma: f64, sigma_data: f64) -> Scalings {
         c_out: sigma * sigma_data / total.sqrt(),
         c_in: 1.0 / total.sqrt(),
         c_noise: sigma.ln() / 4.0,
+    }
+}
+
+/// The same scalings for one sigma per row ([batch, 1]), as training draws them.
+pub fn scalings_per_row(sigma: Tensor<2>, sigma_data: f64) -> Scalings<Tensor<2>> {
+    let sd2 = sigma_data * sigma_data;
+    let total = sigma.clone().powf_scalar(2.0).add_scalar(sd2);
+    Scalings {
+        c_skip: total.clone().recip().mul_scalar(sd2),
+        c_out: sigma.clone().mul_scalar(sigma_data) / total.clone().sqrt(),
+        c_in: total.sqrt().recip(),
+        c_noise: sigma.log().div_scalar(4.0),
     }
 }
 
