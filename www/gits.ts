@@ -6,6 +6,31 @@ import type { GitsOptions } from './protocol.js';
  * 256 warmup trajectories, l2 Euler-jump costs, gamma 1.15. */
 export const PAPER: GitsOptions = { teacher: 'ipndm', grid: 'polynomial:61', warmup: 256, seed: 0, metric: 'l2', gammas: [1.15], minSteps: 1, maxSteps: 20 };
 
+/** The search the page's GITS panel asks for: the paper's settings with the panel's grid,
+ * gamma, warmup, AFS, cost and refinement (`solver`: the solver to refine for); `image`
+ * models search in small chunks so progress and cancel stay quick on the U-Net. */
+export function readGitsOptions(field: (name: string) => HTMLInputElement | HTMLSelectElement, image: boolean, solver: string): GitsOptions {
+  const num = (name: string, min: number, max: number) => {
+    const v = Number(field(name).value);
+    if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in ${min}..${max}, got "${field(name).value}"`);
+    return v;
+  };
+  const points = num('gits-grid', 3, 201);
+  const gamma = Number(field('gits-gamma').value);
+  if (!(gamma >= 1 && gamma <= 3)) throw new Error(`gamma must be a number in 1..3, got "${field('gits-gamma').value}"`);
+  return {
+    ...PAPER,
+    gammas: [gamma],
+    grid: `polynomial:${points}`,
+    warmup: num('gits-warmup', 1, 4096),
+    maxSteps: Math.min(20, points - 1),
+    afsStudent: (field('afs') as HTMLInputElement).checked ? 'ipndm' : undefined,
+    propagate: field('gits-cost').value === 'propagated',
+    refine: (field('gits-refine') as HTMLInputElement).checked ? [solver] : undefined,
+    chunk: image ? 2 : undefined,
+  };
+}
+
 /** Wires a GITS panel whose controls are `#${id}-run`, `-cancel`, `-progress`, `-status` and
  * `-download`; `body[data-${id}]` tracks its state (running, cancelled, done, error). */
 export function wireGitsPanel(id: string, start: (onProgress: (done: number, total: number) => void) => Job<string>, onDone: (file: string) => Promise<void>): void {

@@ -2,7 +2,7 @@
 // their trajectories, animated step by step; the GITS panel searches a schedule for the model.
 import { Engine } from './engine.js';
 import { drawShown, sampleWith, type SampleOptions, type Shown } from './view.js';
-import { PAPER, offerComputed, wireGitsPanel } from './gits.js';
+import { offerComputed, readGitsOptions, wireGitsPanel } from './gits.js';
 import { drawStrip } from './digits.js';
 import { boomerang, type Boomerang } from './boomerang.js';
 import { drawPanels } from './chart.js';
@@ -296,25 +296,7 @@ async function main(): Promise<void> {
   window.orbit = orbit;
   wireGitsPanel('gits', (onProgress) => {
     const model = modelById(field('model').value);
-    const num = (name: string, min: number, max: number) => {
-      const v = Number(field(name).value);
-      if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in ${min}..${max}, got "${field(name).value}"`);
-      return v;
-    };
-    const points = num('gits-grid', 3, 201);
-    const gamma = Number(field('gits-gamma').value);
-    if (!(gamma >= 1 && gamma <= 3)) throw new Error(`gamma must be a number in 1..3, got "${field('gits-gamma').value}"`);
-    const options = {
-      ...PAPER,
-      gammas: [gamma],
-      grid: `polynomial:${points}`,
-      warmup: num('gits-warmup', 1, 4096),
-      maxSteps: Math.min(20, points - 1),
-      afsStudent: field<HTMLInputElement>('afs').checked ? 'ipndm' : undefined,
-      propagate: field<HTMLSelectElement>('gits-cost').value === 'propagated',
-      refine: field<HTMLInputElement>('gits-refine').checked ? [field<HTMLSelectElement>('solver').value] : undefined,
-      chunk: model.kind === 'image' ? 2 : undefined, // keeps progress and cancel quick on the U-Net
-    };
+    const options = readGitsOptions((name) => field(name), model.kind === 'image', field<HTMLSelectElement>('solver').value);
     return engine.gits(model.url, options, onProgress);
   }, async (file) => {
     const model = modelById(field('model').value);
