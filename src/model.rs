@@ -62,10 +62,6 @@ impl Model {
         Ok(Model { id: id.into(), sha256: w.sha256, kind: Kind::Network { net, manifest: w.manifest }, device: device.clone() })
     }
 
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
     /// sha256 of the bytes the model was loaded from (a GITS file's model identity).
     pub fn sha256(&self) -> &str {
         &self.sha256
@@ -106,14 +102,6 @@ impl Model {
         match &self.kind {
             Kind::Analytic { spec, .. } => Some(spec),
             Kind::Network { .. } => None,
-        }
-    }
-
-    /// The weights file's manifest and network; None for an analytic denoiser.
-    pub fn network_parts(&self) -> Option<(&Network, &Manifest)> {
-        match &self.kind {
-            Kind::Analytic { .. } => None,
-            Kind::Network { net, manifest } => Some((net, manifest)),
         }
     }
 

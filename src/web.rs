@@ -176,13 +176,6 @@ pub struct Model(Rc<model::Model>);
 
 #[wasm_bindgen]
 impl Model {
-    /// A network's weights-file manifest (architecture, sigma range, classes, training) as
-    /// JSON; undefined for an analytic denoiser.
-    #[wasm_bindgen(getter)]
-    pub fn manifest(&self) -> Option<String> {
-        self.0.network_parts().map(|(_, m)| serde_json::to_string(m).unwrap_or_default())
-    }
-
     /// Values per sample (784 for 28x28 digits).
     #[wasm_bindgen(getter)]
     pub fn dim(&self) -> usize {

@@ -3,6 +3,7 @@
 
 use clap::Args;
 use gits_sampler::denoiser::DenoiserSpec;
+use gits_sampler::denoiser::weights::{self, Weights};
 use gits_sampler::hash::sha256_hex;
 use gits_sampler::model::Model;
 use gits_sampler::output::write_atomic;
@@ -36,6 +37,12 @@ pub struct Range {
     pub sigma_min: f64,
     #[arg(long, default_value_t = SIGMA_MAX)]
     pub sigma_max: f64,
+}
+
+/// A weights file (*.gsw), checked.
+pub fn read_weights(path: &Path) -> Result<Weights> {
+    let bytes = std::fs::read(path).map_err(|e| Error(format!("cannot read {}: {e}", path.display())))?;
+    weights::decode(&bytes).map_err(|e| Error(format!("{}: {e}", path.display())))
 }
 
 /// A model from the command line, on the CPU (burn flex): a weights file (it starts with the

@@ -1,11 +1,12 @@
 //! `pack`: write a training checkpoint's EMA weights, or re-pack an existing weights file, as
 //! a weights file (f32 or int8).
 
+use crate::common::read_weights;
 use clap::{ArgGroup, Args, ValueEnum};
 use gits_sampler::denoiser::weights::{self, ModelInfo, Precision};
 use gits_sampler::output::write_atomic;
 use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN};
-use gits_sampler::{Error, Result};
+use gits_sampler::Result;
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -49,8 +50,7 @@ pub fn run(a: PackArgs) -> Result<()> {
             (info, net)
         }
         (None, Some(file)) => {
-            let bytes = std::fs::read(file).map_err(|e| Error(format!("cannot read {}: {e}", file.display())))?;
-            let w = weights::decode(&bytes).map_err(|e| Error(format!("{}: {e}", file.display())))?;
+            let w = read_weights(file)?;
             let net = w.to_network(&burn::prelude::Device::flex())?;
             (ModelInfo { name: a.name.clone(), ..w.manifest.model }, net)
         }

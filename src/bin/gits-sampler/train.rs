@@ -1,9 +1,9 @@
 //! `train`: train a denoiser on the CPU (EDM loss, Adam, EMA), resumable from its checkpoint.
 
+use crate::common::read_weights;
 use clap::Args;
-use gits_sampler::denoiser::weights;
 use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN};
-use gits_sampler::{Error, Result, bail};
+use gits_sampler::{Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -69,8 +69,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     }
     let init = match &a.init {
         Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| Error(format!("cannot read {}: {e}", path.display())))?;
-            Some(weights::decode(&bytes).map_err(|e| Error(format!("{}: {e}", path.display())))?)
+            Some(read_weights(path)?)
         }
         None => None,
     };
