@@ -19,6 +19,7 @@
 //! - [`trajectory`] the 3-D projection of a trajectory (its own axis + top-2 principal components)
 //! - [`noise`]     seeded standard-normal noise
 //! - [`vp_discrete`] DDPM discrete timesteps <-> sigma
+//! - [`limits`]    bounds on every size a user or a file can ask for, checked before work starts
 //! - [`io`]        JSON batch and trajectory formats shared by the CLI and the browser
 //! - [`output`]    output files written whole or not at all (temporary file, then rename)
 //! - `web`         (wasm32 only) the whole wasm-bindgen surface; built twice, with
@@ -36,6 +37,7 @@ pub mod distance;
 pub mod gits;
 pub mod hash;
 pub mod io;
+pub mod limits;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod metrics;
 pub mod model;

@@ -134,9 +134,16 @@ impl Plan {
             bail!("unsupported plan version {} (this build reads version {PLAN_VERSION})", self.version);
         }
         validate_sigmas(&self.sigmas).map_err(|e| Error(format!("plan sigmas: {e}")))?;
+        crate::limits::at_most("plan ops", self.ops.len(), crate::limits::MAX_OPS)?;
+        crate::limits::at_most("plan nfe", self.nfe as usize, crate::limits::MAX_NFE)?;
         let mut defined = vec![true]; // register 0: the noise
+        let registers = self.ops.len() + 1;
         let define = |out: Reg, at: usize, defined: &mut Vec<bool>| -> Result<()> {
             let i = out as usize;
+            // Each op writes at most one register, so a plan never needs more than ops + 1.
+            if i >= registers {
+                bail!("op {at}: register {out} is beyond the plan's {registers} registers (one per op and the noise)");
+            }
             if i >= defined.len() {
                 defined.resize(i + 1, false);
             }
@@ -207,6 +214,18 @@ pub trait Space: Clone {
     /// Standard-normal values shaped like `self`, drawn from `rng` on the host (so every vector
     /// type gets the same numbers for the same seed).
     fn standard_normal_like(&self, rng: &mut StdRng) -> Self;
+    /// Whether every value is finite, when that is cheap to know here (host vectors); device
+    /// tensors answer None and are checked when read back ([`check_finite`]).
+    fn all_finite(&self) -> Option<bool>;
+}
+
+/// Fails naming the first step whose x holds NaN or infinity (solvers can blow up on a legal
+/// plan: a stiff schedule, an extreme sigma); `steps` are (step, sigma, all finite).
+pub fn check_finite(steps: impl IntoIterator<Item = (u32, f64, bool)>) -> Result<()> {
+    match steps.into_iter().find(|s| !s.2) {
+        Some((step, sigma, _)) => bail!("sampling went non-finite at step {step} (sigma {sigma}): the schedule or the model is unstable there"),
+        None => Ok(()),
+    }
 }
 
 /// The denoiser D(x; sigma) -> estimate of the clean data, on a batch.
@@ -231,6 +250,10 @@ impl Space for Vec<f64> {
 
     fn standard_normal_like(&self, rng: &mut StdRng) -> Self {
         crate::noise::draw(rng, self.len())
+    }
+
+    fn all_finite(&self) -> Option<bool> {
+        Some(self.iter().all(|v| v.is_finite()))
     }
 }
 
@@ -295,8 +318,10 @@ pub fn execute_seeded<V: Space, D: Denoiser<V> + ?Sized>(plan: &Plan, noise: V, 
             Op::Noise { out } => store(&mut regs, *out, template.standard_normal_like(&mut rng)),
             Op::Emit { reg, step } => {
                 let x = get(&regs, *reg);
+                let sigma = plan.sigmas[*step as usize];
+                check_finite(x.all_finite().map(|ok| (*step, sigma, ok)))?;
                 if record {
-                    steps.push(StepPoint { step: *step, sigma: plan.sigmas[*step as usize], x: x.clone() });
+                    steps.push(StepPoint { step: *step, sigma, x: x.clone() });
                 }
                 sample = Some(x);
             }

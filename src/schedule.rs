@@ -56,6 +56,8 @@ impl Schedule {
         let mut sigmas = sigmas;
         sigmas[0] = smax;
         sigmas[n] = smin;
+        // An extreme rho or range can round points to NaN or make neighbours equal.
+        validate_sigmas(&sigmas).map_err(|e| format!("{self:?} with {n} steps on [{smin}, {smax}]: {e}"))?;
         Ok(sigmas)
     }
 }
@@ -64,8 +66,15 @@ fn check_range(n: usize, smin: f64, smax: f64) -> Result<(), String> {
     if n == 0 {
         return Err("a schedule needs at least 1 step".into());
     }
-    if !(smin.is_finite() && smax.is_finite() && smin > 0.0 && smax > smin) {
-        return Err(format!("sigma range must satisfy 0 < sigma_min < sigma_max, got [{smin}, {smax}]"));
+    crate::limits::at_most("steps", n, crate::limits::MAX_STEPS).map_err(|e| e.0)?;
+    check_sigma_range(smin, smax)
+}
+
+/// 0 < sigma_min < sigma_max <= [`MAX_SIGMA`](crate::limits::MAX_SIGMA), all finite.
+pub fn check_sigma_range(smin: f64, smax: f64) -> Result<(), String> {
+    let max = crate::limits::MAX_SIGMA;
+    if !(smin.is_finite() && smax.is_finite() && smin > 0.0 && smax > smin && smax <= max) {
+        return Err(format!("sigma range must satisfy 0 < sigma_min < sigma_max <= {max}, got [{smin}, {smax}]"));
     }
     Ok(())
 }
@@ -150,7 +159,8 @@ pub fn resample_loglinear(sigmas: &[f64], n: usize) -> Result<Vec<f64>, String> 
     validate_sigmas(sigmas)?;
     let to_zero = *sigmas.last().unwrap() == 0.0;
     let positive = &sigmas[..sigmas.len() - to_zero as usize];
-    let m = n - to_zero as usize;
+    crate::limits::at_most("steps", n, crate::limits::MAX_STEPS).map_err(|e| e.0)?;
+    let m = n.saturating_sub(to_zero as usize);
     if m == 0 || positive.len() < 2 {
         return Err(format!("cannot resample {} sigmas to {n} steps", sigmas.len()));
     }
@@ -178,10 +188,12 @@ pub fn validate_sigmas(sigmas: &[f64]) -> Result<(), String> {
     if sigmas.len() < 2 {
         return Err(format!("a schedule needs at least 2 sigmas, got {}", sigmas.len()));
     }
+    crate::limits::at_most("steps", sigmas.len() - 1, crate::limits::MAX_STEPS).map_err(|e| e.0)?;
+    let max = crate::limits::MAX_SIGMA;
     for (i, &s) in sigmas.iter().enumerate() {
         let last = i + 1 == sigmas.len();
-        if !s.is_finite() || s < 0.0 || (s == 0.0 && !last) {
-            return Err(format!("sigma[{i}] = {s} must be finite and > 0 (only the last may be 0)"));
+        if !s.is_finite() || s < 0.0 || (s == 0.0 && !last) || s > max {
+            return Err(format!("sigma[{i}] = {s} must be finite and > 0 (only the last may be 0), at most {max}"));
         }
         if i > 0 && s >= sigmas[i - 1] {
             return Err(format!("sigmas must be strictly decreasing: sigma[{}] = {} <= sigma[{i}] = {s}", i - 1, sigmas[i - 1]));

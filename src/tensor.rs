@@ -1,6 +1,6 @@
 //! burn tensors as an executor vector space, and moving batches between f64 and a device.
 
-use crate::plan::Space;
+use crate::plan::{Space, check_finite};
 use crate::{Error, Result};
 use burn::prelude::{Device, Tensor, TensorData};
 use rand::rngs::StdRng;
@@ -14,6 +14,10 @@ impl Space for Tensor<2> {
     fn standard_normal_like(&self, rng: &mut StdRng) -> Self {
         let [batch, dim] = self.dims();
         to_tensor(&crate::noise::draw(rng, batch * dim), dim, &self.device())
+    }
+
+    fn all_finite(&self) -> Option<bool> {
+        None // a device readback per step would stall the GPU; read_run checks instead
     }
 }
 
@@ -57,6 +61,11 @@ pub async fn read_run(run: crate::plan::Run<Tensor<2>>) -> Result<crate::plan::R
         Some(last) => last.clone(),
         None => f64s(read_async(run.sample).await?).pop().unwrap_or_default(),
     };
+    let finite = |x: &[f64]| x.iter().all(|v| v.is_finite());
+    check_finite(step_meta.iter().zip(&xs).map(|(&(step, sigma), x)| (step, sigma, finite(x))))?;
+    if !finite(&sample) {
+        crate::bail!("sampling went non-finite: the sample holds NaN or infinity");
+    }
     Ok(Run {
         sample,
         steps: step_meta.into_iter().zip(xs).map(|((step, sigma), x)| StepPoint { step, sigma, x }).collect(),

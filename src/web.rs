@@ -140,7 +140,7 @@ impl Sampler {
     /// each evaluation is issued (on WebGPU the device may still be running it).
     #[allow(clippy::too_many_arguments)]
     pub fn sample(&self, plan: &Plan, model: &Model, noise: Vec<f64>, labels: Vec<u32>, guidance: f64, seed: Option<u64>, on_eval: Option<js_sys::Function>) -> js_sys::Promise {
-        let prepared = self.prepare(model, &noise, &labels, guidance);
+        let prepared = self.prepare(plan, model, &noise, &labels, guidance);
         let (plan, model, device) = (plan.0.clone(), model.0.clone(), self.backend.device.clone());
         wasm_bindgen_futures::future_to_promise(async move {
             let denoiser = prepared.map_err(|e| JsValue::from(js_err(e)))?;
@@ -148,7 +148,7 @@ impl Sampler {
         })
     }
 
-    fn prepare(&self, model: &Model, noise: &[f64], labels: &[u32], guidance: f64) -> Result<crate::denoiser::TensorDenoiser> {
+    fn prepare(&self, plan: &Plan, model: &Model, noise: &[f64], labels: &[u32], guidance: f64) -> Result<crate::denoiser::TensorDenoiser> {
         let m = &model.0;
         if *m.device() != self.backend.device {
             crate::bail!("the model was loaded by a sampler on another device; load it with this sampler");
@@ -161,6 +161,9 @@ impl Sampler {
             crate::bail!("noise must be finite");
         }
         let batch = noise.len() / dim;
+        // The page gets every step and every evaluation back: bound them all before running.
+        let points = plan.0.steps() + 1 + plan.0.nfe as usize;
+        crate::limits::product("the trajectory (points x batch x dimension)", &[points, batch, dim], crate::limits::MAX_ELEMENTS)?;
         if m.spec().is_none() && labels.len() != batch {
             crate::bail!("{} class labels for a batch of {batch} samples", labels.len());
         }
@@ -321,9 +324,10 @@ pub fn project_trajectory(path: Vec<f64>, denoised: Vec<f64>, dim: usize) -> std
 /// The same seeded N(0, 1) noise as the native CLI: `batch * dim` numbers, row-major.
 #[wasm_bindgen(js_name = standardNormal)]
 pub fn standard_normal(seed: u64, batch: usize, dim: usize) -> std::result::Result<Vec<f64>, JsError> {
-    if batch == 0 || dim == 0 || batch * dim > 1 << 24 {
-        return Err(JsError::new("batch and dim must be >= 1 and batch * dim at most 16M"));
+    if batch == 0 || dim == 0 {
+        return Err(JsError::new("standardNormal: batch and dim must be at least 1"));
     }
+    crate::limits::elements(batch, dim).map_err(js_err)?;
     Ok(noise::standard_normal(seed, batch, dim))
 }
 

@@ -12,16 +12,42 @@ export interface Job<T> {
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (done: number, total: number) => void };
 
 export class Engine {
-  private readonly worker: Worker;
+  private worker!: Worker;
   private readonly pending = new Map<number, Pending>();
   private next = 1;
-  readonly backend: Promise<BackendInfo>;
+  /** The backend of the current worker (a restarted worker sets it anew). */
+  backend!: Promise<BackendInfo>;
+  /** How often the worker was replaced after a fault (a test reads it). */
+  restarts = 0;
+  /** Faults since the last successful reply. */
+  private faults = 0;
+
+  /** Called when the backend changes under the page (the WebGPU device was lost). */
+  onBackendChange?: (why: string) => void;
+  private preferWebgpu: boolean;
 
   private constructor(preferWebgpu: boolean) {
+    this.preferWebgpu = preferWebgpu;
+    this.start();
+  }
+
+  private start(): void {
     this.worker = new Worker(assetUrl('worker.js'), { type: 'module' });
     this.worker.onmessage = (ev: MessageEvent<Reply>) => this.receive(ev.data);
-    this.worker.onerror = (ev) => this.failAll(`the sampling worker stopped: ${ev.message || 'it could not start'}`);
-    this.backend = this.call<BackendInfo>({ op: 'init', preferWebgpu }).done as Promise<BackendInfo>;
+    this.worker.onerror = (ev) => this.restart(`the sampling worker stopped: ${ev.message || 'it could not start'}`);
+    this.backend = this.call<BackendInfo>({ op: 'init', preferWebgpu: this.preferWebgpu }).done as Promise<BackendInfo>;
+    this.backend.catch(() => {}); // a caller that awaits it sees the failure
+  }
+
+  /** A wasm trap leaves the module's memory in an unknown state: every request in flight
+   * fails with `why` and a fresh worker (a fresh module) takes the next ones. */
+  private restart(why: string): void {
+    this.worker.terminate();
+    this.failAll(why);
+    // A worker that faults again and again (it cannot even start) is not restarted forever.
+    if (++this.faults > 3) return;
+    this.restarts++;
+    this.start();
   }
 
   private static instance: Engine | undefined;
@@ -74,7 +100,20 @@ export class Engine {
     return { done, cancel: () => this.worker.postMessage({ id: this.next++, op: 'cancel', target: id } satisfies Request) };
   }
 
+  /** Test hook: the worker destroys its WebGPU device (the page should move to the CPU). */
+  destroyDevice(): Promise<unknown> {
+    return this.call({ op: 'destroyDevice' }).done;
+  }
+
   private receive(reply: Reply): void {
+    if ('deviceLost' in reply) {
+      // Work queued on a lost device never completes: start over on the CPU at once.
+      const why = `the WebGPU device was lost (${reply.deviceLost}); sampling moved to the CPU`;
+      this.preferWebgpu = false;
+      this.restart(why);
+      this.onBackendChange?.(why);
+      return;
+    }
     const p = this.pending.get(reply.id);
     if (!p) return;
     if ('progress' in reply) {
@@ -82,8 +121,13 @@ export class Engine {
       return;
     }
     this.pending.delete(reply.id);
-    if (reply.ok) p.resolve(reply.result);
-    else p.reject(new Error(reply.error));
+    if (reply.ok) {
+      this.faults = 0;
+      p.resolve(reply.result);
+    } else if (reply.fatal) {
+      p.reject(new Error(reply.error));
+      this.restart(`the sampler restarted after an internal error: ${reply.error}`);
+    } else p.reject(new Error(reply.error));
   }
 
   private failAll(message: string): void {

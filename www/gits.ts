@@ -1,6 +1,7 @@
 // The GITS panels: a search (run by the sampling worker) with a progress bar, cancel and download.
 import type { Job } from './engine.js';
 import type { GitsOptions } from './protocol.js';
+import { decimal, int } from './settings.js';
 
 /** The paper's defaults (and `gits-sampler gits`'s): iPNDM teacher, 61-point polynomial grid,
  * 256 warmup trajectories, l2 Euler-jump costs, gamma 1.15. */
@@ -10,14 +11,9 @@ export const PAPER: GitsOptions = { teacher: 'ipndm', grid: 'polynomial:61', war
  * gamma, warmup, AFS, cost and refinement (`solver`: the solver to refine for); `image`
  * models search in small chunks so progress and cancel stay quick on the U-Net. */
 export function readGitsOptions(field: (name: string) => HTMLInputElement | HTMLSelectElement, image: boolean, solver: string): GitsOptions {
-  const num = (name: string, min: number, max: number) => {
-    const v = Number(field(name).value);
-    if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in ${min}..${max}, got "${field(name).value}"`);
-    return v;
-  };
+  const num = (name: string, min: number, max: number) => int(name, field(name).value, min, max);
   const points = num('gits-grid', 3, 201);
-  const gamma = Number(field('gits-gamma').value);
-  if (!(gamma >= 1 && gamma <= 3)) throw new Error(`gamma must be a number in 1..3, got "${field('gits-gamma').value}"`);
+  const gamma = decimal('gamma', field('gits-gamma').value, 1, 3);
   return {
     ...PAPER,
     gammas: [gamma],

@@ -38,6 +38,8 @@ declare global {
     orbit?: Orbit;
     compareLast?: Measured[];
     sweepLast?: Curve[];
+    /** The page's sampling engine (tests use its `destroyDevice` hook). */
+    engine?: Engine;
   }
 }
 
@@ -255,6 +257,8 @@ async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
   let problem: string | undefined;
   try {
+    const backend = params.get('backend');
+    if (backend !== null && backend !== 'cpu' && backend !== 'webgpu') throw new Error(`backend must be cpu or webgpu, got "${backend}"`);
     const axes = params.get('axes') ?? 'fit';
     if (!(AXES_SCALINGS as string[]).includes(axes)) throw new Error(`axes must be ${AXES_SCALINGS.join(' or ')}, got "${axes}"`);
     orbit.axes = axes as AxesScaling;
@@ -274,6 +278,14 @@ async function main(): Promise<void> {
     applySettings(defaults());
   }
   const engine = Engine.shared(params.get('backend') !== 'cpu');
+  window.engine = engine;
+  // A lost GPU device: say so, and sample again on the CPU worker that replaced it.
+  engine.onBackendChange = (why) =>
+    void engine.backend.then(async (info) => {
+      status.textContent = `Backend: ${info.description} (${why})`;
+      document.body.dataset.backend = info.backend;
+      await generate(engine);
+    }, (e: unknown) => setState('error', `Error: ${why}, and the CPU backend failed too: ${e instanceof Error ? e.message : String(e)}`));
   field('model').addEventListener('change', () => switchModel(field('model').value));
   const slider = field<HTMLInputElement>('nfe-slider');
   slider.addEventListener('input', () => { field('nfe').value = slider.value; });

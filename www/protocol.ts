@@ -10,6 +10,8 @@ export interface PlanRequest {
   nfe: number;
   /** The GITS schedule file, for schedule 'gits'. */
   gits?: string;
+  /** Where `gits` came from (a path, or "the schedule computed here"), for messages. */
+  gitsName?: string;
   /** Analytic first step (GITS files with AFS-refined schedules). */
   afs?: boolean;
 }
@@ -97,9 +99,14 @@ export type Request =
   | { id: number; op: 'project'; path: Float64Array; denoised: Float64Array; dim: number }
   | { id: number; op: 'gits'; model: string; options: GitsOptions }
   | { id: number; op: 'l2'; a: Float32Array; b: Float32Array; dim: number }
-  | { id: number; op: 'cancel'; target: number };
+  | { id: number; op: 'cancel'; target: number }
+  /** Test hook: destroys the worker's WebGPU device, as a driver reset or a GPU crash would. */
+  | { id: number; op: 'destroyDevice' };
 
 export type Reply =
   | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: string }
-  | { id: number; progress: [number, number] };
+  /** `fatal`: the wasm module trapped; the page replaces the worker. */
+  | { id: number; ok: false; error: string; fatal?: boolean }
+  | { id: number; progress: [number, number] }
+  /** Sent unasked (id 0) when the WebGPU device is lost; the page moves to the CPU. */
+  | { id: 0; deviceLost: string };

@@ -16,6 +16,10 @@ const TYPES = {
   '.svg': 'image/svg+xml',
 };
 
+/** The policy the page, the widget and embed.html are tested under and `npm start` sends:
+ * nothing inline (scripts or styles), nothing from other origins, wasm allowed. */
+export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'self'";
+
 /** Serves `dir` on 127.0.0.1:`port` (0 = any free port; loopback only) with extra response
  * `headers` (e.g. a Content-Security-Policy); resolves to the listening server. Only files under
  * `dir` are served; a path that does not decode is a 400, never a crash. */
@@ -49,6 +53,6 @@ export function serve(dir, port = 0, headers = {}) {
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const dir = process.argv[2] ?? 'dist';
   const port = Number(process.argv[3] ?? process.env.PORT ?? 8080);
-  const server = await serve(dir, port);
+  const server = await serve(dir, port, { 'Content-Security-Policy': CSP });
   console.log(`gits-sampler: serving ${dir}/ at http://127.0.0.1:${server.address().port}/ (Ctrl-C to stop)`);
 }

@@ -51,9 +51,18 @@ export function defaults(model: CatalogueEntry = MODELS[0]): Settings {
   return { model: model.id, solver: 'ipndm', schedule: 'polynomial:7', nfe: 10, seed: 0, batch: image ? 20 : 256, label: 'cycle', guidance: image ? 2 : 1 };
 }
 
-function int(name: string, text: string, min: number, max: number): number {
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in ${min}..${max}, got "${text}"`);
+/** `text` as an integer in min..max, written plainly: digits only (no sign, hex, exponent,
+ * padding or empty text, all of which `Number` would accept). Throws naming `name`. */
+export function int(name: string, text: string, min: number, max: number): number {
+  const v = /^\d{1,16}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in ${min}..${max}, got "${text}"`);
+  return v;
+}
+
+/** `text` as a decimal number in min..max (e.g. 2, 0.5, 1e-3); no hex, padding or empty text. */
+export function decimal(name: string, text: string, min: number, max: number): number {
+  const v = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(v) || v < min || v > max) throw new Error(`${name} must be a number in ${min}..${max}, got "${text}"`);
   return v;
 }
 
@@ -87,9 +96,7 @@ export function parseSettings(get: (name: string) => string | null): Settings {
   }
   const guidance = value('guidance');
   if (guidance !== undefined) {
-    const g = Number(guidance);
-    if (guidance.trim() === '' || !Number.isFinite(g) || g < 0 || g > 20) throw new Error(`guidance must be a number in 0..20, got "${guidance}"`);
-    s.guidance = g;
+    s.guidance = decimal('guidance', guidance, 0, 20);
   }
   return s;
 }

@@ -1,6 +1,7 @@
 // The sample view shared by the playground and the widget: a result over its data (2-D) or as
 // a digit grid, at any step of the trajectory; and the sampling request behind it.
 import { assetUrl } from './base.js';
+import { boundedText, parseJson } from './bounded.js';
 import type { Engine } from './engine.js';
 import { densityGrid, type Gmm } from './density.js';
 import { drawDensity, drawTrajectories, type View } from './plot.js';
@@ -30,11 +31,13 @@ function underlay(model: CatalogueEntry): Promise<Underlay> {
   if (model.kind === 'image') return Promise.resolve(null);
   let u = underlays.get(model.id);
   if (!u) {
-    u = fetchShipped(model.kind === 'gmm' ? model.url : model.data!)
-      .then((r) => r.json())
-      .then((json) => {
-        if (model.kind === 'gmm') return { density: densityGrid(json as Gmm, GRID, VIEW.lo, VIEW.hi) };
-        const { points } = json as { points: number[][] };
+    const path = model.kind === 'gmm' ? model.url : model.data!;
+    u = fetchShipped(path)
+      .then((r) => boundedText(r, path))
+      .then((text) => {
+        const json = parseJson(text, path);
+        if (model.kind === 'gmm') return { density: densityGrid(checkedGmm(json, path), GRID, VIEW.lo, VIEW.hi) };
+        const points = pairs((json as { points?: unknown } | null)?.points, `${path}: "points"`);
         const smoothed: Gmm = { kind: 'gmm', weights: points.map(() => 1), means: points, variances: points.map(() => POINTS_BANDWIDTH ** 2) };
         return { density: densityGrid(smoothed, GRID, VIEW.lo, VIEW.hi) };
       });
@@ -42,6 +45,31 @@ function underlay(model: CatalogueEntry): Promise<Underlay> {
     underlays.set(model.id, u);
   }
   return u;
+}
+
+/** Most points or components drawn under a 2-D view (the sampler's own limit). */
+const MAX_POINTS = 10_000;
+
+/** `v` as a list of [x, y] pairs of finite numbers, else an error naming `what`. */
+function pairs(v: unknown, what: string): number[][] {
+  if (!Array.isArray(v) || !v.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite))) {
+    throw new Error(`${what} must be a list of [x, y] pairs of finite numbers`);
+  }
+  if (v.length > MAX_POINTS) throw new Error(`${what} has ${v.length} entries, more than the limit of ${MAX_POINTS}`);
+  return v as number[][];
+}
+
+/** A served 2-D mixture checked before it is drawn (the sampler checks it again, fully). */
+function checkedGmm(json: unknown, path: string): Gmm {
+  const g = (json ?? {}) as Partial<Record<keyof Gmm, unknown>>;
+  const positive = (v: unknown, what: string) => {
+    if (!Array.isArray(v) || !v.every((x) => Number.isFinite(x) && x > 0)) throw new Error(`${path}: "${what}" must be a list of finite numbers > 0`);
+    return v as number[];
+  };
+  const means = pairs(g.means, `${path}: "means"`);
+  const [weights, variances] = [positive(g.weights, 'weights'), positive(g.variances, 'variances')];
+  if (weights.length !== means.length || variances.length !== means.length) throw new Error(`${path}: weights, means and variances differ in length`);
+  return { kind: 'gmm', weights, means, variances };
 }
 
 export interface Shown {
@@ -62,9 +90,13 @@ export interface SampleOptions {
 export async function sampleWith(engine: Engine, s: Settings, o: SampleOptions = {}): Promise<Shown> {
   const model = modelById(s.model);
   let gits: string | undefined;
+  let gitsName = 'the GITS schedule computed here';
   if (s.schedule === 'gits-here') gits = o.computedGits;
-  else if (shippedGits(model, s.schedule)) gits = await (await fetchShipped(shippedGits(model, s.schedule)!)).text();
-  const plan = { solver: s.solver, schedule: s.schedule.startsWith('gits') ? 'gits' : s.schedule, nfe: s.nfe, gits, afs: o.afs ?? false };
+  else if (shippedGits(model, s.schedule)) {
+    gitsName = shippedGits(model, s.schedule)!;
+    gits = await boundedText(await fetchShipped(gitsName), gitsName);
+  }
+  const plan = { solver: s.solver, schedule: s.schedule.startsWith('gits') ? 'gits' : s.schedule, nfe: s.nfe, gits, gitsName, afs: o.afs ?? false };
   const [r, u] = await Promise.all([
     engine.sample({ model: model.url, plan, seed: s.seed, batch: s.batch, label: s.label, guidance: s.guidance }, o.onProgress),
     underlay(model),

@@ -49,11 +49,14 @@ export class GitsSamplerElement extends HTMLElement {
 
   private build(): void {
     const root = this.attachShadow({ mode: 'open' });
-    const style = document.createElement('style');
-    style.textContent = STYLE;
+    // A constructed stylesheet, not a <style> element: a page's style-src CSP blocks inline
+    // <style> but not stylesheets made by script (docs/embed.md#content-security-policy).
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(STYLE);
+    root.adoptedStyleSheets = [sheet];
     this.canvas.setAttribute('role', 'img');
     this.caption.setAttribute('aria-live', 'polite');
-    root.append(style, this.canvas, this.caption);
+    root.append(this.canvas, this.caption);
     if (this.hasAttribute('controls')) root.append(this.controls());
   }
 

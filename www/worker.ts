@@ -1,6 +1,7 @@
 // The sampling worker: owns the wasm module, the backend (WebGPU or the CPU fallback) and the
 // loaded models, so sampling and GITS searches never block the page.
 import type * as Wasm from './pkg/gits_sampler_cpu.js';
+import { MAX_MODEL_BYTES, boundedBytes } from './bounded.js';
 import { labels } from './labels.js';
 import type { BackendInfo, GitsOptions, PlanRequest, PlanSummary, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
 
@@ -20,7 +21,9 @@ const gitsFiles = new Map<string, Wasm.GitsSchedules>();
 async function open(which: 'webgpu' | 'cpu'): Promise<Module> {
   // Literal paths, so the bundler leaves both imports to the browser.
   const wasm = (await (which === 'webgpu' ? import('./pkg/gits_sampler_webgpu.js') : import('./pkg/gits_sampler_cpu.js'))) as Module;
-  await wasm.default({ module_or_path: new URL(`./pkg/gits_sampler_${which}_bg.wasm`, import.meta.url) });
+  const exports = await wasm.default({ module_or_path: new URL(`./pkg/gits_sampler_${which}_bg.wasm`, import.meta.url) });
+  // For the soak test (and the console): how large the module's memory has grown.
+  (self as unknown as { wasmMemoryBytes: () => number }).wasmMemoryBytes = () => exports.memory.buffer.byteLength;
   return wasm;
 }
 
@@ -31,12 +34,31 @@ async function webgpuMissing(): Promise<string | undefined> {
   return (await gpu.requestAdapter().catch(() => null)) ? undefined : 'the browser offers no WebGPU adapter';
 }
 
+/** The WebGPU devices wgpu asked for, so a loss is noticed (and a test can cause one). */
+const devices: { destroy(): void; lost: Promise<{ reason: string; message: string }> }[] = [];
+
+/** Wraps `GPUAdapter.requestDevice` before wgpu calls it: each device's `lost` promise tells
+ * the page, which replaces this worker by one on the CPU (a lost device never answers again). */
+function watchDevices(): void {
+  type Adapter = { prototype: { requestDevice(...a: unknown[]): Promise<(typeof devices)[number]> } };
+  const adapter = (self as unknown as { GPUAdapter?: Adapter }).GPUAdapter;
+  if (!adapter) return;
+  const original = adapter.prototype.requestDevice;
+  adapter.prototype.requestDevice = async function (...args: unknown[]) {
+    const device = await original.apply(this, args);
+    devices.push(device);
+    void device.lost.then((info) => scope.postMessage({ id: 0, deviceLost: `${info.reason}${info.message ? `: ${info.message}` : ''}` }));
+    return device;
+  };
+}
+
 /** The WebGPU module where an adapter works; else the CPU module, downloaded only then. */
 async function backend(preferWebgpu = true): Promise<{ wasm: Module; sampler: Wasm.Sampler }> {
   engine ??= (async () => {
     let why = preferWebgpu ? await webgpuMissing() : 'WebGPU was turned off by the page';
     if (why === undefined) {
       try {
+        watchDevices();
         const wasm = await open('webgpu');
         return { wasm, sampler: await wasm.Sampler.webgpu() };
       } catch (e) {
@@ -56,7 +78,7 @@ function load(url: string): Promise<Wasm.Model> {
       const { sampler } = await backend();
       const response = await fetch(url);
       if (!response.ok) throw new Error(`cannot load ${url}: HTTP ${response.status}`);
-      return sampler.loadModel(new Uint8Array(await response.arrayBuffer()), url);
+      return sampler.loadModel(await boundedBytes(response, url, MAX_MODEL_BYTES), url);
     })();
     loaded.catch(() => models.delete(url)); // a failed load may be retried
     models.set(url, loaded);
@@ -65,11 +87,15 @@ function load(url: string): Promise<Wasm.Model> {
 }
 
 /** The GITS file `text` loaded (and checked) for `model` once. */
-function gitsFor(wasm: Module, url: string, model: Wasm.Model, text: string): Wasm.GitsSchedules {
+function gitsFor(wasm: Module, url: string, model: Wasm.Model, text: string, name: string): Wasm.GitsSchedules {
   const key = `${url}\n${text}`;
   let file = gitsFiles.get(key);
   if (!file) {
-    file = wasm.GitsSchedules.load(text, model);
+    try {
+      file = wasm.GitsSchedules.load(text, model);
+    } catch (e) {
+      throw new Error(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
     gitsFiles.set(key, file);
   }
   return file;
@@ -79,7 +105,7 @@ function compile(wasm: Module, req: PlanRequest, url: string, model: Wasm.Model)
   if (req.schedule === 'teacher') return model.teacherPlan();
   if (req.schedule !== 'gits') return model.plan(req.solver, req.schedule, req.nfe, false, false);
   if (!req.gits) throw new Error('compute a GITS schedule first');
-  return gitsFor(wasm, url, model, req.gits).plan(req.solver, req.nfe, req.afs ?? false, undefined);
+  return gitsFor(wasm, url, model, req.gits, req.gitsName ?? 'the GITS schedule file').plan(req.solver, req.nfe, req.afs ?? false, undefined);
 }
 
 async function sample(id: number, args: SampleArgs): Promise<SampleResult> {
@@ -139,6 +165,10 @@ async function handle(req: Request): Promise<unknown> {
     case 'cancel':
       cancelled.add(req.target);
       return null;
+    case 'destroyDevice':
+      if (devices.length === 0) throw new Error('no WebGPU device to destroy (the worker runs on the CPU)');
+      devices.forEach((d) => d.destroy());
+      return null;
   }
 }
 
@@ -150,7 +180,12 @@ scope.onmessage = (ev) => {
       const transfer = r && r.samples instanceof Float32Array ? [r.samples.buffer, r.steps!.buffer, r.evals!.buffer, r.stepSigmas!.buffer, r.evalSigmas!.buffer] : [];
       scope.postMessage({ id: req.id, ok: true, result }, transfer);
     },
-    (e: unknown) => scope.postMessage({ id: req.id, ok: false, error: e instanceof Error ? e.message : String(e) }),
+    (e: unknown) => {
+      // A trap (a Rust panic, or memory exhausted) is a bug; its message alone says nothing.
+      const fatal = e instanceof WebAssembly.RuntimeError;
+      const message = e instanceof Error ? e.message : String(e);
+      scope.postMessage({ id: req.id, ok: false, error: fatal ? `the wasm module trapped (${message}) during ${req.op}` : message, fatal });
+    },
   ).finally(() => {
     if (req.op !== 'cancel') cancelled.delete(req.id);
   });

@@ -3,7 +3,7 @@
 //! r_k ∝ w_k N(x; mu_k, (s_k^2 + sigma^2) I).
 
 use super::{check_batch, softmax_in_place};
-use crate::{Result, bail};
+use crate::{Error, Result, bail, limits};
 use burn::prelude::{Device, Tensor, TensorData};
 use burn::tensor::activation::softmax;
 use serde::{Deserialize, Serialize};
@@ -41,14 +41,18 @@ impl Gmm {
         if self.dim() == 0 || self.means.iter().any(|m| m.len() != self.dim()) {
             bail!("gmm: every mean must have the same, non-zero dimension");
         }
-        if self.means.iter().flatten().any(|v| !v.is_finite()) {
-            bail!("gmm: means must be finite");
+        limits::at_most("gmm: components", k, limits::MAX_POINTS)?;
+        limits::at_most("gmm: dimension", self.dim(), limits::MAX_DIM)?;
+        limits::elements(k, self.dim()).map_err(|e| Error(format!("gmm: {e}")))?;
+        let max = limits::MAX_VALUE;
+        if let Some(v) = self.means.iter().flatten().find(|v| !(v.is_finite() && v.abs() <= max)) {
+            bail!("gmm: means must be finite and at most {max} in magnitude, found {v}");
         }
-        if self.weights.iter().any(|w| !(w.is_finite() && *w > 0.0)) {
-            bail!("gmm: weights must be finite and > 0");
+        if let Some(w) = self.weights.iter().find(|w| !(w.is_finite() && **w > 0.0 && **w <= max)) {
+            bail!("gmm: weights must be finite, > 0 and at most {max}, found {w}");
         }
-        if self.variances.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-            bail!("gmm: variances must be finite and > 0");
+        if let Some(v) = self.variances.iter().find(|v| !(v.is_finite() && **v > 0.0 && **v <= max * max)) {
+            bail!("gmm: variances must be finite, > 0 and at most {}, found {v}", max * max);
         }
         Ok(())
     }

@@ -2,7 +2,7 @@
 //! the data points with Gaussian kernel of bandwidth sigma. It replays the data exactly.
 
 use super::{check_batch, softmax_in_place};
-use crate::{Result, bail};
+use crate::{Error, Result, bail, limits};
 use burn::prelude::{Device, Tensor, TensorData};
 use burn::tensor::activation::softmax;
 use serde::{Deserialize, Serialize};
@@ -24,8 +24,12 @@ impl Kde {
         if self.dim() == 0 || self.points.iter().any(|p| p.len() != self.dim()) {
             bail!("kde: every point must have the same, non-zero dimension");
         }
-        if self.points.iter().flatten().any(|v| !v.is_finite()) {
-            bail!("kde: points must be finite");
+        limits::at_most("kde: points", self.points.len(), limits::MAX_POINTS)?;
+        limits::at_most("kde: dimension", self.dim(), limits::MAX_DIM)?;
+        limits::elements(self.points.len(), self.dim()).map_err(|e| Error(format!("kde: {e}")))?;
+        let max = limits::MAX_VALUE;
+        if let Some(v) = self.points.iter().flatten().find(|v| !(v.is_finite() && v.abs() <= max)) {
+            bail!("kde: points must be finite and at most {max} in magnitude, found {v}");
         }
         Ok(())
     }

@@ -24,7 +24,18 @@ impl Mlp2dConfig {
         if self.hidden == 0 || self.layers == 0 {
             crate::bail!("MLP config needs hidden > 0 and layers >= 1");
         }
+        crate::limits::at_most("MLP hidden", self.hidden, crate::limits::MAX_PARAMETERS)?;
+        let params = self.parameters();
+        if params > crate::limits::MAX_PARAMETERS as u128 || self.layers > crate::limits::MAX_TENSORS {
+            crate::bail!("MLP with {} layers of {} would have {params} parameters, above the limit of {} (or too many layers)", self.layers, self.hidden, crate::limits::MAX_PARAMETERS);
+        }
         Ok(())
+    }
+
+    /// Number of parameters `init` creates (u128: the sizes may come from an untrusted file).
+    pub fn parameters(&self) -> u128 {
+        let (h, inputs) = (self.hidden as u128, (2 + 2 * NOISE_FREQS) as u128);
+        (inputs * h + h) + (self.layers as u128 - 1) * (h * h + h) + (2 * h + 2)
     }
 
     pub fn init(&self, device: &Device) -> Mlp2d {

@@ -26,6 +26,14 @@ impl Architecture {
         }
     }
 
+    /// Number of parameters (u128: computed from untrusted sizes before anything is allocated).
+    pub fn parameters(&self) -> u128 {
+        match self {
+            Architecture::Unet(c) => c.parameters(),
+            Architecture::Mlp2d(c) => c.parameters(),
+        }
+    }
+
     /// Dimension of one (flattened) sample.
     pub fn dim(&self) -> usize {
         match self {

@@ -39,10 +39,40 @@ impl UNetConfig {
         if self.channels.iter().any(|&c| c == 0 || c % self.groups != 0) {
             crate::bail!("U-Net channels {:?} must be positive multiples of groups = {}", self.channels, self.groups);
         }
-        if self.size % (1 << (levels - 1)) != 0 {
+        if levels > 16 || self.size % (1 << (levels - 1)) != 0 {
             crate::bail!("U-Net size {} does not halve evenly {} times", self.size, levels - 1);
         }
+        let max = crate::limits::MAX_PARAMETERS;
+        if self.embed > max || self.channels.iter().any(|&c| c > max) {
+            crate::bail!("U-Net channels {:?} or embedding {} above the limit of {max}", self.channels, self.embed);
+        }
+        crate::limits::at_most("U-Net size", self.size, 1 << 8)?;
+        crate::limits::at_most("U-Net classes", self.classes, crate::limits::MAX_TENSORS)?;
+        let params = self.parameters();
+        if params > max as u128 {
+            crate::bail!("U-Net {:?} would have {params} parameters, above the limit of {max}", self.channels);
+        }
         Ok(())
+    }
+
+    /// Number of parameters `init` creates, computed without building the network (u128: a
+    /// manifest's sizes are untrusted; every factor is at most 2^64, every sum has few terms).
+    pub fn parameters(&self) -> u128 {
+        let (e, ch) = (self.embed as u128, &self.channels);
+        let c = |l: usize| ch[l] as u128;
+        let conv3 = |a: u128, b: u128| 9 * a * b + b;
+        let block = |cin: u128, cout: u128| {
+            2 * cin + conv3(cin, cout) + e * cout + cout + 2 * cout + conv3(cout, cout) + if cin != cout { cin * cout + cout } else { 0 }
+        };
+        let levels = ch.len();
+        let f = 2 * super::precond::NOISE_FREQS as u128;
+        let mut n = f * e + e + e * e + e + (self.classes as u128 + 1) * e + conv3(1, c(0));
+        for l in 0..levels {
+            n += block(if l == 0 { c(0) } else { c(l - 1) }, c(l));
+            n += if l + 1 < levels { conv3(c(l), c(l)) } else { 0 };
+            n += block(if l + 1 == levels { c(l) } else { c(l + 1) } + c(l), c(l));
+        }
+        n + block(c(levels - 1), c(levels - 1)) + 2 * c(0) + conv3(c(0), 1)
     }
 
     pub fn init(&self, device: &Device) -> UNet {

@@ -9,6 +9,8 @@
 
 use super::network::{Architecture, Network};
 use crate::hash::sha256_hex;
+use crate::limits;
+use crate::schedule::check_sigma_range;
 use crate::{Error, Result};
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::{Device, Tensor, TensorData};
@@ -152,20 +154,22 @@ pub fn decode(bytes: &[u8]) -> Result<Weights> {
         crate::bail!("not a gits-sampler weights file (it does not start with GITSWTS1)");
     }
     let len = u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
-    let json = bytes.get(12..12 + len).ok_or_else(|| Error(format!("weights file is truncated: the manifest needs {len} bytes")))?;
+    let json = bytes.get(12..).and_then(|rest| rest.get(..len)).ok_or_else(|| Error(format!("weights file is truncated: the manifest needs {len} bytes, the file has {}", bytes.len() - 12)))?;
     let manifest: Manifest = serde_json::from_slice(json).map_err(|e| Error(format!("weights manifest is not valid: {e}")))?;
     if manifest.format != "gits-sampler-weights" || manifest.version != FORMAT_VERSION {
         crate::bail!("weights file has format {:?} version {}; this build reads version {FORMAT_VERSION}", manifest.format, manifest.version);
     }
     let m = &manifest.model;
     m.architecture.validate()?;
-    if !(m.sigma_min > 0.0 && m.sigma_min < m.sigma_max && m.sigma_max.is_finite() && m.sigma_data > 0.0) {
-        crate::bail!("weights manifest has an invalid sigma range [{}, {}] or sigma_data {}", m.sigma_min, m.sigma_max, m.sigma_data);
+    limits::at_most("weights manifest: tensors", manifest.tensors.len(), limits::MAX_TENSORS)?;
+    check_sigma_range(m.sigma_min, m.sigma_max).map_err(|e| Error(format!("weights manifest: {e}")))?;
+    if !(m.sigma_data.is_finite() && m.sigma_data > 0.0 && m.sigma_data <= limits::MAX_SIGMA) {
+        crate::bail!("weights manifest: sigma_data = {} must be finite, > 0 and at most {}", m.sigma_data, limits::MAX_SIGMA);
     }
     if m.classes.len() != m.architecture.classes() {
         crate::bail!("weights manifest names {} classes, the architecture has {}", m.classes.len(), m.architecture.classes());
     }
-    let payload = &bytes[12 + len..];
+    let payload = &bytes[12 + json.len()..];
     if payload.len() != manifest.payload_bytes {
         crate::bail!("weights file is {} by {} bytes: the payload has {} bytes, the manifest says {}",
             if payload.len() < manifest.payload_bytes { "truncated" } else { "too long" },
@@ -175,20 +179,27 @@ pub fn decode(bytes: &[u8]) -> Result<Weights> {
         crate::bail!("weights file is corrupted: the payload's sha256 does not match the manifest");
     }
     let tensors = manifest.tensors.iter().map(|t| read_tensor(payload, t)).collect::<Result<Vec<_>>>()?;
+    // Checked before `to_network` builds the architecture, so a manifest cannot make it allocate.
+    let listed: u128 = tensors.iter().map(|t| t.len() as u128).sum();
+    if listed != m.architecture.parameters() {
+        crate::bail!("weights manifest lists {listed} values, the architecture has {} parameters", m.architecture.parameters());
+    }
     Ok(Weights { manifest, tensors, sha256: sha256_hex(bytes) })
 }
 
 fn read_tensor(payload: &[u8], t: &TensorEntry) -> Result<Vec<f32>> {
-    let n: usize = t.shape.iter().product();
-    let bad = || Error(format!("weights tensor {} lies outside the payload", t.path));
+    let n = limits::product(&format!("weights tensor {}", t.path), &t.shape, limits::MAX_PARAMETERS)?;
+    let bad = || Error(format!("weights tensor {} (offset {}, shape {:?}) lies outside the payload of {} bytes", t.path, t.offset, t.shape, payload.len()));
+    // Every end is checked: offsets and shapes come from the file.
+    let bytes = |at: usize, len: usize| at.checked_add(len).and_then(|end| payload.get(at..end)).ok_or_else(bad);
     let f32s = |at: usize, count: usize| -> Result<Vec<f32>> {
-        let raw = payload.get(at..at + 4 * count).ok_or_else(bad)?;
+        let raw = bytes(at, count.checked_mul(4).ok_or_else(bad)?)?;
         Ok(raw.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect())
     };
     let values = match (t.dtype, t.axis) {
         (DType::F32, None) => f32s(t.offset, n)?,
-        (DType::I8, Some(axis)) if axis < t.shape.len() => {
-            let q = payload.get(t.offset..t.offset + n).ok_or_else(bad)?;
+        (DType::I8, Some(axis)) if axis < t.shape.len() && t.shape[axis] > 0 => {
+            let q = bytes(t.offset, n)?;
             let scales = f32s((t.offset + n).next_multiple_of(4), t.shape[axis])?;
             let inner: usize = t.shape[axis + 1..].iter().product();
             q.iter().enumerate().map(|(i, &v)| v as i8 as f32 * scales[(i / inner) % t.shape[axis]]).collect()

@@ -1,7 +1,8 @@
 //! The GITS schedule file: what was searched, how, and the schedule found for every step budget
 //! and gamma. Versioned JSON (docs/formats.md); `load` validates it before anything uses it.
 
-use crate::schedule::validate_sigmas;
+use crate::limits;
+use crate::schedule::{check_sigma_range, validate_sigmas};
 use crate::solver::Solver;
 use super::propagation::Gains;
 use crate::model::ModelRef;
@@ -110,9 +111,9 @@ impl GitsFile {
         {
             bail!("GITS file was searched for model {} (sha256 {}), not this one ({})", self.model.id, short(&self.model.sha256), short(&m.sha256));
         }
-        if !(self.sigma_min > 0.0 && self.sigma_max > self.sigma_min && self.sigma_max.is_finite()) {
-            bail!("GITS file: bad sigma range [{}, {}]", self.sigma_min, self.sigma_max);
-        }
+        check_sigma_range(self.sigma_min, self.sigma_max).map_err(|e| Error(format!("GITS file: {e}")))?;
+        limits::at_most("GITS file: warmup", self.warmup, limits::MAX_BATCH)?;
+        limits::at_most("GITS file: schedules", self.schedules.len(), limits::MAX_STEPS)?;
         validate_sigmas(&self.grid).map_err(|e| Error(format!("GITS file grid: {e}")))?;
         let in_range = |s: f64| s >= self.sigma_min * (1.0 - 1e-12) && s <= self.sigma_max * (1.0 + 1e-12);
         if !in_range(self.grid[0]) || !in_range(*self.grid.last().unwrap()) {
@@ -129,8 +130,8 @@ impl GitsFile {
         for f in &self.schedules {
             let what = format!("GITS schedule (gamma {}, {} steps)", f.gamma, f.steps);
             validate_sigmas(&f.sigmas).map_err(|e| Error(format!("{what}: {e}")))?;
-            if f.sigmas.len() != f.steps + 1 || f.indices.len() != f.steps + 1 {
-                bail!("{what}: needs {} sigmas and indices, has {} and {}", f.steps + 1, f.sigmas.len(), f.indices.len());
+            if f.steps.checked_add(1) != Some(f.sigmas.len()) || f.indices.len() != f.sigmas.len() {
+                bail!("{what}: needs {} sigmas and indices, has {} and {}", f.steps as u128 + 1, f.sigmas.len(), f.indices.len());
             }
             if f.indices[0] != 0 || *f.indices.last().unwrap() != self.grid.len() - 1 {
                 bail!("{what}: must run from grid point 0 to {}", self.grid.len() - 1);
@@ -173,6 +174,7 @@ impl GitsFile {
     }
 }
 
-fn short(hash: &str) -> &str {
-    &hash[..hash.len().min(12)]
+/// The first 12 characters of a hash (any text: a file may hold anything there).
+fn short(hash: &str) -> String {
+    hash.chars().take(12).collect()
 }

@@ -7,6 +7,7 @@ use super::file::{Found, GITS_VERSION, GitsFile, Metric, Timing};
 use super::propagation::{Gains, Propagation, gain_at, gain_points, gains_from, propagate};
 use super::warmup::{Warmup, warmup};
 use crate::distance::mean_l2;
+use crate::limits;
 use crate::model::{BatchModel, ModelRef};
 use crate::solver::{CompileOptions, Solver};
 use crate::{Error, Result, bail};
@@ -74,6 +75,8 @@ impl SearchConfig {
         if self.grid_points < 3 {
             bail!("the grid needs at least 3 points, got {}", self.grid_points);
         }
+        limits::at_most("grid points", self.grid_points, limits::MAX_GRID)?;
+        limits::at_most("warmup", self.warmup, limits::MAX_BATCH)?;
         if self.min_steps == 0 || self.min_steps > self.max_steps {
             bail!("step budgets must satisfy 1 <= min <= max, got {}..{}", self.min_steps, self.max_steps);
         }
@@ -148,6 +151,10 @@ impl<M: BatchModel> Search<M> {
     pub fn new(config: SearchConfig, denoiser: M, model: ModelRef, clock: fn() -> f64) -> Result<Self> {
         config.check()?;
         let grid = config.grid_schedule.sigmas(config.grid_points - 1, config.sigma_min, config.sigma_max).map_err(Error)?;
+        // The warmup keeps every trajectory at every grid point.
+        limits::elements(config.warmup, denoiser.dim())?;
+        limits::product("the warmup (trajectories x grid points x dimension)", &[config.warmup, config.grid_points, denoiser.dim()], limits::MAX_ELEMENTS)
+            .map_err(|e| Error(format!("{e}: use fewer warmup trajectories or grid points")))?;
         let noise = crate::noise::standard_normal(config.seed, config.warmup, denoiser.dim());
         let measured = config.propagation.map_or(Vec::new(), |p| gain_points(grid.len(), p.points));
         Ok(Search {

@@ -83,6 +83,7 @@ impl Solver {
     /// The number of steps that spends exactly `nfe` evaluations, or why none does.
     pub fn steps_for_nfe(&self, nfe: u32, to_zero: bool, afs: bool) -> Result<usize> {
         let (k, z) = (self.nfe_per_step(), to_zero as u32);
+        crate::limits::at_most("NFE", nfe as usize, crate::limits::MAX_NFE)?;
         let nfe = nfe + afs as u32;
         if nfe <= z || (nfe - z) % k != 0 {
             bail!(

@@ -7,12 +7,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { serve } from '../../www/serve.mjs';
+import { CSP, serve } from '../../www/serve.mjs';
 import { launch, settledWidgets } from './harness.mjs';
 
 const TIMEOUT = 180_000;
 const DIR = 'examples/docs-site';
-const CSP = "script-src 'self' 'wasm-unsafe-eval'";
 const run = (cmd, args, cwd = '.') => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 let packed;
 let server;

@@ -5,11 +5,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { serve } from '../../www/serve.mjs';
+import { CSP, serve } from '../../www/serve.mjs';
 import { launch, settledWidgets } from './harness.mjs';
 
 const TIMEOUT = 180_000;
-const CSP = "script-src 'self' 'wasm-unsafe-eval'";
 let plain;
 let strict;
 const at = (server, path) => `http://127.0.0.1:${server.address().port}/${path}`;

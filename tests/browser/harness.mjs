@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
-import { serve } from '../../www/serve.mjs';
+import { CSP, serve } from '../../www/serve.mjs';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const BASE_FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -69,7 +69,7 @@ export function serveDist() {
   const site = { url: '', requests: [] };
   let server;
   before(async () => {
-    server = await serve('dist');
+    server = await serve('dist', 0, { 'Content-Security-Policy': CSP });
     server.on('request', (req) => site.requests.push(req.url));
     site.url = `http://127.0.0.1:${server.address().port}/`;
   });

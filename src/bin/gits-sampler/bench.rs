@@ -53,6 +53,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
     }
     let model = load_model(&a.model)?;
     let dim = model.dim();
+    gits_sampler::limits::elements(a.batch, dim).map_err(|e| gits_sampler::Error(format!("--batch: {e}")))?;
     let z = noise::standard_normal(0, a.batch, dim);
     let run_once: Box<dyn Fn(&Plan) -> Result<()>> = match model.spec() {
         Some(spec) => Box::new(|plan: &Plan| execute(plan, z.clone(), spec, false).map(|_| ())),

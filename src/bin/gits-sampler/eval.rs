@@ -138,6 +138,8 @@ pub fn run(a: EvalArgs) -> Result<()> {
     if a.samples < 10 || a.bootstrap < 2 || a.chunk == 0 {
         bail!("--samples must be at least 10, --bootstrap at least 2 and --chunk at least 1");
     }
+    gits_sampler::limits::elements(a.samples, model.dim()).map_err(|e| gits_sampler::Error(format!("--samples: {e}")))?;
+    gits_sampler::limits::at_most("--bootstrap", a.bootstrap, gits_sampler::limits::MAX_BATCH)?;
     if !a.schedules.contains(&a.baseline) {
         bail!("--baseline {} must be one of --schedules", a.baseline);
     }

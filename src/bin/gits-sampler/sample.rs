@@ -74,6 +74,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
             if a.batch == 0 {
                 bail!("--batch must be at least 1");
             }
+            gits_sampler::limits::elements(a.batch, dim).map_err(|e| Error(format!("--batch: {e}")))?;
             noise::standard_normal(a.seed, a.batch, dim)
         }
     };
