@@ -294,11 +294,15 @@ async fn run(device: &Device, plan: &plan::Plan, denoiser: &impl Denoiser<Tensor
     let denoiser = Reporting { inner: denoiser, nfe: plan.nfe, done: Cell::new(0), on_eval };
     let out = execute_seeded(plan, to_tensor(noise, dim, device), &denoiser, true, seed)?;
     let step_sigmas: Vec<f64> = out.steps.iter().map(|s| s.sigma).collect();
+    let step_numbers: Vec<u32> = out.steps.iter().map(|s| s.step).collect();
     let eval_sigmas: Vec<f64> = out.evals.iter().map(|e| e.sigma).collect();
     // One readback for all steps and one for all evaluations.
     let steps = read_all(out.steps.into_iter().map(|s| s.x).collect()).await?;
     let evals = read_all(out.evals.into_iter().map(|e| e.denoised).collect()).await?;
-    let samples = &steps[steps.len() - batch * dim..];
+    let per = batch * dim;
+    let finite = steps.chunks(per).map(|x| x.iter().all(|v| v.is_finite()));
+    plan::check_finite(step_numbers.iter().zip(&step_sigmas).zip(finite).map(|((&k, &sigma), ok)| (k, sigma, ok)))?;
+    let samples = &steps[steps.len() - per..];
     let obj = Object::new();
     let set = |k: &str, v: JsValue| Reflect::set(&obj, &k.into(), &v).map(|_| ()).map_err(|_| Error("cannot build the result object".into()));
     set("dim", (dim as u32).into())?;

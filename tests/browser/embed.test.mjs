@@ -81,7 +81,7 @@ test('widgets of one page share one worker; bad attributes are shown as text', {
   }
 });
 
-test("the playground and the widgets work under script-src 'self' 'wasm-unsafe-eval'", { timeout: 300_000 }, async () => {
+test('the playground and the widgets work under the strict CSP (nothing inline, no style-src exception)', { timeout: 300_000 }, async () => {
   const { browser, page, errors } = await launch(false);
   const violations = [];
   page.on('console', (m) => {
