@@ -16,7 +16,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Mutex;
+use std::cell::RefCell;
+use std::sync::Once;
 
 /// What one case came to.
 enum Outcome {
@@ -35,11 +36,16 @@ struct Tally {
     non_finite: Vec<String>,
 }
 
-static PANIC: Mutex<Option<String>> = Mutex::new(None);
+thread_local! {
+    /// The last panic message on this thread (the tests run on threads of their own).
+    static PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
 
 /// Runs `check` on every input, counting outcomes; a panic is caught and recorded with its case.
 fn fuzz<T>(name: &str, inputs: Vec<(String, T)>, check: impl Fn(&T) -> Outcome) -> Tally {
-    std::panic::set_hook(Box::new(|info| *PANIC.lock().unwrap() = Some(info.to_string())));
+    // One hook for the whole binary: it keeps the message instead of printing thousands.
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| std::panic::set_hook(Box::new(|info| PANIC.with(|p| *p.borrow_mut() = Some(info.to_string())))));
     let mut t = Tally::default();
     for (case, input) in &inputs {
         t.cases += 1;
@@ -47,10 +53,9 @@ fn fuzz<T>(name: &str, inputs: Vec<(String, T)>, check: impl Fn(&T) -> Outcome) 
             Ok(Outcome::Error) => t.errors += 1,
             Ok(Outcome::Valid) => t.valid += 1,
             Ok(Outcome::NonFinite(what)) => t.non_finite.push(format!("{case}: {what}")),
-            Err(_) => t.panics.push(format!("{case}: {}", PANIC.lock().unwrap().take().unwrap_or_default())),
+            Err(_) => t.panics.push(format!("{case}: {}", PANIC.with(|p| p.borrow_mut().take()).unwrap_or_default())),
         }
     }
-    let _ = std::panic::take_hook();
     println!("| {name} | {} | {} | {} | {} | {} |", t.cases, t.errors, t.valid, t.panics.len(), t.non_finite.len());
     t
 }
@@ -391,4 +396,12 @@ fn arguments() {
             Some(code) => panic!("exit {code} with: {stderr}"),
         }
     }));
+}
+
+/// The harness itself: a panic in a case is caught, counted and kept with its message.
+#[test]
+fn the_harness_catches_and_names_a_panic() {
+    let t = fuzz("self test", vec![("fine".to_string(), 1), ("boom".to_string(), 0)], |&v| if v == 0 { panic!("deliberate") } else { Outcome::Valid });
+    assert_eq!((t.cases, t.valid, t.panics.len()), (2, 1, 1));
+    assert!(t.panics[0].starts_with("boom: ") && t.panics[0].contains("deliberate"), "{:?}", t.panics);
 }

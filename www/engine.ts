@@ -17,8 +17,6 @@ export class Engine {
   private next = 1;
   /** The backend of the current worker (a restarted worker sets it anew). */
   backend!: Promise<BackendInfo>;
-  /** How often the worker was replaced after a fault (a test reads it). */
-  restarts = 0;
   /** Faults since the last successful reply. */
   private faults = 0;
 
@@ -46,7 +44,6 @@ export class Engine {
     this.failAll(why);
     // A worker that faults again and again (it cannot even start) is not restarted forever.
     if (++this.faults > 3) return;
-    this.restarts++;
     this.start();
   }
 

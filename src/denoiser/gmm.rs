@@ -2,8 +2,8 @@
 //! D(x; sigma) = sum_k r_k(x) [mu_k + s_k^2 / (s_k^2 + sigma^2) (x - mu_k)],
 //! r_k ∝ w_k N(x; mu_k, (s_k^2 + sigma^2) I).
 
-use super::{check_batch, softmax_in_place};
-use crate::{Error, Result, bail, limits};
+use super::{check_batch, check_points, softmax_in_place};
+use crate::{Result, bail, limits};
 use burn::prelude::{Device, Tensor, TensorData};
 use burn::tensor::activation::softmax;
 use serde::{Deserialize, Serialize};
@@ -38,16 +38,8 @@ impl Gmm {
         if self.means.len() != k || self.variances.len() != k {
             bail!("gmm: {k} weights but {} means and {} variances", self.means.len(), self.variances.len());
         }
-        if self.dim() == 0 || self.means.iter().any(|m| m.len() != self.dim()) {
-            bail!("gmm: every mean must have the same, non-zero dimension");
-        }
-        limits::at_most("gmm: components", k, limits::MAX_POINTS)?;
-        limits::at_most("gmm: dimension", self.dim(), limits::MAX_DIM)?;
-        limits::elements(k, self.dim()).map_err(|e| Error(format!("gmm: {e}")))?;
+        check_points("gmm: means", &self.means)?;
         let max = limits::MAX_VALUE;
-        if let Some(v) = self.means.iter().flatten().find(|v| !(v.is_finite() && v.abs() <= max)) {
-            bail!("gmm: means must be finite and at most {max} in magnitude, found {v}");
-        }
         if let Some(w) = self.weights.iter().find(|w| !(w.is_finite() && **w > 0.0 && **w <= max)) {
             bail!("gmm: weights must be finite, > 0 and at most {max}, found {w}");
         }

@@ -1,8 +1,8 @@
 //! The empirical optimal denoiser of a point set (GITS paper Eq. 8): the softmax-weighted mean of
 //! the data points with Gaussian kernel of bandwidth sigma. It replays the data exactly.
 
-use super::{check_batch, softmax_in_place};
-use crate::{Error, Result, bail, limits};
+use super::{check_batch, check_points, softmax_in_place};
+use crate::Result;
 use burn::prelude::{Device, Tensor, TensorData};
 use burn::tensor::activation::softmax;
 use serde::{Deserialize, Serialize};
@@ -18,20 +18,7 @@ impl Kde {
     }
 
     pub fn validate(&self) -> Result<()> {
-        if self.points.is_empty() {
-            bail!("kde: needs at least one point");
-        }
-        if self.dim() == 0 || self.points.iter().any(|p| p.len() != self.dim()) {
-            bail!("kde: every point must have the same, non-zero dimension");
-        }
-        limits::at_most("kde: points", self.points.len(), limits::MAX_POINTS)?;
-        limits::at_most("kde: dimension", self.dim(), limits::MAX_DIM)?;
-        limits::elements(self.points.len(), self.dim()).map_err(|e| Error(format!("kde: {e}")))?;
-        let max = limits::MAX_VALUE;
-        if let Some(v) = self.points.iter().flatten().find(|v| !(v.is_finite() && v.abs() <= max)) {
-            bail!("kde: points must be finite and at most {max} in magnitude, found {v}");
-        }
-        Ok(())
+        check_points("kde: points", &self.points)
     }
 
     pub fn denoise(&self, x: &[f64], sigma: f64) -> Result<Vec<f64>> {

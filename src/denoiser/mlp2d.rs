@@ -25,9 +25,10 @@ impl Mlp2dConfig {
             crate::bail!("MLP config needs hidden > 0 and layers >= 1");
         }
         crate::limits::at_most("MLP hidden", self.hidden, crate::limits::MAX_PARAMETERS)?;
+        crate::limits::at_most("MLP layers", self.layers, crate::limits::MAX_TENSORS)?;
         let params = self.parameters();
-        if params > crate::limits::MAX_PARAMETERS as u128 || self.layers > crate::limits::MAX_TENSORS {
-            crate::bail!("MLP with {} layers of {} would have {params} parameters, above the limit of {} (or too many layers)", self.layers, self.hidden, crate::limits::MAX_PARAMETERS);
+        if params > crate::limits::MAX_PARAMETERS as u128 {
+            crate::bail!("MLP with {} layers of {} would have {params} parameters, above the limit of {}", self.layers, self.hidden, crate::limits::MAX_PARAMETERS);
         }
         Ok(())
     }

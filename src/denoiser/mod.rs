@@ -92,6 +92,25 @@ impl Denoiser<Tensor<2>> for TensorDenoiser {
     }
 }
 
+/// Checks the data points of an analytic denoiser (GMM means, KDE points; `what` names them in
+/// messages): at least one, all of one non-zero dimension, within the limits on count, dimension
+/// and size, every value finite and at most `MAX_VALUE` in magnitude.
+pub(crate) fn check_points(what: &str, points: &[Vec<f64>]) -> Result<()> {
+    use crate::limits;
+    let dim = points.first().map_or(0, |p| p.len());
+    if dim == 0 || points.iter().any(|p| p.len() != dim) {
+        crate::bail!("{what}: needs at least one, all of the same, non-zero dimension");
+    }
+    limits::at_most(&format!("{what}: count"), points.len(), limits::MAX_POINTS)?;
+    limits::at_most(&format!("{what}: dimension"), dim, limits::MAX_DIM)?;
+    limits::elements(points.len(), dim).map_err(|e| crate::Error(format!("{what}: {e}")))?;
+    let max = limits::MAX_VALUE;
+    if let Some(v) = points.iter().flatten().find(|v| !(v.is_finite() && v.abs() <= max)) {
+        crate::bail!("{what} must be finite and at most {max} in magnitude, found {v}");
+    }
+    Ok(())
+}
+
 /// Checks that a flat batch holds whole rows of `dim`.
 pub(crate) fn check_batch(x: &[f64], dim: usize) -> Result<usize> {
     if dim == 0 || !x.len().is_multiple_of(dim) {

@@ -151,8 +151,7 @@ impl<M: BatchModel> Search<M> {
     pub fn new(config: SearchConfig, denoiser: M, model: ModelRef, clock: fn() -> f64) -> Result<Self> {
         config.check()?;
         let grid = config.grid_schedule.sigmas(config.grid_points - 1, config.sigma_min, config.sigma_max).map_err(Error)?;
-        // The warmup keeps every trajectory at every grid point.
-        limits::elements(config.warmup, denoiser.dim())?;
+        // The warmup keeps every trajectory at every grid point (check() bounded the warmup).
         limits::product("the warmup (trajectories x grid points x dimension)", &[config.warmup, config.grid_points, denoiser.dim()], limits::MAX_ELEMENTS)
             .map_err(|e| Error(format!("{e}: use fewer warmup trajectories or grid points")))?;
         let noise = crate::noise::standard_normal(config.seed, config.warmup, denoiser.dim());
