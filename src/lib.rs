@@ -2,6 +2,7 @@
 //!
 //! Crate map:
 //! - [`schedule`]  sigma grids (polynomial, logSNR, time-uniform) and their validation
+//! - [`sigma_text`] sigma lists as ComfyUI, diffusers and k-diffusion write them: import, export
 //! - [`solver`]    one plan compiler per solver (Euler/DDIM, DDIM-eta, Heun, DPM-Solver-2, DPM-Solver++,
 //!   iPNDM, iPNDM_v, exact Adams–Bashforth, DEIS-tAB, UniPC, RK4) and the plan builder
 //! - [`plan`]      the plan register program, its validator and the one executor
@@ -46,6 +47,7 @@ pub mod noise;
 pub mod output;
 pub mod plan;
 pub mod schedule;
+pub mod sigma_text;
 pub mod solver;
 pub mod tensor;
 pub mod trajectory;

@@ -31,6 +31,8 @@ pub const MAX_POINTS: usize = 10_000;
 pub const MAX_VALUE: f64 = 1e6;
 /// Dimension of one sample.
 pub const MAX_DIM: usize = 1 << 16;
+/// Bytes of a sigma list's text (`sigma_text::import`), as the page bounds its JSON files.
+pub const MAX_TEXT: usize = 8 << 20;
 
 /// `value` if it is at most `max`, else an error naming `what` and the limit.
 pub fn at_most(what: &str, value: usize, max: usize) -> Result<usize> {

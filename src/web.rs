@@ -7,7 +7,8 @@ use crate::gits::{GitsFile, Propagation, Refine, Search, SearchConfig, parse_gri
 use crate::model;
 use crate::plan::{self, Denoiser, execute_seeded};
 use crate::schedule::Schedule;
-use crate::solver::{CompileOptions, SamplingSpec, Solver, TEACHER_NFE};
+use crate::sigma_text::{self, FinalSigma};
+use crate::solver::{CompileOptions, REFERENCE_NFE, SamplingSpec, Solver, TEACHER_NFE};
 use crate::tensor::{read_all, to_tensor};
 use crate::{Error, Result, noise};
 use burn::prelude::{Device, Tensor};
@@ -206,11 +207,56 @@ impl Model {
         Ok(Plan(Rc::new(SamplingSpec { solver, schedule, nfe, sigma_min, sigma_max, to_zero, afs }.plan().map_err(js_err)?)))
     }
 
+    /// The sigma range the model samples over (its schedules run from sigmaMax to sigmaMin).
+    #[wasm_bindgen(getter, js_name = sigmaMin)]
+    pub fn sigma_min(&self) -> f64 {
+        self.0.sigma_range().0
+    }
+
+    #[wasm_bindgen(getter, js_name = sigmaMax)]
+    pub fn sigma_max(&self) -> f64 {
+        self.0.sigma_range().1
+    }
+
+    /// Compiles `solver` over a sigma list (strictly decreasing; only the last may be 0).
+    #[wasm_bindgen(js_name = planOn)]
+    pub fn plan_on(&self, solver: &str, sigmas: Vec<f64>, afs: bool) -> std::result::Result<Plan, JsError> {
+        let solver: Solver = solver.parse().map_err(js_err)?;
+        Ok(Plan(Rc::new(solver.compile(&sigmas, &CompileOptions { afs, thresholding: None }).map_err(js_err)?)))
+    }
+
     /// The plan of the teacher that compare mode measures L2 against (`eval`'s teacher).
     #[wasm_bindgen(js_name = teacherPlan)]
     pub fn teacher_plan(&self) -> std::result::Result<Plan, JsError> {
+        self.teacher(TEACHER_NFE)
+    }
+
+    /// Whether the denoiser is exact (a Gaussian mixture or KDE), not a trained network.
+    #[wasm_bindgen(getter)]
+    pub fn exact(&self) -> bool {
+        self.0.spec().is_some()
+    }
+
+    /// What the schedule lab measures against: for exact models a 200-NFE solve of their ODE,
+    /// for networks the 60-NFE teacher (iPNDM, polynomial rho 7, both).
+    #[wasm_bindgen(js_name = referencePlan)]
+    pub fn reference_plan(&self) -> std::result::Result<Plan, JsError> {
+        self.teacher(if self.exact() { REFERENCE_NFE } else { TEACHER_NFE })
+    }
+
+    fn teacher(&self, nfe: u32) -> std::result::Result<Plan, JsError> {
         let (sigma_min, sigma_max) = self.0.sigma_range();
-        Ok(Plan(Rc::new(SamplingSpec::teacher(TEACHER_NFE, sigma_min, sigma_max).plan().map_err(js_err)?)))
+        Ok(Plan(Rc::new(SamplingSpec::teacher(nfe, sigma_min, sigma_max).plan().map_err(js_err)?)))
+    }
+
+    /// Reads a sigma list as ComfyUI, diffusers or k-diffusion write it (`sigma_text::import`);
+    /// `zero_to_sigma_min`: a final 0 becomes this model's sigma_min. Returns `{ sigmas,
+    /// notation, last }`: the sigmas, the notation read and what the last sigma means, in words.
+    #[wasm_bindgen(js_name = importSigmas)]
+    pub fn import_sigmas(&self, text: &str, zero_to_sigma_min: bool) -> std::result::Result<JsValue, JsError> {
+        let last = if zero_to_sigma_min { FinalSigma::SigmaMin(self.0.sigma_range().0) } else { FinalSigma::Keep };
+        let imported = sigma_text::import(text, last).map_err(js_err)?;
+        imported.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&format!("cannot return the sigmas: {e}")))
     }
 }
 
@@ -323,6 +369,12 @@ async fn run(device: &Device, plan: &plan::Plan, denoiser: &impl Denoiser<Tensor
 pub fn project_trajectory(path: Vec<f64>, denoised: Vec<f64>, dim: usize) -> std::result::Result<JsValue, JsError> {
     let p = crate::trajectory::project3d(&path, &denoised, dim).map_err(js_err)?;
     serde_wasm_bindgen::to_value(&p).map_err(|e| JsError::new(&format!("cannot return the projection: {e}")))
+}
+
+/// `sigmas` in an export format: json (ours), kdiffusion, diffusers or comfyui.
+#[wasm_bindgen(js_name = exportSigmas)]
+pub fn export_sigmas(sigmas: Vec<f64>, format: &str) -> std::result::Result<String, JsError> {
+    sigma_text::export(&sigmas, format.parse().map_err(js_err)?).map_err(js_err)
 }
 
 /// The same seeded N(0, 1) noise as the native CLI: `batch * dim` numbers, row-major.

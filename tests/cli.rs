@@ -151,6 +151,29 @@ fn export_writes_each_tools_final_sigma_convention() {
 }
 
 #[test]
+fn import_reads_another_tools_list_and_round_trips_with_export() {
+    let (comfy, ours, bad) = (tmp("comfy.txt"), tmp("ours.json"), tmp("bad.txt"));
+    std::fs::write(&comfy, "14.6146, 6.0650, 2.4627, 0.0292, 0").unwrap();
+    let (ok, _, err) = cli(&["import", comfy.to_str().unwrap(), "--out", ours.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(err.contains("ManualSigmas") && err.contains("final 0 is kept"), "{err}");
+    let (ok, text, err) = cli(&["export", "--sigmas", ours.to_str().unwrap(), "--format", "comfyui"]);
+    assert!(ok, "{err}");
+    assert_eq!(text.trim(), "14.6146, 6.065, 2.4627, 0.0292, 0");
+    let (ok, text, err) = cli(&["import", comfy.to_str().unwrap(), "--zero-to-sigma-min", "--format", "diffusers"]);
+    assert!(ok, "{err}");
+    assert_eq!(text.trim(), "[14.6146,6.065,2.4627,0.0292,0.002]");
+    assert!(err.contains("replaced by the model's sigma_min 0.002"), "{err}");
+    let (ok, out, err) = cli(&["sample", "--solver", "euler", "--sigmas", ours.to_str().unwrap(), "--denoiser", MODEL, "--batch", "4"]);
+    assert!(ok, "{err}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap()["nfe"], 4);
+    std::fs::write(&bad, "[1, 2]").unwrap();
+    let (ok, _, err) = cli(&["import", bad.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("bad.txt: line 1, column 5: sigma 1 = 2 is not below sigma 0 = 1"), "{err}");
+}
+
+#[test]
 fn dpmpp_thresholding_from_the_command_line() {
     let args = ["sample", "--solver", "dpmpp:2", "--nfe", "8", "--to-zero", "--thresholding", "0.995", "--denoiser", MODEL, "--batch", "8"];
     let (ok, out, err) = cli(&args);

@@ -5,22 +5,23 @@ import type { Engine } from './engine.js';
 import { sampleWith, type SampleOptions, type Shown } from './view.js';
 import type { Settings } from './settings.js';
 
-/** The teacher's plan is Rust's (`SamplingSpec::teacher`); the worker compiles it. */
-const TEACHER = { schedule: 'teacher' };
+const solves = new Map<string, Promise<Float32Array>>();
 
-const teachers = new Map<string, Promise<Float32Array>>();
-
-/** The teacher's samples for the noise of `s` (kept per model, seed, batch, classes). */
-export function teacher(engine: Engine, s: Settings): Promise<Float32Array> {
-  const key = JSON.stringify([s.model, s.seed, s.batch, s.label, s.guidance]);
-  let t = teachers.get(key);
+/** The samples of the teacher ('teacher': iPNDM, 60 NFE) or of the schedule lab's reference
+ * ('reference': 200 NFE for exact models) for the noise of `s`, kept per model, seed, batch and
+ * classes. Their plans are Rust's (`SamplingSpec::teacher`); the worker compiles them. */
+export function solve(engine: Engine, s: Settings, schedule: 'teacher' | 'reference'): Promise<Float32Array> {
+  const key = JSON.stringify([schedule, s.model, s.seed, s.batch, s.label, s.guidance]);
+  let t = solves.get(key);
   if (!t) {
-    t = sampleWith(engine, { ...s, ...TEACHER }).then((shown) => shown.r.samples);
-    t.catch(() => teachers.delete(key));
-    teachers.set(key, t);
+    t = sampleWith(engine, { ...s, schedule }).then((shown) => shown.r.samples);
+    t.catch(() => solves.delete(key));
+    solves.set(key, t);
   }
   return t;
 }
+
+export const teacher = (engine: Engine, s: Settings) => solve(engine, s, 'teacher');
 
 export interface Measured {
   shown: Shown;
@@ -36,6 +37,12 @@ export async function compare(engine: Engine, configs: Settings[], o: (s: Settin
     out.push({ shown, l2: await engine.meanL2(shown.r.samples, t, shown.r.dim) });
   }
   return out;
+}
+
+/** Whether `e` says a schedule has no plan at that NFE: the solver's NFE rule (Heun spends 2
+ * per step), or a GITS file without that step count. */
+export function unreachable(e: unknown): boolean {
+  return e instanceof Error && /is not reachable|needs a \d+-step/.test(e.message);
 }
 
 export interface Curve {
@@ -60,7 +67,7 @@ export async function sweep(engine: Engine, s: Settings, schedules: string[], nf
         curve.nfes.push(nfe);
         curve.l2.push(await engine.meanL2(r.samples, t, r.dim));
       } catch (e) {
-        if (!(e instanceof Error && /is not reachable|needs a \d+-step/.test(e.message))) throw e; // the solver's NFE rule, or a GITS file without that step count
+        if (!unreachable(e)) throw e;
       }
       onProgress(++done, total);
     }

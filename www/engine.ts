@@ -1,7 +1,7 @@
 // The page's side of the sampling worker: one worker (so one WebGPU device) for everything on
 // the page, requests as promises, progress as callbacks, cancel by id.
 import { assetUrl } from './base.js';
-import type { BackendInfo, GitsOptions, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
+import type { BackendInfo, GitsOptions, Imported, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
 
 /** A request in flight: resolves to its result, or null once cancelled. */
 export interface Job<T> {
@@ -81,6 +81,17 @@ export class Engine {
   /** Mean over the batch of ||a_n - b_n||_2 (the crate's L2 to the teacher). */
   meanL2(a: Float32Array, b: Float32Array, dim: number): Promise<number> {
     return this.call<number>({ op: 'l2', a, b, dim }).done as Promise<number>;
+  }
+
+  /** A sigma list read from another tool's text, for `model` (a URL: a final 0 may become its
+   * sigma_min). */
+  importSigmas(model: string, text: string, zeroToSigmaMin: boolean): Promise<Imported> {
+    return this.call<Imported>({ op: 'importSigmas', model, text, zeroToSigmaMin }).done as Promise<Imported>;
+  }
+
+  /** `sigmas` in an export format: json (ours), kdiffusion, diffusers or comfyui. */
+  exportSigmas(sigmas: number[], format: string): Promise<string> {
+    return this.call<string>({ op: 'exportSigmas', sigmas, format }).done as Promise<string>;
   }
 
   /** A GITS search for `model` (a URL); resolves to the schedule file's JSON. */

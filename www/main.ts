@@ -11,6 +11,7 @@ import { evalsAt } from './plot.js';
 import type { Curve, Measured } from './compare.js';
 import { runCompare, runSweep, type ComparePage } from './compare-panel.js';
 import { renderPlan } from './plan-table.js';
+import { Lab } from './lab.js';
 import { MODELS, modelById } from './models.js';
 import { FIELDS, SCHEDULES, SOLVERS, defaults, parseSettings, shippedGits, toParams, type Settings } from './settings.js';
 import type { Projection, SampleResult } from './protocol.js';
@@ -40,6 +41,8 @@ declare global {
     sweepLast?: Curve[];
     /** The page's sampling engine (tests use its `destroyDevice` hook). */
     engine?: Engine;
+    /** The schedule lab (tests drag its editor's points). */
+    lab?: Lab;
   }
 }
 
@@ -50,6 +53,7 @@ let projection: Projection | undefined;
 /** Whether the comparison is part of the page's state (and URL). */
 let comparing = false;
 const B_FIELDS = ['solver', 'schedule', 'nfe'] as const;
+let lab: Lab | undefined;
 
 function setState(state: 'loading' | 'sampling' | 'ready' | 'error', message: string): void {
   document.body.dataset.state = state;
@@ -74,6 +78,7 @@ function applySettings(s: Settings): void {
     }
   }
   for (const name of FIELDS) field(name).value = String(s[name]);
+  field('sigmas').value = s.sigmas?.join(',') ?? '';
   field<HTMLInputElement>('nfe-slider').value = String(Math.min(s.nfe, 50));
   field<HTMLInputElement>('batch').max = model.kind === 'image' ? '256' : '4096';
   field<HTMLInputElement>('gits-warmup').value = model.kind === 'image' ? '32' : '256';
@@ -99,7 +104,8 @@ function readB(get: (name: string) => string | null = (name) => field(`b-${name}
 
 /** The URL: the settings that differ from the defaults, and B's while comparing. */
 function writeUrl(s: Settings): void {
-  const params = toParams(s);
+  const bCustom = comparing && field('b-schedule').value === 'custom';
+  const params = toParams({ ...s, sigmas: s.schedule === 'custom' || bCustom ? s.sigmas : undefined });
   if (comparing) for (const name of B_FIELDS) params.set(`b-${name}`, field(`b-${name}`).value);
   const backend = new URLSearchParams(location.search).get('backend');
   if (backend) params.set('backend', backend);
@@ -121,6 +127,7 @@ function switchModel(id: string): void {
   const schedule = field('schedule').value;
   const missing = schedule === 'gits-here' ? !computed.has(id) : schedule.startsWith('gits') && !shippedGits(model, schedule);
   s.schedule = missing ? 'polynomial:7' : schedule;
+  s.sigmas = field('sigmas').value ? field('sigmas').value.split(',').map(Number) : undefined;
   applySettings(s);
 }
 
@@ -148,7 +155,28 @@ async function showOrbit(engine: Engine): Promise<void> {
   drawStep(Number(stepInput.value));
 }
 
-async function generate(engine: Engine): Promise<void> {
+let generating: Promise<void> | undefined;
+let again = false;
+
+/** Samples with the form's settings; asked again while sampling, it samples once more after
+ * (so a run of edits costs one sample each end, not a queue). */
+function generate(engine: Engine): Promise<void> {
+  if (generating) {
+    again = true;
+    return generating;
+  }
+  generating = (async () => {
+    do {
+      again = false;
+      await generateOnce(engine);
+    } while (again);
+  })().finally(() => {
+    generating = undefined;
+  });
+  return generating;
+}
+
+async function generateOnce(engine: Engine): Promise<void> {
   try {
     const s = readSettings();
     const model = modelById(s.model);
@@ -186,6 +214,7 @@ async function generate(engine: Engine): Promise<void> {
     const what = model.kind === 'image' ? 'digits' : 'samples';
     const guided = model.classes ? `, guidance ${s.guidance}` : '';
     setState('ready', `${r.batch} ${what} with ${s.solver} on ${s.schedule}, NFE ${r.nfe}${guided}, in ${ms.toFixed(0)} ms`);
+    void lab?.shown(s, r);
     if (comparing) await runCompare(comparePage(engine)); // the comparison follows A
   } catch (e) {
     setState('error', `Error: ${e instanceof Error ? e.message : String(e)}`);
@@ -204,7 +233,8 @@ function comparePage(engine: Engine): ComparePage {
     sampleOptions,
     sweepSchedules: (s) => {
       const model = modelById(s.model);
-      return SCHEDULES.filter(([v]) => (v === 'gits-here' ? computed.has(model.id) : !v.startsWith('gits') || shippedGits(model, v)));
+      // An edited schedule has one step count: it has no curve over NFE.
+      return SCHEDULES.filter(([v]) => v !== 'custom' && (v === 'gits-here' ? computed.has(model.id) : !v.startsWith('gits') || shippedGits(model, v)));
     },
     show: (measured, curves) => {
       if (measured) window.compareLast = measured;
@@ -279,6 +309,18 @@ async function main(): Promise<void> {
   }
   const engine = Engine.shared(params.get('backend') !== 'cpu');
   window.engine = engine;
+  lab = new Lab({
+    engine,
+    use: (sigmas) => {
+      field('sigmas').value = sigmas.join(',');
+      field('schedule').value = 'custom';
+      void generate(engine);
+    },
+    sampleOptions,
+    hasComputedGits: (id) => computed.has(id),
+  });
+  window.lab = lab;
+  if (field('schedule').value === 'custom' || (comparing && field('b-schedule').value === 'custom')) lab.open();
   // A lost GPU device: say so, and sample again on the CPU worker that replaced it.
   engine.onBackendChange = (why) =>
     void engine.backend.then(async (info) => {

@@ -2,12 +2,16 @@
 // replies, and what they carry. Nothing here imports from the page's modules.
 
 /** A solver on a schedule over the model's sigma range: a named family, a GITS schedule file's
- * text (`schedule: 'gits'`), or the teacher that compare mode measures against (`'teacher'`:
- * iPNDM, polynomial rho 7, 60 NFE, as `gits-sampler eval`; `solver` and `nfe` are ignored). */
+ * text (`schedule: 'gits'`), a sigma list (`'custom'`: `nfe` follows from it), the teacher that
+ * compare mode measures against (`'teacher'`: iPNDM, polynomial rho 7, 60 NFE, as `gits-sampler
+ * eval`) or the schedule lab's reference (`'reference'`: the same with 200 NFE for exact models,
+ * the teacher for networks); `solver` and `nfe` mean nothing to the last two. */
 export interface PlanRequest {
   solver: string;
   schedule: string;
   nfe: number;
+  /** The sigmas, for schedule 'custom' (strictly decreasing; only the last may be 0). */
+  sigmas?: number[];
   /** The GITS schedule file, for schedule 'gits'. */
   gits?: string;
   /** Where `gits` came from (a path, or "the schedule computed here"), for messages. */
@@ -29,6 +33,8 @@ export interface SampleArgs {
 }
 
 export interface SampleResult {
+  /** The model's sigma range [sigma_min, sigma_max] (its schedules span it). */
+  sigmaRange: [number, number];
   dim: number;
   batch: number;
   nfe: number;
@@ -88,6 +94,15 @@ export interface Projection {
   captured: number;
 }
 
+/** A sigma list read from another tool's text (`gits-sampler import`). */
+export interface Imported {
+  sigmas: number[];
+  /** The notation read, in words. */
+  notation: string;
+  /** What the list's last sigma means here, in words. */
+  last: string;
+}
+
 export interface BackendInfo {
   backend: 'webgpu' | 'cpu';
   description: string;
@@ -99,6 +114,8 @@ export type Request =
   | { id: number; op: 'project'; path: Float64Array; denoised: Float64Array; dim: number }
   | { id: number; op: 'gits'; model: string; options: GitsOptions }
   | { id: number; op: 'l2'; a: Float32Array; b: Float32Array; dim: number }
+  | { id: number; op: 'importSigmas'; model: string; text: string; zeroToSigmaMin: boolean }
+  | { id: number; op: 'exportSigmas'; sigmas: number[]; format: string }
   | { id: number; op: 'cancel'; target: number }
   /** Test hook: destroys the worker's WebGPU device, as a driver reset or a GPU crash would. */
   | { id: number; op: 'destroyDevice' };

@@ -5,8 +5,11 @@ import { MODELS, modelById, type CatalogueEntry } from './models.js';
 export interface Settings {
   model: string;
   solver: string;
-  /** polynomial:7, logsnr, uniform, gits or gits-paper (the model's shipped files) or gits-here (computed). */
+  /** polynomial:7, logsnr, uniform, gits or gits-paper (the model's shipped files), gits-here
+   * (computed) or custom (`sigmas`). */
   schedule: string;
+  /** The schedule lab's sigma list (schedule 'custom', or B's); its plan's NFE follows from it. */
+  sigmas?: number[];
   nfe: number;
   seed: number;
   batch: number;
@@ -37,7 +40,11 @@ export const SCHEDULES: [string, string][] = [
   ['gits', 'GITS (shipped for this model)'],
   ['gits-paper', "GITS, the paper's cost (shipped)"],
   ['gits-here', 'GITS (computed here)'],
+  ['custom', 'edited in the schedule lab'],
 ];
+
+/** Most sigmas in an edited list (200 steps, the NFE field's limit). */
+export const MAX_SIGMAS = 201;
 
 /** The model's shipped GITS file for schedule 'gits' or 'gits-paper' (undefined: none). */
 export function shippedGits(model: CatalogueEntry, schedule: string): string | undefined {
@@ -66,6 +73,13 @@ export function decimal(name: string, text: string, min: number, max: number): n
   return v;
 }
 
+/** A sigma list as the URL writes it: comma-separated decimals. The sampler checks the order. */
+export function sigmaList(text: string): number[] {
+  const parts = text.split(',');
+  if (parts.length < 2 || parts.length > MAX_SIGMAS) throw new Error(`sigmas must be 2..${MAX_SIGMAS} comma-separated numbers, got ${parts.length}`);
+  return parts.map((p, i) => decimal(`sigma ${i}`, p, 0, 1e5));
+}
+
 /** Settings from named text values (URL parameters, widget attributes, form fields); absent
  * names keep the model's defaults. Throws on the first bad value, naming it. */
 export function parseSettings(get: (name: string) => string | null): Settings {
@@ -83,6 +97,9 @@ export function parseSettings(get: (name: string) => string | null): Settings {
     if (schedule.startsWith('gits') && schedule !== 'gits-here' && !shippedGits(model, schedule)) throw new Error(`no ${schedule} schedule is shipped for model "${model.id}"; compute one`);
     s.schedule = schedule;
   }
+  const sigmas = get('sigmas') || undefined;
+  if (sigmas !== undefined) s.sigmas = sigmaList(sigmas);
+  else if (s.schedule === 'custom') throw new Error('schedule custom needs its sigmas (the sigmas parameter)');
   const [nfe, seed, batch] = [value('nfe'), value('seed'), value('batch')];
   if (nfe !== undefined) s.nfe = int('nfe', nfe, 1, 200);
   if (seed !== undefined) s.seed = int('seed', seed, 0, Number.MAX_SAFE_INTEGER);
@@ -106,5 +123,6 @@ export function toParams(s: Settings): URLSearchParams {
   const base = defaults(modelById(s.model));
   const params = new URLSearchParams({ model: s.model });
   for (const name of FIELDS) if (name !== 'model' && s[name] !== base[name]) params.set(name, String(s[name]));
+  if (s.sigmas) params.set('sigmas', s.sigmas.join(','));
   return params;
 }

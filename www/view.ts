@@ -96,7 +96,7 @@ export async function sampleWith(engine: Engine, s: Settings, o: SampleOptions =
     gitsName = shippedGits(model, s.schedule)!;
     gits = await boundedText(await fetchShipped(gitsName), gitsName);
   }
-  const plan = { solver: s.solver, schedule: s.schedule.startsWith('gits') ? 'gits' : s.schedule, nfe: s.nfe, gits, gitsName, afs: o.afs ?? false };
+  const plan = { solver: s.solver, schedule: s.schedule.startsWith('gits') ? 'gits' : s.schedule, nfe: s.nfe, sigmas: s.sigmas, gits, gitsName, afs: o.afs ?? false };
   const [r, u] = await Promise.all([
     engine.sample({ model: model.url, plan, seed: s.seed, batch: s.batch, label: s.label, guidance: s.guidance }, o.onProgress),
     underlay(model),

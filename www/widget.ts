@@ -1,4 +1,4 @@
-// <gits-sampler model solver schedule nfe seed batch label guidance controls autoplay base>:
+// <gits-sampler model solver schedule sigmas nfe seed batch label guidance controls autoplay base>:
 // samples and their trajectory in a documentation page, from one ES module. Every widget of a
 // page shares one sampling worker, so one WebGPU device. Attribute values are validated like URL
 // parameters; a bad one is shown as text in the widget. `base` (read before the first sample)
@@ -22,7 +22,7 @@ button { background: #3b5bdb; border-color: #3b5bdb; cursor: pointer; }
 `;
 
 export class GitsSamplerElement extends HTMLElement {
-  static observedAttributes = [...FIELDS];
+  static observedAttributes = [...FIELDS, 'sigmas'];
   private readonly canvas = document.createElement('canvas');
   private readonly caption = document.createElement('p');
   private shown?: Shown;
@@ -76,7 +76,7 @@ export class GitsSamplerElement extends HTMLElement {
       el.setAttribute('aria-label', label);
       return el;
     };
-    const fields = [select('solver', 'Solver', SOLVERS), select('schedule', 'Schedule', SCHEDULES.filter(([v]) => v !== 'gits-here')), number('nfe', 'NFE', 1), number('seed', 'Seed', 0)];
+    const fields = [select('solver', 'Solver', SOLVERS), select('schedule', 'Schedule', SCHEDULES.filter(([v]) => v !== 'gits-here' && v !== 'custom')), number('nfe', 'NFE', 1), number('seed', 'Seed', 0)];
     const button = document.createElement('button');
     button.textContent = 'Generate';
     form.append(...fields, button);

@@ -3,7 +3,7 @@
 import type * as Wasm from './pkg/gits_sampler_cpu.js';
 import { MAX_MODEL_BYTES, boundedBytes } from './bounded.js';
 import { labels } from './labels.js';
-import type { BackendInfo, GitsOptions, PlanRequest, PlanSummary, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
+import type { BackendInfo, GitsOptions, Imported, PlanRequest, PlanSummary, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
 
 const scope = self as unknown as {
   onmessage: ((ev: MessageEvent<Request>) => void) | null;
@@ -103,6 +103,11 @@ function gitsFor(wasm: Module, url: string, model: Wasm.Model, text: string, nam
 
 function compile(wasm: Module, req: PlanRequest, url: string, model: Wasm.Model): Wasm.Plan {
   if (req.schedule === 'teacher') return model.teacherPlan();
+  if (req.schedule === 'reference') return model.referencePlan();
+  if (req.schedule === 'custom') {
+    if (!req.sigmas) throw new Error('a custom schedule needs its sigmas');
+    return model.planOn(req.solver, Float64Array.from(req.sigmas), req.afs ?? false);
+  }
   if (req.schedule !== 'gits') return model.plan(req.solver, req.schedule, req.nfe, false, false);
   if (!req.gits) throw new Error('compute a GITS schedule first');
   return gitsFor(wasm, url, model, req.gits, req.gitsName ?? 'the GITS schedule file').plan(req.solver, req.nfe, req.afs ?? false, undefined);
@@ -118,7 +123,7 @@ async function sample(id: number, args: SampleArgs): Promise<SampleResult> {
     const noise = wasm.standardNormal(seed, args.batch, model.dim);
     const classes = labels(args.label ?? 'none', args.batch, model.classes);
     const r = (await sampler.sample(plan, model, noise, classes, args.guidance ?? 1, seed, onEval)) as Omit<SampleResult, 'plan'>;
-    return { ...r, plan: plan.summary() as PlanSummary };
+    return { ...r, sigmaRange: [model.sigmaMin, model.sigmaMax], plan: plan.summary() as PlanSummary };
   } finally {
     plan.free();
   }
@@ -162,6 +167,12 @@ async function handle(req: Request): Promise<unknown> {
       return gits(req.id, req.model, req.options);
     case 'l2':
       return meanL2(req.a, req.b, req.dim);
+    case 'importSigmas':
+      return (await load(req.model)).importSigmas(req.text, req.zeroToSigmaMin) as Imported;
+    case 'exportSigmas': {
+      const { wasm } = await backend();
+      return wasm.exportSigmas(Float64Array.from(req.sigmas), req.format);
+    }
     case 'cancel':
       cancelled.add(req.target);
       return null;

@@ -303,6 +303,10 @@ pub struct SamplingSpec {
 /// Evaluations of the teacher that `eval` and the page's compare mode measure L2 against.
 pub const TEACHER_NFE: u32 = 60;
 
+/// Evaluations of the reference solve the page's schedule lab measures exact (analytic) models
+/// against: cheap for them, and far below the errors of 4-20 NFE schedules (tests/schedule_lab.rs).
+pub const REFERENCE_NFE: u32 = 200;
+
 impl SamplingSpec {
     /// The teacher: a high-accuracy solve of the same ODE from the same noise, iPNDM on the
     /// polynomial (rho 7) schedule with `nfe` evaluations.

@@ -4,6 +4,7 @@ mod bench;
 mod common;
 mod eval;
 mod export;
+mod import;
 mod gits;
 mod kde;
 mod pack;
@@ -34,6 +35,9 @@ enum Command {
     Sample(sample::SampleArgs),
     /// Write the sigmas a solver would run on (e.g. a GITS schedule) in another tool's form.
     Export(export::ExportArgs),
+    /// Read a sigma list as ComfyUI, diffusers or k-diffusion write it; write it as our JSON
+    /// list (for --sigmas) or another export format.
+    Import(import::ImportArgs),
     /// Search GITS schedules for a model: warmup trajectories, cost matrix, dynamic programming.
     Gits(gits::GitsArgs),
     /// Time sampling per solver and the GITS stages on this machine's CPU.
@@ -60,6 +64,7 @@ fn main_result() -> Result<()> {
         Command::Plan(a) => plan::run(a),
         Command::Sample(a) => sample::run(a),
         Command::Export(a) => export::run(a),
+        Command::Import(a) => import::run(a),
         Command::Gits(a) => gits::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Train(a) => train::run(a),

@@ -89,9 +89,7 @@ impl PlanArgs {
             let file = GitsFile::load(&read(Path::new(path))?, model).map_err(|e| Error(format!("{path}: {e}")))?;
             file.sigmas_for(&solver, self.nfe, self.to_zero, self.afs, self.gamma).map_err(|e| Error(format!("{path}: {e}")))?
         } else if let Some(path) = &self.sigmas {
-            let sigmas: Vec<f64> = serde_json::from_str(&read(path)?).map_err(|e| Error(format!("{}: {e}", path.display())))?;
-            validate_sigmas(&sigmas).map_err(|e| Error(format!("{}: {e}", path.display())))?;
-            sigmas
+            read_sigmas(path)?
         } else {
             let spec = SamplingSpec {
                 solver,
@@ -107,9 +105,24 @@ impl PlanArgs {
         Ok((solver, sigmas))
     }
 
+    /// The sigmas alone: a --sigmas list needs no solver.
+    pub fn schedule_sigmas(&self) -> Result<Vec<f64>> {
+        match (&self.sigmas, self.solver) {
+            (Some(path), None) => read_sigmas(path),
+            _ => Ok(self.sigmas(None)?.1),
+        }
+    }
+
     pub fn plan(&self, model: Option<&ModelRef>) -> Result<Plan> {
         let (solver, sigmas) = self.sigmas(model)?;
         let thresholding = self.thresholding.map(|ratio| Thresholding { ratio, max: self.threshold_max });
         solver.compile(&sigmas, &CompileOptions { afs: self.afs, thresholding })
     }
+}
+
+/// A JSON sigma list (ours: what `import` and `export --format json` write), checked.
+fn read_sigmas(path: &Path) -> Result<Vec<f64>> {
+    let sigmas: Vec<f64> = serde_json::from_str(&read(path)?).map_err(|e| Error(format!("{}: {e}", path.display())))?;
+    validate_sigmas(&sigmas).map_err(|e| Error(format!("{}: {e}", path.display())))?;
+    Ok(sigmas)
 }
