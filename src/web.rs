@@ -309,6 +309,15 @@ impl GitsSchedules {
         let sigmas = self.file.sigmas_for(&solver, nfe, false, afs, gamma).map_err(js_err)?;
         Ok(Plan(Rc::new(solver.compile(&sigmas, &CompileOptions::afs(afs)).map_err(js_err)?)))
     }
+
+    /// The file's cost matrix and the DP's path of every length through it at `gamma` (the
+    /// matrix is kept, so a new gamma costs only the DP): `{ grid, rows, gamma, paths,
+    /// propagation? }` (docs/formats.md).
+    #[wasm_bindgen(js_name = costMap)]
+    pub fn cost_map(&self, gamma: f64) -> std::result::Result<JsValue, JsError> {
+        let map = self.file.cost_map(gamma).map_err(js_err)?;
+        map.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&format!("cannot return the cost map: {e}")))
+    }
 }
 
 /// A denoiser that tells JS after each evaluation (the executor itself knows nothing of JS).

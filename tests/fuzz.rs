@@ -282,6 +282,33 @@ fn sigma_lists() {
     }));
 }
 
+/// Sigma lists as other tools write them (`sigma_text::import`): each notation cut short, bytes
+/// flipped, and characters the parser treats specially (brackets, '=', letters, line breaks,
+/// multibyte) inserted anywhere; whatever imports must sample finitely.
+#[test]
+fn imported_sigma_text() {
+    use gits_sampler::sigma_text::{FinalSigma, import};
+    let den = gmm();
+    let z = gits_sampler::noise::standard_normal(0, 2, den.dim());
+    let texts = ["tensor([14.6146, 6.0650,\n 2.4627, 0.0292, 0.0000], device='cuda:0')", "sigmas=[14.61, 6.07, 2.46, 0.5]", "timesteps=[999, 749, 499, 249]", "14.61, 6.07, 2.46, 0", "[80, 10, 1, 0.1, 0.002]"];
+    let special: Vec<char> = "()[]=,:. \n\téx∞-+e0".chars().collect();
+    let mut rng = StdRng::seed_from_u64(9);
+    let mut inputs = Vec::new();
+    for text in texts {
+        inputs.extend(text_mutations(text, 60, 200, &mut rng));
+        for _ in 0..240 {
+            let mut chars: Vec<char> = text.chars().collect();
+            let (at, c) = (rng.random_range(0..=chars.len()), special[rng.random_range(0..special.len())]);
+            chars.insert(at, c);
+            inputs.push((format!("{c:?} inserted at {at}"), chars.into_iter().collect()));
+        }
+    }
+    assert_clean(fuzz("imported sigma text", inputs, |text| {
+        let run = import(text, FinalSigma::SigmaMin(0.002)).and_then(|got| execute(&Solver::Euler.compile(&got.sigmas, &CompileOptions::PLAIN)?, z.clone(), &den, false));
+        outcome(run, |run| all_finite("the sample", &run.sample))
+    }));
+}
+
 /// The weights file: its manifest edited (and re-framed with the right length, so the edits
 /// reach the checks behind the JSON parser), the frame's length field, truncation, byte flips.
 #[test]

@@ -133,6 +133,7 @@ fn file() -> GitsFile {
         timing: Timing::default(),
         propagation: None,
         schedules: vec![Found { gamma: 1.15, steps: 3, indices: vec![0, 2, 6, 10], sigmas: [0, 2, 6, 10].map(|i| grid[i]).to_vec(), cost: 1.0, afs: false, student: None }],
+        cost: Some((0..10).map(|i| vec![1.0; 10 - i]).collect()),
     }
 }
 
@@ -163,7 +164,55 @@ fn schedule_file_round_trips_and_is_validated() {
     rejects(&|f| f.grid[0] = 100.0, "leaves the model's range");
     rejects(&|f| f.schedules[0].steps = 4, "needs 5 sigmas");
     rejects(&|f| f.schedules.clear(), "no schedules");
+    rejects(&|f| f.cost.as_mut().unwrap()[3].push(1.0), "cost needs 10 rows");
+    rejects(&|f| { f.cost.as_mut().unwrap().pop(); }, "cost needs 10 rows");
+    // JSON cannot hold a NaN; the search's own file is checked before it is written.
+    let mut nan = file();
+    nan.cost.as_mut().unwrap()[2][1] = f64::NAN;
+    assert!(nan.validate(None).unwrap_err().to_string().contains("cost row 2 holds a value that is not finite"));
     assert!(GitsFile::load("{}", None).unwrap_err().to_string().contains("invalid GITS schedule file"));
+}
+
+/// The searches these tests run: iPNDM teacher on a polynomial grid over [0.002, 80], l2 cost,
+/// `steps` = (fewest, most) steps, nothing refined.
+fn search_config(grid_points: usize, warmup: usize, seed: u64, gammas: Vec<f64>, steps: (usize, usize)) -> gits_sampler::gits::SearchConfig {
+    gits_sampler::gits::SearchConfig {
+        teacher: Solver::Ipndm { max_order: 4 },
+        grid_schedule: Schedule::Polynomial { rho: 7.0 },
+        grid_points,
+        warmup,
+        seed,
+        metric: Metric::L2,
+        gammas,
+        min_steps: steps.0,
+        max_steps: steps.1,
+        sigma_min: 0.002,
+        sigma_max: 80.0,
+        afs_student: None,
+        propagation: None,
+        refine: None,
+    }
+}
+
+/// The cost matrix a file keeps gives back its schedules through the DP, and at another gamma the
+/// schedules a search with that gamma finds (what the page's GITS map draws).
+#[test]
+fn the_files_cost_matrix_gives_its_schedules_and_those_of_other_gammas() {
+    use gits_sampler::gits::{Propagation, Search, SearchConfig};
+    let config = |gamma: f64| SearchConfig { propagation: Some(Propagation::default_for(32)), ..search_config(31, 32, 5, vec![gamma], (1, 8)) };
+    let search = |gamma| block_on(Search::new(config(gamma), toy(), ModelRef { id: "toy".into(), sha256: "00".into() }, || 0.0).unwrap().finish()).unwrap();
+    let indices = |f: &GitsFile| f.schedules.iter().map(|s| s.indices.clone()).collect::<Vec<_>>();
+    let file = GitsFile::load(&serde_json::to_string(&search(1.15)).unwrap(), None).unwrap();
+    let map = file.cost_map(1.15).unwrap();
+    assert_eq!(map.paths, indices(&file));
+    assert_eq!(map.rows.len(), 30);
+    assert!(map.propagation.is_some(), "a propagated search's map has its first-jump measurements");
+    for gamma in [1.0, 1.4] {
+        assert_eq!(file.cost_map(gamma).unwrap().paths, indices(&search(gamma)), "gamma {gamma}");
+    }
+    let mut old = file.clone();
+    old.cost = None;
+    assert!(old.cost_map(1.15).unwrap_err().to_string().contains("no cost matrix"));
 }
 
 /// AFS refinement: for each schedule, one more grid point before the DP's first choice, the one
@@ -173,22 +222,7 @@ fn schedule_file_round_trips_and_is_validated() {
 fn afs_refinement_inserts_the_best_first_point() {
     use gits_sampler::gits::{Search, SearchConfig};
     let spec = toy();
-    let config = SearchConfig {
-        teacher: Solver::Ipndm { max_order: 4 },
-        grid_schedule: Schedule::Polynomial { rho: 7.0 },
-        grid_points: 61,
-        warmup: 64,
-        seed: 3,
-        metric: Metric::L2,
-        gammas: vec![1.15],
-        min_steps: 3,
-        max_steps: 6,
-        sigma_min: 0.002,
-        sigma_max: 80.0,
-        afs_student: Some(Solver::Ipndm { max_order: 4 }),
-        propagation: None,
-        refine: None,
-    };
+    let config = SearchConfig { afs_student: Some(Solver::Ipndm { max_order: 4 }), ..search_config(61, 64, 3, vec![1.15], (3, 6)) };
     let file = block_on(Search::new(config, spec.clone(), ModelRef { id: "toy".into(), sha256: "00".into() }, || 0.0).unwrap().finish()).unwrap();
     let plain: Vec<&Found> = file.schedules.iter().filter(|f| !f.afs).collect();
     let refined: Vec<&Found> = file.schedules.iter().filter(|f| f.afs).collect();

@@ -16,10 +16,10 @@ fn model(path: &str) -> DenoiserSpec {
 fn the_reference_solve_is_far_more_accurate_than_the_schedules_it_judges() {
     for path in ["models/eight-gaussians.gmm.json", "models/toy-moons.kde.json"] {
         let spec = model(path);
-        let z = noise(&spec, 256, 3);
+        let z = noise(&spec, 128, 3);
         let solve = |nfe| run(&SamplingSpec::teacher(nfe, SIGMA_MIN, SIGMA_MAX).plan().unwrap(), &spec, &z);
-        // RK4 on 4000 polynomial steps: the truth, to far below anything measured here.
-        let sigmas = Schedule::Polynomial { rho: 7.0 }.sigmas(4000, SIGMA_MIN, SIGMA_MAX).unwrap();
+        // RK4 on 2000 polynomial steps: the truth, to far below anything measured here.
+        let sigmas = Schedule::Polynomial { rho: 7.0 }.sigmas(2000, SIGMA_MIN, SIGMA_MAX).unwrap();
         let truth = run(&Solver::Rk4.compile(&sigmas, &CompileOptions::PLAIN).unwrap(), &spec, &z);
         let reference = rms(&solve(REFERENCE_NFE), &truth);
         // The most accurate schedule the lab is for: 20 NFE of the default solver.

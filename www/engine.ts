@@ -1,7 +1,7 @@
 // The page's side of the sampling worker: one worker (so one WebGPU device) for everything on
 // the page, requests as promises, progress as callbacks, cancel by id.
 import { assetUrl } from './base.js';
-import type { BackendInfo, GitsOptions, Imported, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
+import type { BackendInfo, CostMap, GitsOptions, Imported, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
 
 /** A request in flight: resolves to its result, or null once cancelled. */
 export interface Job<T> {
@@ -81,6 +81,12 @@ export class Engine {
   /** Mean over the batch of ||a_n - b_n||_2 (the crate's L2 to the teacher). */
   meanL2(a: Float32Array, b: Float32Array, dim: number): Promise<number> {
     return this.call<number>({ op: 'l2', a, b, dim }).done as Promise<number>;
+  }
+
+  /** The cost matrix of the GITS file `gits` (searched for `model`, a URL; `name` for messages)
+   * and the DP's paths through it at `gamma`. */
+  gitsMap(model: string, gits: string, name: string, gamma: number): Promise<CostMap> {
+    return this.call<CostMap>({ op: 'gitsMap', model, gits, gitsName: name, gamma }).done as Promise<CostMap>;
   }
 
   /** A sigma list read from another tool's text, for `model` (a URL: a final 0 may become its

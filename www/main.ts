@@ -12,6 +12,7 @@ import type { Curve, Measured } from './compare.js';
 import { runCompare, runSweep, type ComparePage } from './compare-panel.js';
 import { renderPlan } from './plan-table.js';
 import { Lab } from './lab.js';
+import { GitsMap } from './gits-map.js';
 import { MODELS, modelById } from './models.js';
 import { FIELDS, SCHEDULES, SOLVERS, defaults, parseSettings, shippedGits, toParams, type Settings } from './settings.js';
 import type { Projection, SampleResult } from './protocol.js';
@@ -54,6 +55,7 @@ let projection: Projection | undefined;
 let comparing = false;
 const B_FIELDS = ['solver', 'schedule', 'nfe'] as const;
 let lab: Lab | undefined;
+let gitsMap: GitsMap | undefined;
 
 function setState(state: 'loading' | 'sampling' | 'ready' | 'error', message: string): void {
   document.body.dataset.state = state;
@@ -215,6 +217,7 @@ async function generateOnce(engine: Engine): Promise<void> {
     const guided = model.classes ? `, guidance ${s.guidance}` : '';
     setState('ready', `${r.batch} ${what} with ${s.solver} on ${s.schedule}, NFE ${r.nfe}${guided}, in ${ms.toFixed(0)} ms`);
     void lab?.shown(s, r);
+    void gitsMap?.shown(s, r, sampleOptions(s));
     if (comparing) await runCompare(comparePage(engine)); // the comparison follows A
   } catch (e) {
     setState('error', `Error: ${e instanceof Error ? e.message : String(e)}`);
@@ -320,6 +323,7 @@ async function main(): Promise<void> {
     hasComputedGits: (id) => computed.has(id),
   });
   window.lab = lab;
+  gitsMap = new GitsMap(engine);
   if (field('schedule').value === 'custom' || (comparing && field('b-schedule').value === 'custom')) lab.open();
   // A lost GPU device: say so, and sample again on the CPU worker that replaced it.
   engine.onBackendChange = (why) =>

@@ -94,6 +94,20 @@ export interface Projection {
   captured: number;
 }
 
+/** A GITS file's cost matrix and the DP's paths through it at one gamma. */
+export interface CostMap {
+  /** The grid's sigmas, from sigma_max down. */
+  grid: number[];
+  /** rows[i][k]: the cost of the jump from grid point i to grid point i + 1 + k. */
+  rows: number[][];
+  gamma: number;
+  /** paths[k - 1]: the DP's grid indices for k steps at `gamma`. */
+  paths: number[][];
+  /** For a propagated search: the grid points measured, the first jump's landing error there
+   * (what the paper's cost prices) and the error it leaves in the final sample. */
+  propagation?: { measured: number[]; landing: number[]; left: number[] };
+}
+
 /** A sigma list read from another tool's text (`gits-sampler import`). */
 export interface Imported {
   sigmas: number[];
@@ -114,6 +128,7 @@ export type Request =
   | { id: number; op: 'project'; path: Float64Array; denoised: Float64Array; dim: number }
   | { id: number; op: 'gits'; model: string; options: GitsOptions }
   | { id: number; op: 'l2'; a: Float32Array; b: Float32Array; dim: number }
+  | { id: number; op: 'gitsMap'; model: string; gits: string; gitsName: string; gamma: number }
   | { id: number; op: 'importSigmas'; model: string; text: string; zeroToSigmaMin: boolean }
   | { id: number; op: 'exportSigmas'; sigmas: number[]; format: string }
   | { id: number; op: 'cancel'; target: number }

@@ -86,16 +86,18 @@ export interface SampleOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** The GITS file a GITS schedule of `s` samples on (the model's shipped one, or the one computed
+ * in the page) and its name for messages; undefined text for other schedules, or none computed. */
+export async function gitsFile(s: Settings, o: SampleOptions): Promise<{ text?: string; name: string }> {
+  const shipped = shippedGits(modelById(s.model), s.schedule);
+  if (shipped) return { text: await boundedText(await fetchShipped(shipped), shipped), name: shipped };
+  return { text: s.schedule === 'gits-here' ? o.computedGits : undefined, name: 'the GITS schedule computed here' };
+}
+
 /** Samples with `s` ('gits' loads the model's shipped GITS file). */
 export async function sampleWith(engine: Engine, s: Settings, o: SampleOptions = {}): Promise<Shown> {
   const model = modelById(s.model);
-  let gits: string | undefined;
-  let gitsName = 'the GITS schedule computed here';
-  if (s.schedule === 'gits-here') gits = o.computedGits;
-  else if (shippedGits(model, s.schedule)) {
-    gitsName = shippedGits(model, s.schedule)!;
-    gits = await boundedText(await fetchShipped(gitsName), gitsName);
-  }
+  const { text: gits, name: gitsName } = await gitsFile(s, o);
   const plan = { solver: s.solver, schedule: s.schedule.startsWith('gits') ? 'gits' : s.schedule, nfe: s.nfe, sigmas: s.sigmas, gits, gitsName, afs: o.afs ?? false };
   const [r, u] = await Promise.all([
     engine.sample({ model: model.url, plan, seed: s.seed, batch: s.batch, label: s.label, guidance: s.guidance }, o.onProgress),

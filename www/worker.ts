@@ -3,7 +3,7 @@
 import type * as Wasm from './pkg/gits_sampler_cpu.js';
 import { MAX_MODEL_BYTES, boundedBytes } from './bounded.js';
 import { labels } from './labels.js';
-import type { BackendInfo, GitsOptions, Imported, PlanRequest, PlanSummary, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
+import type { BackendInfo, CostMap, GitsOptions, Imported, PlanRequest, PlanSummary, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
 
 const scope = self as unknown as {
   onmessage: ((ev: MessageEvent<Request>) => void) | null;
@@ -167,6 +167,10 @@ async function handle(req: Request): Promise<unknown> {
       return gits(req.id, req.model, req.options);
     case 'l2':
       return meanL2(req.a, req.b, req.dim);
+    case 'gitsMap': {
+      const { wasm } = await backend();
+      return gitsFor(wasm, req.model, await load(req.model), req.gits, req.gitsName).costMap(req.gamma) as CostMap;
+    }
     case 'importSigmas':
       return (await load(req.model)).importSigmas(req.text, req.zeroToSigmaMin) as Imported;
     case 'exportSigmas': {

@@ -92,6 +92,28 @@ pub struct GitsFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub propagation: Option<Gains>,
     pub schedules: Vec<Found>,
+    /// The cost matrix the DP ran on (propagated when `propagation` is present): `cost[i][k]`
+    /// is the cost of the jump from grid point i to grid point i + 1 + k. Files without it
+    /// still sample; the page's GITS map needs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Vec<Vec<f64>>>,
+}
+
+/// A file's cost matrix and the DP's paths through it at one gamma (the page's GITS map).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CostMap<'a> {
+    pub grid: &'a [f64],
+    pub rows: &'a [Vec<f64>],
+    pub gamma: f64,
+    /// `paths[k - 1]`: the grid indices of the cheapest k-step path.
+    pub paths: Vec<Vec<usize>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub propagation: Option<&'a Gains>,
+}
+
+/// The upper triangle of a full cost matrix, row by row (what the file keeps).
+pub fn cost_rows(cost: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    cost.iter().enumerate().take(cost.len().saturating_sub(1)).map(|(i, row)| row[i + 1..].to_vec()).collect()
 }
 
 impl GitsFile {
@@ -127,6 +149,15 @@ impl GitsFile {
         {
             bail!("GITS file: propagation needs one finite gain > 0 per grid point ({}), has {}", self.grid.len(), p.gains.len());
         }
+        if let Some(rows) = &self.cost {
+            let g = self.grid.len();
+            if rows.len() != g - 1 || rows.iter().enumerate().any(|(i, r)| r.len() != g - 1 - i) {
+                bail!("GITS file: cost needs {} rows, row i with {} - i costs (jumps from grid point i to each later one)", g - 1, g - 1);
+            }
+            if let Some((i, _)) = rows.iter().enumerate().find(|(_, r)| r.iter().any(|c| !c.is_finite())) {
+                bail!("GITS file: cost row {i} holds a value that is not finite");
+            }
+        }
         for f in &self.schedules {
             let what = format!("GITS schedule (gamma {}, {} steps)", f.gamma, f.steps);
             validate_sigmas(&f.sigmas).map_err(|e| Error(format!("{what}: {e}")))?;
@@ -152,6 +183,19 @@ impl GitsFile {
             }
         }
         Ok(())
+    }
+
+    /// The cost matrix and the DP's cheapest path of each length 1..=grid - 1 (at most the
+    /// file's longest schedule) through it at `gamma`.
+    pub fn cost_map(&self, gamma: f64) -> Result<CostMap<'_>> {
+        let Some(rows) = &self.cost else {
+            bail!("this GITS file has no cost matrix (written before files kept it); search again to draw its map");
+        };
+        let g = self.grid.len();
+        let full: Vec<Vec<f64>> = (0..g).map(|i| (0..g).map(|j| if j > i { rows[i][j - i - 1] } else { f64::INFINITY }).collect()).collect();
+        let longest = self.schedules.iter().map(|f| f.steps).max().unwrap_or(1).min(g - 1);
+        let paths = super::dp::dynamic_programming(&full, longest, gamma)?.into_iter().map(|(path, _)| path).collect();
+        Ok(CostMap { grid: &self.grid, rows, gamma, paths, propagation: self.propagation.as_ref() })
     }
 
     /// The sigmas to run `solver` with `nfe` evaluations (and `afs`) on, for `gamma` (or the

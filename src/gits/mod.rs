@@ -20,7 +20,7 @@ pub mod warmup;
 pub use cost::cost_matrix;
 pub use dp::dynamic_programming;
 pub use crate::model::ModelRef;
-pub use file::{Found, GitsFile, Metric, Timing};
+pub use file::{CostMap, Found, GitsFile, Metric, Timing, cost_rows};
 pub use propagation::{Gains, Propagation, propagation_gains};
 pub use search::{Refine, Search, SearchConfig, parse_grid};
 pub use warmup::{Warmup, warmup};

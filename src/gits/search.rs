@@ -3,7 +3,7 @@
 
 use super::cost::cost_matrix;
 use super::dp::dynamic_programming;
-use super::file::{Found, GITS_VERSION, GitsFile, Metric, Timing};
+use super::file::{Found, GITS_VERSION, GitsFile, Metric, Timing, cost_rows};
 use super::propagation::{Gains, Propagation, gain_at, gain_points, gains_from, propagate};
 use super::warmup::{Warmup, warmup};
 use crate::distance::mean_l2;
@@ -136,6 +136,8 @@ pub struct Search<M: BatchModel> {
 /// The DP's outcome and when it was made.
 struct Planned {
     schedules: Vec<Found>,
+    /// The cost matrix the DP ran on.
+    cost: Vec<Vec<f64>>,
     gains: Option<Gains>,
     /// Clock time when the cost matrix was begun (the end of the gains' measurement).
     started: f64,
@@ -258,7 +260,7 @@ impl<M: BatchModel> Search<M> {
                 }
             }
         }
-        Ok(Planned { schedules, gains, started, cost_matrix_s: t2 - started, dp_s: clock() - t2 })
+        Ok(Planned { schedules, cost, gains, started, cost_matrix_s: t2 - started, dp_s: clock() - t2 })
     }
 
     /// Mean L2 between `student`'s samples on the grid points `indices` and the teacher's final
@@ -375,6 +377,7 @@ impl<M: BatchModel> Search<M> {
             },
             propagation: planned.gains,
             schedules,
+            cost: Some(cost_rows(&planned.cost)),
         };
         file.validate(None)?;
         Ok(file)
