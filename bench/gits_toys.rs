@@ -3,7 +3,7 @@
 //! Prints a Markdown section; bench/gits-toys.sh writes it into bench/RESULTS.md.
 
 use gits_sampler::denoiser::DenoiserSpec;
-use gits_sampler::gits::{GitsFile, Metric, ModelRef, Propagation, Refine, Search, SearchConfig};
+use gits_sampler::gits::{GitsFile, Metric, ModelRef, OptimalSteps, Propagation, Refine, Search, SearchConfig};
 use gits_sampler::model::block_on;
 use gits_sampler::distance::{l2_per_sample, mean};
 use gits_sampler::metrics::paired_bootstrap;
@@ -32,7 +32,15 @@ struct Variant {
     afs: bool,
 }
 
-fn search(spec: &DenoiserSpec, metric: Metric, gammas: &[f64], propagation: Option<Propagation>, afs: Option<Solver>, refine: Option<Refine>) -> GitsFile {
+/// What a search also does beyond the DP: AFS for a student, refinement, optimal steps.
+#[derive(Default)]
+struct Extras {
+    afs: Option<Solver>,
+    refine: Option<Refine>,
+    optimal_steps: Option<OptimalSteps>,
+}
+
+fn search(spec: &DenoiserSpec, metric: Metric, gammas: &[f64], propagation: Option<Propagation>, extras: Extras) -> GitsFile {
     let config = SearchConfig {
         teacher: Solver::Ipndm { max_order: 4 },
         grid_schedule: Schedule::Polynomial { rho: 7.0 },
@@ -45,9 +53,10 @@ fn search(spec: &DenoiserSpec, metric: Metric, gammas: &[f64], propagation: Opti
         max_steps: 11,
         sigma_min: SIGMA_MIN,
         sigma_max: SIGMA_MAX,
-        afs_student: afs,
+        afs_student: extras.afs,
         propagation,
-        refine,
+        refine: extras.refine,
+        optimal_steps: extras.optimal_steps,
     };
     let model = ModelRef { id: "toy".into(), sha256: "00".into() };
     block_on(Search::new(config, spec.clone(), model, || 0.0).unwrap().finish()).unwrap()
@@ -64,7 +73,9 @@ fn main() {
     println!("*paper* = l2 cost, gamma 1.15 (the paper's text); *dev* = the reference code's metric; *prop*");
     println!("= the propagated cost of docs/gits.md; *+AFS* = the search's AFS refinement for the solver, sampled");
     println!("with the analytic first step (one grid point more at the same NFE); *+refined* = the propagated");
-    println!("schedules refined for the solver by running it (`gits --refine`, 64 warmup trajectories, 4 sweeps).\n");
+    println!("schedules refined for the solver by running it (`gits --refine`, 64 warmup trajectories, 4 sweeps);");
+    println!("*optimal steps* = the search of docs/gits.md#optimal-steps for the solver (`gits --optimal-steps`, 64 warmup");
+    println!("trajectories, at most 11 x 60 evaluations each).\n");
     let teacher_solver = Solver::Ipndm { max_order: 4 };
     for (name, path) in MODELS {
         let spec = DenoiserSpec::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
@@ -76,13 +87,15 @@ fn main() {
         println!("| solver | schedule | {} |", NFES.map(|n| format!("NFE {n}")).collect::<Vec<_>>().join(" | "));
         println!("|---|---|{}", "---:|".repeat(NFES.count()));
         // The dev search has no AFS student, so one serves both solvers.
-        let dev = search(&spec, Metric::Dev, &[1.15], None, None, None);
+        let dev = search(&spec, Metric::Dev, &[1.15], None, Extras::default());
         for (label, solver) in [("iPNDM", Solver::Ipndm { max_order: 4 }), ("Euler", Solver::Euler)] {
+            let prop = || Some(Propagation::default_for(WARMUP));
             let files = [
-                search(&spec, Metric::L2, &[1.0, 1.15, 1.3], None, Some(solver), None),
+                search(&spec, Metric::L2, &[1.0, 1.15, 1.3], None, Extras { afs: Some(solver), ..Extras::default() }),
                 dev.clone(),
-                search(&spec, Metric::L2, &[1.0, 1.15], Some(Propagation::default_for(WARMUP)), Some(solver), None),
-                search(&spec, Metric::L2, &[1.0], Some(Propagation::default_for(WARMUP)), None, Some(Refine::default_for(vec![solver], WARMUP))),
+                search(&spec, Metric::L2, &[1.0, 1.15], prop(), Extras { afs: Some(solver), ..Extras::default() }),
+                search(&spec, Metric::L2, &[1.0], prop(), Extras { refine: Some(Refine::default_for(vec![solver], WARMUP)), ..Extras::default() }),
+                search(&spec, Metric::L2, &[1.15], None, Extras { optimal_steps: Some(OptimalSteps::default_for(vec![solver], WARMUP)), ..Extras::default() }),
             ];
             let variants = [
                 Variant { label: "GITS paper (l2, γ 1.15)", file: 0, gamma: 1.15, afs: false },
@@ -94,6 +107,7 @@ fn main() {
                 Variant { label: "GITS prop, γ 1.15", file: 2, gamma: 1.15, afs: false },
                 Variant { label: "GITS prop, γ 1.0 + AFS", file: 2, gamma: 1.0, afs: true },
                 Variant { label: "GITS prop, γ 1.0 + refined", file: 3, gamma: 1.0, afs: false },
+                Variant { label: "optimal steps (DP over the solver's own states)", file: 4, gamma: 1.15, afs: false },
             ];
             let errors = |sigmas: &[f64], afs: bool| {
                 let x = execute(&solver.compile(sigmas, &CompileOptions::afs(afs)).unwrap(), z.clone(), &spec, false).unwrap().sample;

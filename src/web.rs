@@ -3,7 +3,7 @@
 //! Every entry point validates its input before any tensor work and turns errors into rejected
 //! promises or thrown `Error`s with the message; no Rust panic is meant to reach JS.
 
-use crate::gits::{GitsFile, Propagation, Refine, Search, SearchConfig, parse_grid};
+use crate::gits::{GitsFile, OptimalSteps, Propagation, Refine, Search, SearchConfig, parse_grid};
 use crate::model;
 use crate::plan::{self, Denoiser, execute_seeded};
 use crate::schedule::Schedule;
@@ -429,10 +429,10 @@ fn now_seconds() -> f64 {
 }
 
 /// The search settings the page passes, as one object: `{ teacher, grid, warmup, seed, metric,
-/// gammas, minSteps, maxSteps, afsStudent?, propagate?, refine?, chunk? }` (`grid` is
+/// gammas, minSteps, maxSteps, afsStudent?, propagate?, refine?, optimalSteps?, chunk? }` (`grid` is
 /// FAMILY:POINTS; `propagate` prices jumps by the error they leave at the end, with the CLI's
 /// default gains; `refine` lists the solvers to refine every schedule for, with the CLI's
-/// default samples and sweeps).
+/// default samples and sweeps; `optimalSteps` the solvers to run the optimal-step search for).
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SearchOptions {
@@ -450,6 +450,8 @@ struct SearchOptions {
     propagate: bool,
     #[serde(default)]
     refine: Option<Vec<String>>,
+    #[serde(default)]
+    optimal_steps: Option<Vec<String>>,
     /// Warmup trajectories per step (default 32).
     #[serde(default)]
     chunk: Option<usize>,
@@ -478,6 +480,10 @@ impl SearchOptions {
             propagation: self.propagate.then(|| Propagation::default_for(self.warmup)),
             refine: match &self.refine {
                 Some(students) => Some(Refine::default_for(students.iter().map(|s| s.parse()).collect::<Result<_>>()?, self.warmup)),
+                None => None,
+            },
+            optimal_steps: match &self.optimal_steps {
+                Some(students) => Some(OptimalSteps::default_for(students.iter().map(|s| s.parse()).collect::<Result<_>>()?, self.warmup)),
                 None => None,
             },
         })

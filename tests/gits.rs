@@ -132,7 +132,7 @@ fn file() -> GitsFile {
         seed: 0,
         timing: Timing::default(),
         propagation: None,
-        schedules: vec![Found { gamma: 1.15, steps: 3, indices: vec![0, 2, 6, 10], sigmas: [0, 2, 6, 10].map(|i| grid[i]).to_vec(), cost: 1.0, afs: false, student: None }],
+        schedules: vec![Found { gamma: 1.15, steps: 3, indices: vec![0, 2, 6, 10], sigmas: [0, 2, 6, 10].map(|i| grid[i]).to_vec(), cost: 1.0, afs: false, student: None, optimal: false }],
         cost: Some((0..10).map(|i| vec![1.0; 10 - i]).collect()),
     }
 }
@@ -191,6 +191,7 @@ fn search_config(grid_points: usize, warmup: usize, seed: u64, gammas: Vec<f64>,
         afs_student: None,
         propagation: None,
         refine: None,
+        optimal_steps: None,
     }
 }
 
@@ -213,6 +214,64 @@ fn the_files_cost_matrix_gives_its_schedules_and_those_of_other_gammas() {
     let mut old = file.clone();
     old.cost = None;
     assert!(old.cost_map(1.15).unwrap_err().to_string().contains("no cost matrix"));
+}
+
+/// The optimal-step search: the cost it reports for a path is the student's real final error on
+/// it (the replayed evaluations equal running the student, multistep history included); with two
+/// steps, where every kept state has a single path, it finds the best path of all; it stays within
+/// its evaluation budget; a solver that evaluates between grid points is refused. In a search,
+/// sampling with that student uses its schedules.
+#[test]
+fn optimal_steps_price_the_students_own_states() {
+    use gits_sampler::distance::mean_l2;
+    use gits_sampler::gits::{Refine, Search, SearchConfig, optimal_steps};
+    let spec = toy();
+    let grid = Schedule::Polynomial { rho: 7.0 }.sigmas(12, 0.002, 80.0).unwrap();
+    let z = standard_normal(4, 48, 2);
+    let w = block_on(warmup(Solver::Ipndm { max_order: 4 }, &grid, &spec, z.clone(), 0)).unwrap();
+    let final_error = |student: Solver, path: &[usize]| {
+        let sigmas: Vec<f64> = path.iter().map(|&i| grid[i]).collect();
+        let x = execute(&student.compile(&sigmas, &CompileOptions::PLAIN).unwrap(), z.clone(), &spec, false).unwrap().sample;
+        mean_l2(&x, w.xs.last().unwrap(), 2)
+    };
+    for student in ["euler", "ipndm", "ipndm_v", "ab_exact:3"].map(|s| s.parse::<Solver>().unwrap()) {
+        let (paths, nfe) = block_on(optimal_steps(&w, student, &spec, 6, 48)).unwrap();
+        assert!(nfe as usize <= 6 * 12 + 21, "{student}: {nfe} evaluations, over the budget of 72 + 21 to check");
+        for (k, (path, cost)) in paths.iter().enumerate() {
+            assert_eq!((path.len(), path[0], *path.last().unwrap()), (k + 2, 0, 12), "{student}: {path:?}");
+            let real = final_error(student, path);
+            assert!((real - cost).abs() <= 1e-9 * real, "{student}, {} steps: reported {cost}, running it gives {real}", k + 1);
+        }
+        let best = (1..12).map(|i| final_error(student, &[0, i, 12])).fold(f64::INFINITY, f64::min);
+        assert!((paths[1].1 - best).abs() <= 1e-9 * best, "{student}: 2 steps {} but the best path gives {best}", paths[1].1);
+    }
+    let heun = block_on(optimal_steps(&w, Solver::Heun, &spec, 3, 8)).unwrap_err().to_string();
+    assert!(heun.contains("evaluate once per step"), "{heun}");
+    // DPM-Solver++(3M) lowers its order in the last steps, DEIS's weights see the whole
+    // schedule: the state a shorter schedule ends in is not one a longer schedule passes through.
+    for name in ["dpmpp:3", "deis:3"] {
+        let e = block_on(optimal_steps(&w, name.parse().unwrap(), &spec, 6, 48)).unwrap_err().to_string();
+        assert!(e.contains("does not apply to"), "{name}: {e}");
+    }
+
+    let euler = Solver::Euler;
+    let mut search = Search::new(config_with(euler), spec.clone(), ModelRef { id: "toy".into(), sha256: "00".into() }, || 0.0).unwrap();
+    assert_eq!(search.progress(), (0, 32 + 1));
+    while !block_on(search.step()).unwrap() {}
+    let file = GitsFile::load(&serde_json::to_string(&block_on(search.finish()).unwrap()).unwrap(), None).unwrap();
+    let optimal: Vec<&Found> = file.schedules.iter().filter(|f| f.optimal).collect();
+    assert_eq!(optimal.len(), 4);
+    assert!(optimal.iter().all(|f| f.student.as_deref() == Some("euler")));
+    assert_eq!(file.sigmas_for(&euler, 5, false, false, None).unwrap(), optimal[2].sigmas);
+    let ipndm = Solver::Ipndm { max_order: 4 };
+    let dp = file.schedules.iter().find(|f| !f.optimal && f.steps == 5).unwrap();
+    assert_eq!(file.sigmas_for(&ipndm, 5, false, false, None).unwrap(), dp.sigmas, "other solvers keep the DP's schedule");
+    let both = SearchConfig { refine: Some(Refine::default_for(vec![euler], 32)), ..config_with(euler) };
+    assert!(both.check().unwrap_err().to_string().contains("both refined and given optimal steps"));
+}
+
+fn config_with(student: Solver) -> gits_sampler::gits::SearchConfig {
+    gits_sampler::gits::SearchConfig { optimal_steps: Some(gits_sampler::gits::OptimalSteps { students: vec![student], samples: 32 }), ..search_config(31, 32, 2, vec![1.15], (3, 6)) }
 }
 
 /// AFS refinement: for each schedule, one more grid point before the DP's first choice, the one
@@ -258,22 +317,7 @@ fn student_refinement_is_a_local_optimum_used_for_its_student() {
     use gits_sampler::gits::{Refine, Search, SearchConfig};
     let spec = toy();
     let ipndm = Solver::Ipndm { max_order: 4 };
-    let config = SearchConfig {
-        teacher: ipndm,
-        grid_schedule: Schedule::Polynomial { rho: 7.0 },
-        grid_points: 61,
-        warmup: 64,
-        seed: 6,
-        metric: Metric::L2,
-        gammas: vec![1.0, 1.15],
-        min_steps: 3,
-        max_steps: 6,
-        sigma_min: 0.002,
-        sigma_max: 80.0,
-        afs_student: None,
-        propagation: None,
-        refine: Some(Refine { students: vec![ipndm], samples: 48, sweeps: 50 }),
-    };
+    let config = SearchConfig { teacher: ipndm, refine: Some(Refine { students: vec![ipndm], samples: 48, sweeps: 50 }), ..search_config(61, 64, 6, vec![1.0, 1.15], (3, 6)) };
     let mut search = Search::new(config, spec.clone(), ModelRef { id: "toy".into(), sha256: "00".into() }, || 0.0).unwrap();
     assert_eq!(search.progress(), (0, 64 + 2 * 4));
     while !block_on(search.step()).unwrap() {}
@@ -357,22 +401,7 @@ fn propagated_search_steps_through_its_gain_points() {
     use gits_sampler::gits::{Propagation, Search, SearchConfig, propagation_gains};
     let spec = toy();
     let p = Propagation { points: 5, samples: 8 };
-    let config = SearchConfig {
-        teacher: Solver::Ipndm { max_order: 4 },
-        grid_schedule: Schedule::Polynomial { rho: 7.0 },
-        grid_points: 31,
-        warmup: 32,
-        seed: 4,
-        metric: Metric::L2,
-        gammas: vec![1.0],
-        min_steps: 3,
-        max_steps: 6,
-        sigma_min: 0.002,
-        sigma_max: 80.0,
-        afs_student: None,
-        propagation: Some(p),
-        refine: None,
-    };
+    let config = SearchConfig { propagation: Some(p), ..search_config(31, 32, 4, vec![1.0], (3, 6)) };
     let mut search = Search::new(config, spec.clone(), ModelRef { id: "toy".into(), sha256: "00".into() }, || 0.0).unwrap().with_chunk(16);
     let points = gain_points(31, 5).len();
     assert_eq!(search.progress(), (0, 32 + points));

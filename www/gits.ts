@@ -8,12 +8,14 @@ import { decimal, int } from './settings.js';
 export const PAPER: GitsOptions = { teacher: 'ipndm', grid: 'polynomial:61', warmup: 256, seed: 0, metric: 'l2', gammas: [1.15], minSteps: 1, maxSteps: 20 };
 
 /** The search the page's GITS panel asks for: the paper's settings with the panel's grid,
- * gamma, warmup, AFS, cost and refinement (`solver`: the solver to refine for); `image`
+ * gamma, warmup, AFS, cost and refinement or optimal steps (`solver`: the solver they run; the
+ * optimal-step search replaces the refinement); `image`
  * models search in small chunks so progress and cancel stay quick on the U-Net. */
 export function readGitsOptions(field: (name: string) => HTMLInputElement | HTMLSelectElement, image: boolean, solver: string): GitsOptions {
   const num = (name: string, min: number, max: number) => int(name, field(name).value, min, max);
   const points = num('gits-grid', 3, 201);
   const gamma = decimal('gamma', field('gits-gamma').value, 1, 3);
+  const optimal = (field('gits-optimal') as HTMLInputElement).checked;
   return {
     ...PAPER,
     gammas: [gamma],
@@ -22,7 +24,8 @@ export function readGitsOptions(field: (name: string) => HTMLInputElement | HTML
     maxSteps: Math.min(20, points - 1),
     afsStudent: (field('afs') as HTMLInputElement).checked ? 'ipndm' : undefined,
     propagate: field('gits-cost').value === 'propagated',
-    refine: (field('gits-refine') as HTMLInputElement).checked ? [solver] : undefined,
+    refine: (field('gits-refine') as HTMLInputElement).checked && !optimal ? [solver] : undefined,
+    optimalSteps: optimal ? [solver] : undefined,
     chunk: image ? 2 : undefined,
   };
 }
@@ -47,7 +50,7 @@ export function wireGitsPanel(id: string, start: (onProgress: (done: number, tot
     try {
       current = start((done, total) => {
         progress.value = done / total;
-        note.textContent = `${done} / ${total} (warmup trajectories, then propagation gain points)`;
+        note.textContent = `${done} / ${total} (warmup trajectories, then gain points, optimal-step searches, refined schedules)`;
       });
       const file = await current.done;
       if (file === null) {
@@ -56,8 +59,8 @@ export function wireGitsPanel(id: string, start: (onProgress: (done: number, tot
         state('cancelled');
         return;
       }
-      const t = (JSON.parse(file) as { timing: { warmup_s: number; propagation_s?: number; cost_matrix_s: number; dp_s: number } }).timing;
-      const gains = t.propagation_s ? `, propagation gains ${t.propagation_s.toFixed(2)} s` : '';
+      const t = (JSON.parse(file) as { timing: { warmup_s: number; propagation_s?: number; optimal_steps_s?: number; cost_matrix_s: number; dp_s: number } }).timing;
+      const gains = (t.propagation_s ? `, propagation gains ${t.propagation_s.toFixed(2)} s` : '') + (t.optimal_steps_s ? `, optimal steps ${t.optimal_steps_s.toFixed(2)} s` : '');
       note.textContent = `Done: warmup ${t.warmup_s.toFixed(2)} s${gains}, cost matrix ${t.cost_matrix_s.toFixed(2)} s, DP ${(t.dp_s * 1000).toFixed(1)} ms.`;
       if (download.href) URL.revokeObjectURL(download.href);
       download.href = URL.createObjectURL(new Blob([file], { type: 'application/json' }));

@@ -81,6 +81,8 @@ export interface GitsOptions {
   propagate?: boolean;
   /** Also refine every schedule for these solvers by running them (the CLI's `--refine`). */
   refine?: string[];
+  /** Also run the optimal-step search for these solvers (the CLI's `--optimal-steps`). */
+  optimalSteps?: string[];
   /** Warmup trajectories per step: smaller gives finer progress and a quicker cancel. */
   chunk?: number;
 }

@@ -52,6 +52,9 @@ pub struct Timing {
     /// The student refinement, when asked for (full student samples per candidate).
     #[serde(default)]
     pub refine_s: f64,
+    /// The optimal-step search, when asked for.
+    #[serde(default)]
+    pub optimal_steps_s: f64,
 }
 
 /// The schedule found for one step budget and gamma.
@@ -72,6 +75,10 @@ pub struct Found {
     /// teacher): [`GitsFile::sigmas_for`] prefers such an entry for that solver.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub student: Option<String>,
+    /// Made by the optimal-step search for `student` (`gits --optimal-steps`; `cost` is the
+    /// student's final mean L2 to the teacher; `gamma` is the file's first, unused).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optimal: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -180,6 +187,8 @@ impl GitsFile {
                 if f.afs {
                     bail!("{what}: an entry is either AFS or refined for {solver}, not both");
                 }
+            } else if f.optimal {
+                bail!("{what}: an optimal-step entry names its student");
             }
         }
         Ok(())

@@ -13,6 +13,7 @@
 pub mod cost;
 pub mod dp;
 pub mod file;
+pub mod optimal_steps;
 pub mod propagation;
 pub mod search;
 pub mod warmup;
@@ -21,6 +22,7 @@ pub use cost::cost_matrix;
 pub use dp::dynamic_programming;
 pub use crate::model::ModelRef;
 pub use file::{CostMap, Found, GitsFile, Metric, Timing, cost_rows};
+pub use optimal_steps::{OptimalSteps, optimal_steps};
 pub use propagation::{Gains, Propagation, propagation_gains};
 pub use search::{Refine, Search, SearchConfig, parse_grid};
 pub use warmup::{Warmup, warmup};

@@ -4,6 +4,7 @@
 use super::cost::cost_matrix;
 use super::dp::dynamic_programming;
 use super::file::{Found, GITS_VERSION, GitsFile, Metric, Timing, cost_rows};
+use super::optimal_steps::{OptimalSteps, optimal_steps};
 use super::propagation::{Gains, Propagation, gain_at, gain_points, gains_from, propagate};
 use super::warmup::{Warmup, warmup};
 use crate::distance::mean_l2;
@@ -43,6 +44,10 @@ pub struct SearchConfig {
     /// schedule a local search over its grid points finds by running the student itself.
     #[serde(default)]
     pub refine: Option<Refine>,
+    /// The optimal-step search (dynamic programming over the student's own states,
+    /// [`super::optimal_steps`]): also store its schedule of every budget for each student.
+    #[serde(default)]
+    pub optimal_steps: Option<OptimalSteps>,
 }
 
 /// The student refinement (docs/gits.md): starting from a DP schedule, each interior point in
@@ -106,6 +111,15 @@ impl SearchConfig {
             }
             r.students.iter().try_for_each(Solver::check)?;
         }
+        if let Some(o) = &self.optimal_steps {
+            if o.students.is_empty() || o.samples == 0 || o.samples > self.warmup {
+                bail!("the optimal-step search needs at least 1 student and 1..={} samples (the warmup), got {} and {}", self.warmup, o.students.len(), o.samples);
+            }
+            o.students.iter().try_for_each(Solver::check)?;
+            if let Some(both) = self.refine.as_ref().and_then(|r| r.students.iter().find(|s| o.students.contains(s))) {
+                bail!("{both} is both refined and given optimal steps; a file holds one schedule per student and budget");
+            }
+        }
         self.teacher.check()
     }
 }
@@ -127,6 +141,10 @@ pub struct Search<M: BatchModel> {
     planned: Option<Planned>,
     refined: Vec<Found>,
     refine_s: f64,
+    /// Optimal-step schedules so far (one job per student) and their time.
+    optimal: Vec<Found>,
+    optimal_jobs: usize,
+    optimal_s: f64,
     clock: fn() -> f64,
     started: f64,
     /// When the warmup finished (the propagation gains are timed from there).
@@ -172,6 +190,9 @@ impl<M: BatchModel> Search<M> {
             planned: None,
             refined: Vec::new(),
             refine_s: 0.0,
+            optimal: Vec::new(),
+            optimal_jobs: 0,
+            optimal_s: 0.0,
             clock,
             started: clock(),
             warmed_at: 0.0,
@@ -191,10 +212,16 @@ impl<M: BatchModel> Search<M> {
         c.refine.as_ref().map_or(0, |r| r.students.len() * c.gammas.len() * (c.max_steps + 1 - c.min_steps))
     }
 
-    /// (steps done, total): warmup trajectories, then propagation gain points, then refined
-    /// schedules.
+    /// Optimal-step searches to run: one per student.
+    fn optimal_total(&self) -> usize {
+        self.config.optimal_steps.as_ref().map_or(0, |o| o.students.len())
+    }
+
+    /// (steps done, total): warmup trajectories, then propagation gain points, then
+    /// optimal-step searches, then refined schedules.
     pub fn progress(&self) -> (usize, usize) {
-        (self.done + self.gains.len() + self.refined.len(), self.config.warmup + self.measured.len() + self.refine_jobs())
+        let done = self.done + self.gains.len() + self.optimal_jobs + self.refined.len();
+        (done, self.config.warmup + self.measured.len() + self.optimal_total() + self.refine_jobs())
     }
 
     /// Runs the next chunk of warmup trajectories, or once they are done the next propagation
@@ -204,7 +231,13 @@ impl<M: BatchModel> Search<M> {
             if let (Some(p), Some(&k)) = (self.config.propagation, self.measured.get(self.gains.len())) {
                 let w = self.acc.as_ref().expect("warmup ran");
                 self.gains.push(gain_at(w, self.config.teacher, &self.denoiser, k, p.samples).await?);
-                return Ok(self.gains.len() == self.measured.len() && self.refine_jobs() == 0);
+                return Ok(self.gains.len() == self.measured.len() && self.optimal_total() == 0 && self.refine_jobs() == 0);
+            }
+            if self.optimal_jobs < self.optimal_total() {
+                let t0 = (self.clock)();
+                self.run_optimal_steps().await?;
+                self.optimal_s += (self.clock)() - t0;
+                return Ok(self.optimal_jobs == self.optimal_total() && self.refine_jobs() == 0);
             }
             if self.refined.len() < self.refine_jobs() {
                 if self.planned.is_none() {
@@ -236,7 +269,25 @@ impl<M: BatchModel> Search<M> {
             self.done = end;
             self.warmed_at = (self.clock)();
         }
-        Ok(self.done == self.config.warmup && self.measured.is_empty() && self.refine_jobs() == 0)
+        Ok(self.done == self.config.warmup && self.measured.is_empty() && self.optimal_total() == 0 && self.refine_jobs() == 0)
+    }
+
+    /// The next student's optimal-step schedules, for every budget min_steps..=max_steps.
+    async fn run_optimal_steps(&mut self) -> Result<()> {
+        let o = self.config.optimal_steps.as_ref().expect("optimal steps asked for");
+        let student = o.students[self.optimal_jobs];
+        let w = self.acc.as_ref().expect("warmup ran");
+        let (paths, _nfe) = optimal_steps(w, student, &self.denoiser, self.config.max_steps, o.samples).await?;
+        for (k, (indices, cost)) in paths.into_iter().enumerate() {
+            let steps = k + 1;
+            if steps >= self.config.min_steps {
+                let sigmas = indices.iter().map(|&i| self.grid[i]).collect();
+                let gamma = self.config.gammas[0];
+                self.optimal.push(Found { gamma, steps, indices, sigmas, cost, afs: false, student: Some(student.to_string()), optimal: true });
+            }
+        }
+        self.optimal_jobs += 1;
+        Ok(())
     }
 
     /// The cost matrix (propagated when asked for) and the DP's schedules for every gamma.
@@ -256,7 +307,7 @@ impl<M: BatchModel> Search<M> {
                 let steps = i + 1;
                 if steps >= self.config.min_steps {
                     let sigmas = indices.iter().map(|&i| self.grid[i]).collect();
-                    schedules.push(Found { gamma, steps, indices, sigmas, cost, afs: false, student: None });
+                    schedules.push(Found { gamma, steps, indices, sigmas, cost, afs: false, student: None, optimal: false });
                 }
             }
         }
@@ -308,6 +359,7 @@ impl<M: BatchModel> Search<M> {
             cost: best,
             afs: false,
             student: Some(student.to_string()),
+            optimal: false,
         })
     }
 
@@ -331,6 +383,7 @@ impl<M: BatchModel> Search<M> {
             cost,
             afs: true,
             student: None,
+            optimal: false,
         }))
     }
 
@@ -354,6 +407,7 @@ impl<M: BatchModel> Search<M> {
             schedules.extend(refined);
         }
         let t4 = clock();
+        schedules.append(&mut self.optimal);
         schedules.append(&mut self.refined);
         let c = &self.config;
         let file = GitsFile {
@@ -374,6 +428,7 @@ impl<M: BatchModel> Search<M> {
                 dp_s: planned.dp_s,
                 afs_s: t4 - t3,
                 refine_s: self.refine_s,
+                optimal_steps_s: self.optimal_s,
             },
             propagation: planned.gains,
             schedules,

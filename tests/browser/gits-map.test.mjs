@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, launch, openPage, serveDist } from './harness.mjs';
+import { cli, launch, openPage, runGits, serveDist } from './harness.mjs';
 
 const TIMEOUT = 180_000;
 const site = serveDist();
@@ -51,6 +51,23 @@ test('the GITS map', { timeout: 600_000 }, async (t) => {
       assert.deepEqual(map.paths, native.schedules.map((s) => s.indices));
       mkdirSync('test-results', { recursive: true });
       await page.locator('#gits-map-view').screenshot({ path: 'test-results/gits-map.png' });
+    });
+
+    await t.test('the optimal-step search in the page equals the native one and samples with it', async () => {
+      await page.check('input[name="gits-optimal"]');
+      const file = await runGits(page, TIMEOUT);
+      const out = join(mkdtempSync(join(tmpdir(), 'gits-oss-')), 'native.gits.json');
+      cli(['gits', '--model', 'gmm:models/eight-gaussians.gmm.json', '--warmup', '256', '--seed', '0', '--gamma', '1.15', '--nfe', '1..20', '--optimal-steps', 'ipndm', '--out', out]);
+      const native = JSON.parse(readFileSync(out, 'utf8'));
+      const optimal = (f) => f.schedules.filter((s) => s.optimal).map((s) => [s.student, s.indices]);
+      assert.equal(optimal(native).length, 20);
+      assert.deepEqual(optimal(file), optimal(native));
+      assert.ok(file.timing.optimal_steps_s > 0);
+      await page.waitForSelector('body[data-state="ready"]', { timeout: TIMEOUT });
+      assert.match(await page.textContent('#result'), /ipndm on gits-here, NFE 6/);
+      const six = file.schedules.find((s) => s.optimal && s.steps === 6);
+      assert.deepEqual(await page.evaluate(() => window.last.plan.sigmas), six.sigmas, 'iPNDM samples on its optimal-step schedule');
+      await page.uncheck('input[name="gits-optimal"]');
     });
 
     await t.test("the paper's file has no first-jump measurements, and other schedules no map", async () => {

@@ -102,6 +102,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
             afs_student: None,
             propagation: None,
             refine: None,
+            optimal_steps: None,
         };
         eprintln!("GITS: {} warmup trajectories on a 61-point grid...", a.gits_warmup);
         let id = model.model_ref();

@@ -4,7 +4,7 @@
 use crate::common::{Range, budgets, load_model, seconds, write};
 use clap::Args;
 use gits_sampler::Result;
-use gits_sampler::gits::{Metric, Propagation, Refine, Search, SearchConfig, parse_grid};
+use gits_sampler::gits::{Metric, OptimalSteps, Propagation, Refine, Search, SearchConfig, parse_grid};
 use gits_sampler::model::block_on;
 use gits_sampler::solver::Solver;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -63,6 +63,14 @@ pub struct GitsArgs {
     /// Most sweeps over the schedule's points per refinement.
     #[arg(long, default_value_t = 4, requires = "refine")]
     refine_sweeps: usize,
+    /// Also store, for each of these solvers, the schedules of the optimal-step search: dynamic
+    /// programming over that solver's own states (at most max steps x (grid - 1) evaluations
+    /// per trajectory; docs/gits.md#optimal-steps). Not with --refine for the same solver.
+    #[arg(long, value_delimiter = ',')]
+    optimal_steps: Vec<Solver>,
+    /// Warmup trajectories the optimal-step search runs on (default: 64, at most --warmup).
+    #[arg(long, requires = "optimal_steps")]
+    optimal_samples: Option<usize>,
     #[command(flatten)]
     range: Range,
     #[arg(long)]
@@ -94,11 +102,15 @@ pub fn run(a: GitsArgs) -> Result<()> {
             let d = Refine::default_for(a.refine.clone(), a.warmup);
             Refine { samples: a.refine_samples.unwrap_or(d.samples), sweeps: a.refine_sweeps, ..d }
         }),
+        optimal_steps: (!a.optimal_steps.is_empty()).then(|| {
+            let d = OptimalSteps::default_for(a.optimal_steps.clone(), a.warmup);
+            OptimalSteps { samples: a.optimal_samples.unwrap_or(d.samples), ..d }
+        }),
     };
     let id = model.model_ref();
     let mut search = Search::new(config, model, id, seconds)?;
     let bar = ProgressBar::new(search.progress().1 as u64).with_style(
-        ProgressStyle::with_template("gits {bar:40} {pos}/{len} warmup trajectories + gain points + refined schedules ({elapsed})").expect("valid template"),
+        ProgressStyle::with_template("gits {bar:40} {pos}/{len} warmup trajectories + gain points + optimal-step searches + refined schedules ({elapsed})").expect("valid template"),
     );
     while !block_on(search.step())? {
         bar.set_position(search.progress().0 as u64);
@@ -107,8 +119,8 @@ pub fn run(a: GitsArgs) -> Result<()> {
     let file = block_on(search.finish())?;
     let t = &file.timing;
     eprintln!(
-        "time: warmup {:.3} s, propagation gains {:.3} s, cost matrix {:.3} s, dynamic programming {:.4} s, AFS refinement {:.3} s, student refinement {:.3} s",
-        t.warmup_s, t.propagation_s, t.cost_matrix_s, t.dp_s, t.afs_s, t.refine_s
+        "time: warmup {:.3} s, propagation gains {:.3} s, cost matrix {:.3} s, dynamic programming {:.4} s, AFS refinement {:.3} s, student refinement {:.3} s, optimal steps {:.3} s",
+        t.warmup_s, t.propagation_s, t.cost_matrix_s, t.dp_s, t.afs_s, t.refine_s, t.optimal_steps_s
     );
     if let Some(p) = &file.propagation {
         eprintln!("propagation ({} samples, {} NFE each): first jump from sigma {} to", p.samples, p.nfe, file.grid[0]);
@@ -119,6 +131,7 @@ pub fn run(a: GitsArgs) -> Result<()> {
     for f in &file.schedules {
         let sigmas: Vec<String> = f.sigmas.iter().map(|s| format!("{s:.4}")).collect();
         let kind = match (&f.student, f.afs) {
+            (Some(student), _) if f.optimal => format!(" (optimal steps for {student}, final L2 {:.4})", f.cost),
             (Some(student), _) => format!(" (refined for {student})"),
             (None, true) => " (AFS)".into(),
             (None, false) => String::new(),
