@@ -423,7 +423,8 @@ impl<M: BatchModel> Search<M> {
             seed: c.seed,
             timing: Timing {
                 warmup_s,
-                propagation_s: planned.started - self.warmed_at,
+                // The optimal-step search runs between the gains and the cost matrix.
+                propagation_s: planned.started - self.warmed_at - self.optimal_s,
                 cost_matrix_s: planned.cost_matrix_s,
                 dp_s: planned.dp_s,
                 afs_s: t4 - t3,
