@@ -4,6 +4,7 @@
 import type { Engine } from './engine.js';
 import { sampleWith, type SampleOptions, type Shown } from './view.js';
 import type { Settings } from './settings.js';
+import { memo } from './memo.js';
 
 const solves = new Map<string, Promise<Float32Array>>();
 
@@ -12,13 +13,7 @@ const solves = new Map<string, Promise<Float32Array>>();
  * classes. Their plans are Rust's (`SamplingSpec::teacher`); the worker compiles them. */
 export function solve(engine: Engine, s: Settings, schedule: 'teacher' | 'reference'): Promise<Float32Array> {
   const key = JSON.stringify([schedule, s.model, s.seed, s.batch, s.label, s.guidance]);
-  let t = solves.get(key);
-  if (!t) {
-    t = sampleWith(engine, { ...s, schedule }).then((shown) => shown.r.samples);
-    t.catch(() => solves.delete(key));
-    solves.set(key, t);
-  }
-  return t;
+  return memo(solves, key, () => sampleWith(engine, { ...s, schedule }).then((shown) => shown.r.samples));
 }
 
 export const teacher = (engine: Engine, s: Settings) => solve(engine, s, 'teacher');

@@ -4,10 +4,8 @@
 import type { Engine } from './engine.js';
 import { drawCostMap } from './cost-map.js';
 import { drawLines } from './chart.js';
-import { gitsFile, type SampleOptions } from './view.js';
-import { modelById } from './models.js';
-import type { Settings } from './settings.js';
-import type { CostMap, SampleResult } from './protocol.js';
+import type { Shown } from './view.js';
+import type { CostMap } from './protocol.js';
 
 const $ = <T extends Element>(sel: string) => document.querySelector(sel) as T;
 
@@ -33,15 +31,16 @@ export class GitsMap {
     document.body.dataset.gitsMap = s;
   }
 
-  /** After a sample: the map of its GITS file at the file's first gamma (hidden otherwise). */
-  async shown(s: Settings, r: SampleResult, o: SampleOptions): Promise<void> {
-    const { text, name } = s.schedule.startsWith('gits') ? await gitsFile(s, o) : { text: undefined, name: '' };
-    this.view.hidden = !text;
-    if (!text) {
+  /** After a sample: the map of the GITS file it ran on at the file's first gamma (hidden for
+   * other schedules). */
+  async shown({ r, model, gits }: Shown): Promise<void> {
+    this.view.hidden = !gits;
+    if (!gits) {
       this.current = undefined;
       return this.state('none');
     }
-    this.current = { model: modelById(s.model).url, text, name, steps: r.plan.sigmas.length - 1 };
+    const { text, name } = gits;
+    this.current = { model: model.url, text, name, steps: r.plan.sigmas.length - 1 };
     const first = (JSON.parse(text) as { schedules?: { gamma: number }[] }).schedules?.[0]?.gamma ?? 1.15;
     this.slider.value = String(first);
     await this.draw(first);

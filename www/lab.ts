@@ -5,6 +5,7 @@ import type { Engine } from './engine.js';
 import { ScheduleEditor } from './schedule-editor.js';
 import { sampleWith, type SampleOptions } from './view.js';
 import { solve, unreachable } from './compare.js';
+import { memo } from './memo.js';
 import { modelById } from './models.js';
 import { MAX_SIGMAS, shippedGits, type Settings } from './settings.js';
 import type { SampleResult } from './protocol.js';
@@ -116,20 +117,16 @@ export class Lab {
   /** L2 of `schedule` at `nfe` with `s`'s solver, on `s`'s noise (null where it has no plan). */
   private baseline(s: Settings, nfe: number, schedule: string, l2: (samples: Float32Array) => Promise<number>): Promise<number | null> {
     const key = JSON.stringify([s.model, s.seed, s.batch, s.label, s.guidance, s.solver, nfe, schedule]);
-    let b = this.baselines.get(key);
-    if (!b) {
-      const config = { ...s, schedule, nfe };
-      b = sampleWith(this.page.engine, config, this.page.sampleOptions(config)).then(
+    const config = { ...s, schedule, nfe };
+    return memo(this.baselines, key, () =>
+      sampleWith(this.page.engine, config, this.page.sampleOptions(config)).then(
         (shown) => l2(shown.r.samples),
         (e: unknown) => {
           if (unreachable(e)) return null;
           throw e;
         },
-      );
-      b.catch(() => this.baselines.delete(key));
-      this.baselines.set(key, b);
-    }
-    return b;
+      ),
+    );
   }
 
   private render(s: Settings, r: SampleResult, m: Readout, gitsSchedule: string | undefined, against: string): void {

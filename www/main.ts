@@ -14,7 +14,7 @@ import { renderPlan } from './plan-table.js';
 import { Lab } from './lab.js';
 import { GitsMap } from './gits-map.js';
 import { MODELS, modelById } from './models.js';
-import { FIELDS, SCHEDULES, SOLVERS, defaults, parseSettings, shippedGits, toParams, type Settings } from './settings.js';
+import { FIELDS, SCHEDULES, SOLVERS, defaults, parseSettings, shippedGits, sigmaList, toParams, type Settings } from './settings.js';
 import type { Projection, SampleResult } from './protocol.js';
 
 const FRAME_MS = 350;
@@ -129,7 +129,7 @@ function switchModel(id: string): void {
   const schedule = field('schedule').value;
   const missing = schedule === 'gits-here' ? !computed.has(id) : schedule.startsWith('gits') && !shippedGits(model, schedule);
   s.schedule = missing ? 'polynomial:7' : schedule;
-  s.sigmas = field('sigmas').value ? field('sigmas').value.split(',').map(Number) : undefined;
+  s.sigmas = field('sigmas').value ? sigmaList(field('sigmas').value) : undefined;
   applySettings(s);
 }
 
@@ -217,7 +217,7 @@ async function generateOnce(engine: Engine): Promise<void> {
     const guided = model.classes ? `, guidance ${s.guidance}` : '';
     setState('ready', `${r.batch} ${what} with ${s.solver} on ${s.schedule}, NFE ${r.nfe}${guided}, in ${ms.toFixed(0)} ms`);
     void lab?.shown(s, r);
-    void gitsMap?.shown(s, r, sampleOptions(s));
+    void gitsMap?.shown(shown);
     if (comparing) await runCompare(comparePage(engine)); // the comparison follows A
   } catch (e) {
     setState('error', `Error: ${e instanceof Error ? e.message : String(e)}`);

@@ -2,6 +2,7 @@
 // a digit grid, at any step of the trajectory; and the sampling request behind it.
 import { assetUrl } from './base.js';
 import { boundedText, parseJson } from './bounded.js';
+import { memo } from './memo.js';
 import type { Engine } from './engine.js';
 import { densityGrid, type Gmm } from './density.js';
 import { drawDensity, drawTrajectories, type View } from './plot.js';
@@ -29,10 +30,9 @@ const underlays = new Map<string, Promise<Underlay>>();
 
 function underlay(model: CatalogueEntry): Promise<Underlay> {
   if (model.kind === 'image') return Promise.resolve(null);
-  let u = underlays.get(model.id);
-  if (!u) {
-    const path = model.kind === 'gmm' ? model.url : model.data!;
-    u = fetchShipped(path)
+  const path = model.kind === 'gmm' ? model.url : model.data!;
+  return memo(underlays, model.id, () =>
+    fetchShipped(path)
       .then((r) => boundedText(r, path))
       .then((text) => {
         const json = parseJson(text, path);
@@ -40,11 +40,8 @@ function underlay(model: CatalogueEntry): Promise<Underlay> {
         const points = pairs((json as { points?: unknown } | null)?.points, `${path}: "points"`);
         const smoothed: Gmm = { kind: 'gmm', weights: points.map(() => 1), means: points, variances: points.map(() => POINTS_BANDWIDTH ** 2) };
         return { density: densityGrid(smoothed, GRID, VIEW.lo, VIEW.hi) };
-      });
-    u.catch(() => underlays.delete(model.id));
-    underlays.set(model.id, u);
-  }
-  return u;
+      }),
+  );
 }
 
 /** Most points or components drawn under a 2-D view (the sampler's own limit). */
@@ -76,6 +73,8 @@ export interface Shown {
   r: SampleResult;
   model: CatalogueEntry;
   underlay: Underlay;
+  /** The GITS file sampled on (GITS schedules only) and its name for messages. */
+  gits?: { text: string; name: string };
 }
 
 export interface SampleOptions {
@@ -88,7 +87,7 @@ export interface SampleOptions {
 
 /** The GITS file a GITS schedule of `s` samples on (the model's shipped one, or the one computed
  * in the page) and its name for messages; undefined text for other schedules, or none computed. */
-export async function gitsFile(s: Settings, o: SampleOptions): Promise<{ text?: string; name: string }> {
+async function gitsFile(s: Settings, o: SampleOptions): Promise<{ text?: string; name: string }> {
   const shipped = shippedGits(modelById(s.model), s.schedule);
   if (shipped) return { text: await boundedText(await fetchShipped(shipped), shipped), name: shipped };
   return { text: s.schedule === 'gits-here' ? o.computedGits : undefined, name: 'the GITS schedule computed here' };
@@ -103,7 +102,7 @@ export async function sampleWith(engine: Engine, s: Settings, o: SampleOptions =
     engine.sample({ model: model.url, plan, seed: s.seed, batch: s.batch, label: s.label, guidance: s.guidance }, o.onProgress),
     underlay(model),
   ]);
-  return { r, model, underlay: u };
+  return { r, model, underlay: u, gits: gits === undefined ? undefined : { text: gits, name: gitsName } };
 }
 
 /** Draws `shown` at step `k`: x_k (2-D: with the paths and D(x) so far; digits: or D(x_k)). */

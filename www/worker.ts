@@ -3,6 +3,7 @@
 import type * as Wasm from './pkg/gits_sampler_cpu.js';
 import { MAX_MODEL_BYTES, boundedBytes } from './bounded.js';
 import { labels } from './labels.js';
+import { memo } from './memo.js';
 import type { BackendInfo, CostMap, GitsOptions, Imported, PlanRequest, PlanSummary, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
 
 const scope = self as unknown as {
@@ -72,18 +73,12 @@ async function backend(preferWebgpu = true): Promise<{ wasm: Module; sampler: Wa
 }
 
 function load(url: string): Promise<Wasm.Model> {
-  let loaded = models.get(url);
-  if (!loaded) {
-    loaded = (async () => {
-      const { sampler } = await backend();
-      const response = await fetch(url);
-      if (!response.ok) throw new Error(`cannot load ${url}: HTTP ${response.status}`);
-      return sampler.loadModel(await boundedBytes(response, url, MAX_MODEL_BYTES), url);
-    })();
-    loaded.catch(() => models.delete(url)); // a failed load may be retried
-    models.set(url, loaded);
-  }
-  return loaded;
+  return memo(models, url, async () => {
+    const { sampler } = await backend();
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`cannot load ${url}: HTTP ${response.status}`);
+    return sampler.loadModel(await boundedBytes(response, url, MAX_MODEL_BYTES), url);
+  });
 }
 
 /** The GITS file `text` loaded (and checked) for `model` once. */

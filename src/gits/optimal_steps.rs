@@ -111,10 +111,10 @@ pub async fn optimal_steps<M: BatchModel + ?Sized>(w: &Warmup, student: Solver, 
     }
     // The replay assumed each step is the same whatever follows it. A solver that takes lower
     // orders in its last steps (DPM-Solver++) or whose weights see the whole schedule (DEIS)
-    // breaks that; running each schedule once finds out.
-    // Networks run in f32, and a batch evaluated alone rounds differently from one inside a
-    // plan (about 1e-8 relative here); a solver that does not fit differs far more (DEIS 2e-5,
-    // DPM-Solver++ 0.3). The run's error is the cost kept.
+    // breaks that; running each schedule once finds out. The tolerance covers f32 networks (a
+    // batch evaluated alone rounds differently from one inside a plan, about 1e-8 relative);
+    // a solver that does not fit differs far more (DEIS 2e-5, DPM-Solver++ 0.3). The run's
+    // error is the cost kept.
     for (path, cost) in found.iter_mut() {
         let sigmas: Vec<f64> = path.iter().map(|&p| w.sigmas[p]).collect();
         let x = model.run(&student.compile(&sigmas, &CompileOptions::PLAIN)?, z.clone(), 0, false).await?.sample;
@@ -122,7 +122,7 @@ pub async fn optimal_steps<M: BatchModel + ?Sized>(w: &Warmup, student: Solver, 
         let real = mean_l2(&x, teacher(g - 1), dim);
         if (real - *cost).abs() > 1e-5 * real.max(1e-300) {
             bail!(
-                "the optimal-step search does not apply to {student}: its steps change with how many follow them (a lower-order final step), so a state reached on the way is not the one a longer schedule passes through ({} steps: {cost} searched, {real} run); use euler, ipndm, ipndm_v or ab_exact",
+                "the optimal-step search does not apply to {student}: its steps change with how many follow them (a lower-order final step, weights that see the whole schedule), so a state reached on the way is not the one a longer schedule passes through ({} steps: {cost} searched, {real} run); use euler, ipndm, ipndm_v or ab_exact",
                 path.len() - 1
             );
         }

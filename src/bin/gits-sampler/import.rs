@@ -28,15 +28,14 @@ pub struct ImportArgs {
 }
 
 pub fn run(a: ImportArgs) -> Result<()> {
-    let text = if a.input.as_os_str() == "-" {
+    let (text, name) = if a.input.as_os_str() == "-" {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).map_err(|e| gits_sampler::Error(format!("cannot read standard input: {e}")))?;
-        text
+        (text, "standard input".to_string())
     } else {
-        read(&a.input)?
+        (read(&a.input)?, a.input.display().to_string())
     };
     let last = if a.zero_to_sigma_min { FinalSigma::SigmaMin(a.sigma_min) } else { FinalSigma::Keep };
-    let name = if a.input.as_os_str() == "-" { "standard input".into() } else { a.input.display().to_string() };
     let imported = import(&text, last).map_err(|e| gits_sampler::Error(format!("{name}: {e}")))?;
     let s = &imported.sigmas;
     eprintln!("import: read {}; {} sigmas, {} .. {}; {}", imported.notation, s.len(), s[0], s[s.len() - 1], imported.last);
