@@ -89,7 +89,7 @@ fn main() {
         // The dev search has no AFS student, so one serves both solvers.
         let dev = search(&spec, Metric::Dev, &[1.15], None, Extras::default());
         for (label, solver) in [("iPNDM", Solver::Ipndm { max_order: 4 }), ("Euler", Solver::Euler)] {
-            let prop = || Some(Propagation::default_for(WARMUP));
+            let prop = || Some(Propagation::default_for(WARMUP, true));
             let files = [
                 search(&spec, Metric::L2, &[1.0, 1.15, 1.3], None, Extras { afs: Some(solver), ..Extras::default() }),
                 dev.clone(),

@@ -462,7 +462,7 @@ impl SearchOptions {
         serde_wasm_bindgen::from_value(options).map_err(|e| Error(format!("bad GITS search options: {e}")))
     }
 
-    fn config(&self, sigma_min: f64, sigma_max: f64) -> Result<SearchConfig> {
+    fn config(&self, sigma_min: f64, sigma_max: f64, exact: bool) -> Result<SearchConfig> {
         let (grid_schedule, grid_points) = parse_grid(&self.grid)?;
         Ok(SearchConfig {
             teacher: self.teacher.parse()?,
@@ -477,7 +477,7 @@ impl SearchOptions {
             sigma_min,
             sigma_max,
             afs_student: self.afs_student.as_deref().map(str::parse).transpose()?,
-            propagation: self.propagate.then(|| Propagation::default_for(self.warmup)),
+            propagation: self.propagate.then(|| Propagation::default_for(self.warmup, exact)),
             refine: match &self.refine {
                 Some(students) => Some(Refine::default_for(students.iter().map(|s| s.parse()).collect::<Result<_>>()?, self.warmup)),
                 None => None,
@@ -496,7 +496,7 @@ impl GitsSearch {
     pub fn new(model: &Model, options: JsValue) -> std::result::Result<GitsSearch, JsError> {
         let options = SearchOptions::parse(options).map_err(js_err)?;
         let (sigma_min, sigma_max) = model.0.sigma_range();
-        let config = options.config(sigma_min, sigma_max).map_err(js_err)?;
+        let config = options.config(sigma_min, sigma_max, model.exact()).map_err(js_err)?;
         let mut search = Search::new(config, model.0.clone(), model.0.model_ref(), now_seconds).map_err(js_err)?;
         if let Some(chunk) = options.chunk {
             search = search.with_chunk(chunk);

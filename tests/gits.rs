@@ -200,7 +200,7 @@ fn search_config(grid_points: usize, warmup: usize, seed: u64, gammas: Vec<f64>,
 #[test]
 fn the_files_cost_matrix_gives_its_schedules_and_those_of_other_gammas() {
     use gits_sampler::gits::{Propagation, Search, SearchConfig};
-    let config = |gamma: f64| SearchConfig { propagation: Some(Propagation::default_for(32)), ..search_config(31, 32, 5, vec![gamma], (1, 8)) };
+    let config = |gamma: f64| SearchConfig { propagation: Some(Propagation::default_for(32, true)), ..search_config(31, 32, 5, vec![gamma], (1, 8)) };
     let search = |gamma| block_on(Search::new(config(gamma), toy(), ModelRef { id: "toy".into(), sha256: "00".into() }, || 0.0).unwrap().finish()).unwrap();
     let indices = |f: &GitsFile| f.schedules.iter().map(|s| s.indices.clone()).collect::<Vec<_>>();
     let file = GitsFile::load(&serde_json::to_string(&search(1.15)).unwrap(), None).unwrap();
@@ -373,7 +373,7 @@ fn propagation_gain_is_exact_on_a_single_gaussian() {
     let grid = Schedule::Polynomial { rho: 7.0 }.sigmas(60, 0.002, 80.0).unwrap();
     let teacher = Solver::Ipndm { max_order: 4 };
     let w = block_on(warmup(teacher, &grid, &spec, standard_normal(5, 64, 4), 0)).unwrap();
-    let g = block_on(propagation_gains(&w, teacher, &spec, Propagation { points: 13, samples: 16 })).unwrap();
+    let g = block_on(propagation_gains(&w, teacher, &spec, Propagation { points: 13, samples: 16, every_point: false })).unwrap();
     let exact = |sigma: f64| ((s2 + 0.002f64.powi(2)) / (s2 + sigma * sigma)).sqrt();
     assert_eq!(g.measured.len(), 13);
     assert_eq!((g.measured[0], *g.measured.last().unwrap()), (2, 59));
@@ -400,7 +400,7 @@ fn propagated_search_steps_through_its_gain_points() {
     use gits_sampler::gits::propagation::{gain_points, propagate};
     use gits_sampler::gits::{Propagation, Search, SearchConfig, propagation_gains};
     let spec = toy();
-    let p = Propagation { points: 5, samples: 8 };
+    let p = Propagation { points: 5, samples: 8, every_point: false };
     let config = SearchConfig { propagation: Some(p), ..search_config(31, 32, 4, vec![1.0], (3, 6)) };
     let mut search = Search::new(config, spec.clone(), ModelRef { id: "toy".into(), sha256: "00".into() }, || 0.0).unwrap().with_chunk(16);
     let points = gain_points(31, 5).len();
@@ -421,4 +421,29 @@ fn propagated_search_steps_through_its_gain_points() {
     for f in &file.schedules {
         assert_eq!(f.indices, paths[f.steps - 1].0);
     }
+}
+
+/// Measuring the first jump at every grid point (what an exact model's search does, for the
+/// GITS map) adds points to the file's measurements but keeps the gains, and so the
+/// schedules, of the points they interpolate through.
+#[test]
+fn measuring_every_point_keeps_the_gains_and_schedules() {
+    use gits_sampler::gits::{Propagation, Search, SearchConfig};
+    let search = |every_point| {
+        let p = Propagation { points: 5, samples: 8, every_point };
+        let config = SearchConfig { propagation: Some(p), ..search_config(31, 32, 4, vec![1.0], (3, 6)) };
+        block_on(Search::new(config, toy(), ModelRef { id: "toy".into(), sha256: "00".into() }, || 0.0).unwrap().finish()).unwrap()
+    };
+    let (some, every) = (search(false), search(true));
+    let (a, b) = (some.propagation.as_ref().unwrap(), every.propagation.as_ref().unwrap());
+    assert_eq!(b.measured, (2..=29).collect::<Vec<_>>());
+    assert_eq!((a.through.len(), &b.through), (0, &a.measured));
+    assert_eq!(a.gains, b.gains);
+    for (i, k) in a.measured.iter().enumerate() {
+        let j = b.measured.iter().position(|m| m == k).unwrap();
+        assert_eq!((a.landing[i], a.left[i]), (b.landing[j], b.left[j]));
+    }
+    assert_eq!(some.schedules.iter().map(|s| &s.indices).collect::<Vec<_>>(), every.schedules.iter().map(|s| &s.indices).collect::<Vec<_>>());
+    let reloaded = GitsFile::load(&serde_json::to_string(&every).unwrap(), None).unwrap();
+    assert_eq!(reloaded.propagation, every.propagation);
 }

@@ -95,7 +95,13 @@ export function drawLines(canvas: HTMLCanvasElement, series: Series[], xLabel: s
   ctx.lineTo(px(x0), py(10 ** l1));
   ctx.stroke();
   ctx.textAlign = 'center';
-  for (const x of new Set(xs)) ctx.fillText(String(x), px(x), height - PAD.bottom + 13);
+  // Labels at least 28 px apart, so a dense series keeps readable ticks.
+  let lastLabel = -Infinity;
+  for (const x of [...new Set(xs)].sort((a, b) => a - b)) {
+    if (px(x) - lastLabel < 28) continue;
+    ctx.fillText(String(x), px(x), height - PAD.bottom + 13);
+    lastLabel = px(x);
+  }
   ctx.fillText(xLabel, px((x0 + x1) / 2), height - 4);
   ctx.textAlign = 'right';
   for (let d = l0; d <= l1; d++) ctx.fillText(`1e${d}`, px(x0) - 4, py(10 ** d) + 4);

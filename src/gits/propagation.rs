@@ -29,12 +29,12 @@ pub fn gain_points(g: usize, points: usize) -> Vec<usize> {
 /// For data N(mu, s^2 I) the flow is affine and the gain is sqrt(s^2 + sigma_min^2) /
 /// sqrt(s^2 + sigma_k^2) for every direction (tests/gits.rs checks it).
 pub async fn propagation_gains<M: BatchModel + ?Sized>(w: &Warmup, teacher: Solver, model: &M, p: Propagation) -> Result<Gains> {
-    let measured = gain_points(w.sigmas.len(), p.points);
+    let measured = p.measured(w.sigmas.len());
     let mut at = Vec::new();
     for &k in &measured {
         at.push(gain_at(w, teacher, model, k, p.samples).await?);
     }
-    Ok(gains_from(w, measured, &at, p.samples))
+    Ok(gains_from(w, measured, &at, p.samples, gain_points(w.sigmas.len(), p.points)))
 }
 
 /// The first jump's landing error at grid point k and the error it leaves at the end (mean L2
@@ -57,12 +57,17 @@ pub async fn gain_at<M: BatchModel + ?Sized>(w: &Warmup, teacher: Solver, model:
     Ok((landing, left, 2 * plan.nfe))
 }
 
-/// The gains of every grid point from the measured (landing, left, nfe) of `measured`.
-pub fn gains_from(w: &Warmup, measured: Vec<usize>, at: &[(f64, f64, u32)], samples: usize) -> Gains {
+/// The gains of every grid point from the measured (landing, left, nfe) of `measured`,
+/// interpolated through the measured points that are in `through`.
+pub fn gains_from(w: &Warmup, measured: Vec<usize>, at: &[(f64, f64, u32)], samples: usize, through: Vec<usize>) -> Gains {
     let g = w.sigmas.len();
     // A jump that lands exactly (a single-point data set) leaves nothing to measure: gain 1.
-    let mut points: Vec<(f64, f64)> =
-        measured.iter().zip(at).map(|(&k, &(l, f, _))| (w.sigmas[k].ln(), if l > 0.0 { (f / l).max(1e-12).ln() } else { 0.0 })).collect();
+    let mut points: Vec<(f64, f64)> = measured
+        .iter()
+        .zip(at)
+        .filter(|(k, _)| through.contains(k))
+        .map(|(&k, &(l, f, _))| (w.sigmas[k].ln(), if l > 0.0 { (f / l).max(1e-12).ln() } else { 0.0 }))
+        .collect();
     points.push((w.sigmas[g - 1].ln(), 0.0));
     Gains {
         gains: w.sigmas.iter().map(|s| interpolate(&points, s.ln()).exp()).collect(),
@@ -70,6 +75,7 @@ pub fn gains_from(w: &Warmup, measured: Vec<usize>, at: &[(f64, f64, u32)], samp
         left: at.iter().map(|a| a.1).collect(),
         samples: samples.min(w.xs[0].len() / w.dim).max(1),
         nfe: at.iter().map(|a| a.2).sum(),
+        through: if through == measured { Vec::new() } else { through },
         measured,
     }
 }
@@ -100,26 +106,39 @@ pub fn propagate(cost: &mut [Vec<f64>], gains: &[f64]) {
 }
 
 /// How the propagation gains are measured: at `points` grid points (spread evenly, gains
-/// interpolated in ln sigma between them) on the first `samples` warmup trajectories.
+/// interpolated in ln sigma between them) on the first `samples` warmup trajectories;
+/// `every_point` also measures the first jump at every other point, for the GITS map only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Propagation {
     pub points: usize,
     pub samples: usize,
+    pub every_point: bool,
 }
 
 impl Propagation {
     /// 13 points (every 5th of a 61-point grid) on an eighth of the warmup (at most 32), which
-    /// keeps the measurement at about 1.6x the warmup's evaluations.
-    pub fn default_for(warmup: usize) -> Self {
-        Propagation { points: 13, samples: (warmup / 8).clamp(1, 32) }
+    /// keeps the measurement at about 1.6x the warmup's evaluations. An exact denoiser, whose
+    /// evaluations are cheap, is measured at every point for the map; its gains still go
+    /// through the 13 (through all of them the DP's schedules came out 5% worse on the toys:
+    /// 32 trajectories give a gain curve noisy enough for the DP to exploit).
+    pub fn default_for(warmup: usize, exact: bool) -> Self {
+        Propagation { points: 13, samples: (warmup / 8).clamp(1, 32), every_point: exact }
+    }
+
+    /// The grid points measured on a `g`-point grid.
+    pub fn measured(&self, g: usize) -> Vec<usize> {
+        gain_points(g, if self.every_point { usize::MAX } else { self.points })
     }
 }
 
 /// The measured gains of a search: `gains[k]` for every grid point (1 at the last).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Gains {
-    /// The grid points where the gain was measured.
+    /// The grid points where the first jump was measured.
     pub measured: Vec<usize>,
+    /// The measured points the gains interpolate through, when not all of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub through: Vec<usize>,
     pub gains: Vec<f64>,
     /// For each measured point: the mean L2 of the first jump's landing error there, and of the
     /// error that jump leaves in the final sample (the teacher continuing from it).

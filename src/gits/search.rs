@@ -175,7 +175,7 @@ impl<M: BatchModel> Search<M> {
         limits::product("the warmup (trajectories x grid points x dimension)", &[config.warmup, config.grid_points, denoiser.dim()], limits::MAX_ELEMENTS)
             .map_err(|e| Error(format!("{e}: use fewer warmup trajectories or grid points")))?;
         let noise = crate::noise::standard_normal(config.seed, config.warmup, denoiser.dim());
-        let measured = config.propagation.map_or(Vec::new(), |p| gain_points(grid.len(), p.points));
+        let measured = config.propagation.map_or(Vec::new(), |p| p.measured(grid.len()));
         Ok(Search {
             config,
             model,
@@ -295,7 +295,7 @@ impl<M: BatchModel> Search<M> {
         let clock = self.clock;
         let started = clock();
         let warmed = self.acc.as_ref().expect("warmup ran");
-        let gains = self.config.propagation.map(|p| gains_from(warmed, self.measured.clone(), &self.gains, p.samples));
+        let gains = self.config.propagation.map(|p| gains_from(warmed, self.measured.clone(), &self.gains, p.samples, gain_points(self.grid.len(), p.points)));
         let mut cost = cost_matrix(warmed, self.config.metric);
         if let Some(gains) = &gains {
             propagate(&mut cost, &gains.gains);

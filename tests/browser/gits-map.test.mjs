@@ -40,6 +40,9 @@ test('the GITS map', { timeout: 600_000 }, async (t) => {
       assert.ok(plain.length >= 8);
       for (const s of plain) assert.deepEqual(map.paths[s.steps - 1], s.indices, `${s.steps} steps`);
       assert.equal(await page.getAttribute('#gits-first-jump', 'hidden'), null, 'a propagated file shows its first-jump measurements');
+      // An exact model's search measures the first jump beside every grid point but the ends.
+      assert.deepEqual(map.propagation.measured, Array.from({ length: file.grid.length - 3 }, (_, i) => i + 2));
+      assert.equal(map.propagation.left.length, map.propagation.measured.length);
       assert.match(await page.textContent('#gits-map-caption'), /the 6-step one sampled with/);
     });
 

@@ -46,8 +46,9 @@ pub struct GitsArgs {
     /// measured propagation gain of the grid point it lands on (docs/gits.md).
     #[arg(long)]
     propagate: bool,
-    /// Grid points at which the gains are measured (interpolated between them).
-    #[arg(long, default_value_t = Propagation::default_for(usize::MAX).points, requires = "propagate")]
+    /// Grid points at which the gains are measured (interpolated between them). For an exact
+    /// denoiser (gmm:, kde:) the first jump is also measured at every other point, for the map.
+    #[arg(long, default_value_t = 13, requires = "propagate")]
     propagation_points: usize,
     /// Warmup trajectories the gains are measured on (default: an eighth of --warmup, at most 32).
     #[arg(long, requires = "propagate")]
@@ -94,9 +95,9 @@ pub fn run(a: GitsArgs) -> Result<()> {
         sigma_min: a.range.sigma_min,
         sigma_max: a.range.sigma_max,
         afs_student: a.afs.then_some(a.student),
-        propagation: a.propagate.then(|| Propagation {
-            points: a.propagation_points,
-            samples: a.propagation_samples.unwrap_or(Propagation::default_for(a.warmup).samples),
+        propagation: a.propagate.then(|| {
+            let d = Propagation::default_for(a.warmup, model.spec().is_some());
+            Propagation { points: a.propagation_points, samples: a.propagation_samples.unwrap_or(d.samples), ..d }
         }),
         refine: (!a.refine.is_empty()).then(|| {
             let d = Refine::default_for(a.refine.clone(), a.warmup);
