@@ -30,4 +30,6 @@ cp www/icon.svg www/index.html www/style.css www/embed.html www/embed.css www/em
 cp models/*.json models/*.gsw dist/models/
 cp schedules/*.json dist/schedules/
 npx esbuild app=www/main.ts worker=www/worker.ts gits-sampler-widget=www/widget.ts embed=www/embed.ts --bundle --format=esm --target=es2022 --external:./pkg/* --outdir=dist --log-level=warning
+# Brotli and gzip beside each file, for servers that send them as they are (www/serve.mjs).
+node www/precompress.mjs dist "$target_dir/precompressed"
 echo "build: done -> dist/ ($(du -sh dist | cut -f1))"

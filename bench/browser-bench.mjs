@@ -5,14 +5,14 @@
 //
 //   python3 bench/export_onnx.py models/mnist-unet.int8.gsw bench/out/mnist-unet.onnx
 //   node bench/browser-bench.mjs [--reps 5] [--nfe 4] [--batches 1,16,64] [--backends cpu,webgpu]
-//                                [--first-sample 5] [--cold 3]
+//                                [--first-sample 5] [--cold 3] [--split 16,64]
 //
 // Prints a table and writes bench/out/browser-bench.json.
 import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { serve } from '../www/serve.mjs';
+import { ISOLATION, serve } from '../www/serve.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -22,6 +22,7 @@ const { values: opt } = parseArgs({
     backends: { type: 'string', default: 'cpu,webgpu' },
     'first-sample': { type: 'string', default: '5' },
     cold: { type: 'string', default: '3' },
+    split: { type: 'string', default: '16,64' },
   },
 });
 const reps = Number(opt.reps);
@@ -41,7 +42,8 @@ cpSync('bench/out/mnist-unet.onnx', `${site}/mnist-unet.onnx`);
 mkdirSync(`${site}/ort`);
 for (const f of ['ort.all.min.mjs', 'ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm']) cpSync(`node_modules/onnxruntime-web/dist/${f}`, `${site}/ort/${f}`);
 
-const size = (path) => ({ path, raw: statSync(path).size, gzip: gzipSync(readFileSync(path), { level: 9 }).length });
+const brotli = (bytes) => brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+const size = (path) => ({ path, raw: statSync(path).size, gzip: gzipSync(readFileSync(path), { level: 9 }).length, brotli: brotli(readFileSync(path)) });
 const sizes = [
   size('dist/pkg/gits_sampler_webgpu_bg.wasm'),
   size('dist/pkg/gits_sampler_cpu_bg.wasm'),
@@ -57,7 +59,7 @@ const sizes = [
 const server = await serve(site);
 const base = `http://127.0.0.1:${server.address().port}/`;
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: FLAGS });
-const out = { date: new Date().toISOString(), chromium: browser.version(), reps, nfe, sizes, checks: [], speed: [], firstSample: [], cold: [] };
+const out = { date: new Date().toISOString(), chromium: browser.version(), reps, nfe, sizes, checks: [], speed: [], split: [], firstSample: [], cold: [] };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const BENCH_READY = ['body[data-ready]', { state: 'attached' }];
 /** Opens `path` in a fresh browser context (empty cache), waits for `ready` (a selector and its
@@ -93,6 +95,56 @@ try {
       console.error(`${backend} batch ${batch}: ours ${ours.median.toFixed(1)} ms/NFE, onnxruntime ${peer.median.toFixed(1)} ms/NFE, ratio ${row.ratio.toFixed(2)}`);
     }
   }
+  // The page's CPU split against the peer: the playground's own engine (`window.engine`, one
+  // worker and `workers - 1` helpers, each a CPU wasm instance) samples Euler batches as the
+  // speed rows do; the peer runs single-threaded on a plain page and with one thread per core on
+  // a cross-origin isolated one (served with COOP/COEP; the playground runs there too). One
+  // worker, all workers and the peer alternate run by run after a 2 s warm-up each.
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  const isolatedServer = await serve(site, 0, ISOLATION);
+  const isolatedBase = `http://127.0.0.1:${isolatedServer.address().port}/`;
+  try {
+    for (const [isolated, threads] of [[false, 1], [true, cores]]) {
+      if (!opt.split || !backends.includes('cpu')) break;
+      const at = isolated ? isolatedBase : base;
+      const playground = await browser.newPage();
+      await playground.goto(`${at}index.html?model=mnist&backend=cpu&batch=1&nfe=2`);
+      await playground.waitForSelector('body[data-state="ready"]', { timeout: 300_000 });
+      const peerPage = await browser.newPage();
+      await peerPage.goto(`${at}bench.html?threads=${threads}`);
+      await peerPage.waitForSelector(...BENCH_READY);
+      const isolation = await playground.evaluate(() => crossOriginIsolated);
+      if (isolation !== isolated) throw new Error(`the playground is${isolation ? '' : ' not'} cross-origin isolated`);
+      const oursMs = (batch, workers, seed) => playground.evaluate(async ([batch, nfe, workers, seed]) => {
+        window.engine.workers = workers;
+        const t0 = performance.now();
+        await window.engine.sample({ model: 'models/mnist-unet.int8.gsw', plan: { solver: 'euler', schedule: 'polynomial:7', nfe }, seed, batch, label: 'cycle', guidance: 1 });
+        return performance.now() - t0;
+      }, [batch, nfe, workers, seed]);
+      const peerMs = (batch) => peerPage.evaluate((a) => window.bench.peerMs(...a), ['wasm', batch, nfe]);
+      for (const batch of opt.split.split(',').map(Number)) {
+        for (const start = Date.now(); Date.now() - start < 2000; ) {
+          await oursMs(batch, 1, 0);
+          await oursMs(batch, cores, 0);
+          await peerMs(batch);
+        }
+        const runs = { one: [], all: [], peer: [] };
+        for (let k = 0; k < reps; k++) {
+          runs.one.push((await oursMs(batch, 1, k + 1)) / nfe);
+          runs.all.push((await oursMs(batch, cores, k + 1)) / nfe);
+          runs.peer.push((await peerMs(batch)) / nfe);
+        }
+        const ratio = (a, b) => median(a.map((v, k) => v / b[k]));
+        const row = { isolated, threads, workers: cores, batch, one: median(runs.one), all: median(runs.all), peer: median(runs.peer), allOverPeer: ratio(runs.all, runs.peer), oneOverPeer: ratio(runs.one, runs.peer), allOverOne: ratio(runs.all, runs.one), runs };
+        out.split.push(row);
+        console.error(`split (${isolated ? `isolated, peer ${threads} threads` : 'not isolated, peer 1 thread'}) batch ${batch}: ours ${cores} workers ${row.all.toFixed(1)} ms/NFE, 1 worker ${row.one.toFixed(1)}, peer ${row.peer.toFixed(1)}; ours/peer ${row.allOverPeer.toFixed(2)}, ${cores} workers / 1 ${row.allOverOne.toFixed(2)}`);
+      }
+      await playground.close();
+      await peerPage.close();
+    }
+  } finally {
+    isolatedServer.close();
+  }
   // Time to first sample: a fresh browser context (empty cache) opens the playground on the
   // digits, at its defaults (20 digits) and at one digit; navigation start -> the digit grid
   // drawn, split by the page's user timings (backend ready: wasm fetched and compiled; first
@@ -105,14 +157,14 @@ try {
         const url = `index.html?model=mnist${query}${backend === 'cpu' ? '&backend=cpu' : ''}`;
         loads.push(await inFreshContext(url, ['body[data-state="ready"], body[data-state="error"]', { timeout: 300_000 }], async (p) => {
           if ((await p.getAttribute('body', 'data-state')) !== 'ready') throw new Error(`playground: ${await p.textContent('#result')}`);
-          return p.evaluate(() => Object.fromEntries(['backend-ready', 'first-evaluation', 'sample-drawn'].map((m) => [m, performance.getEntriesByName(`gits:${m}`)[0].startTime])));
+          return p.evaluate(() => Object.fromEntries(['backend-ready', 'first-evaluation', 'first-rows', 'sample-drawn'].map((m) => [m, performance.getEntriesByName(`gits:${m}`)[0]?.startTime])));
         }));
       }
       if (loads.length === 0) continue; // --first-sample 0
       const phase = (m) => median(loads.map((l) => l[m]));
-      const row = { backend, digits, median: phase('sample-drawn'), backendReady: phase('backend-ready'), firstEvaluation: phase('first-evaluation'), loads };
+      const row = { backend, digits, median: phase('sample-drawn'), backendReady: phase('backend-ready'), firstEvaluation: phase('first-evaluation'), firstRows: phase('first-rows'), loads };
       out.firstSample.push(row);
-      console.error(`time to first sample (${backend}, ${digits} digits, NFE 10, guidance 2): median ${row.median.toFixed(0)} ms (backend ready ${row.backendReady.toFixed(0)}, first evaluation ${row.firstEvaluation.toFixed(0)}) of ${loads.map((l) => l['sample-drawn'].toFixed(0)).join(', ')}`);
+      console.error(`time to first sample (${backend}, ${digits} digits, NFE 10, guidance 2): median ${row.median.toFixed(0)} ms (backend ready ${row.backendReady.toFixed(0)}, first evaluation ${row.firstEvaluation.toFixed(0)}, first rows drawn ${row.firstRows.toFixed(0)}) of ${loads.map((l) => l['sample-drawn'].toFixed(0)).join(', ')}`);
     }
   }
   // The first sampling run of a fresh page, ours and the peer alternating, each in its own
@@ -139,11 +191,13 @@ try {
 
 writeFileSync('bench/out/browser-bench.json', JSON.stringify(out, null, 2));
 const kb = (b) => `${(b / 1024).toFixed(0)} KiB`;
-console.log('| file | raw | gzip |\n|---|---|---|');
-for (const s of sizes) console.log(`| ${s.path} | ${kb(s.raw)} | ${kb(s.gzip)} |`);
+console.log('| file | raw | gzip | brotli |\n|---|---|---|---|');
+for (const s of sizes) console.log(`| ${s.path} | ${kb(s.raw)} | ${kb(s.gzip)} | ${kb(s.brotli)} |`);
 console.log(`\n| backend | batch | gits-sampler ms/NFE | onnxruntime-web ms/NFE | ours / peer |\n|---|---|---|---|---|`);
 for (const r of out.speed) console.log(`| ${r.backend} | ${r.batch} | ${r.oursMsPerNfe.toFixed(1)} | ${r.peerMsPerNfe.toFixed(1)} | ${r.ratio.toFixed(2)} |`);
-console.log(`\n| backend | digits | backend ready | first evaluation | digits drawn (medians) |\n|---|---|---|---|---|`);
-for (const f of out.firstSample) console.log(`| ${f.backend} | ${f.digits} | ${f.backendReady.toFixed(0)} ms | ${f.firstEvaluation.toFixed(0)} ms | ${f.median.toFixed(0)} ms |`);
+console.log(`\n| isolated | peer threads | batch | ours, ${out.split[0]?.workers} workers | ours, 1 worker | peer | ours (all) / peer | all / 1 worker |\n|---|---:|---:|---:|---:|---:|---:|---:|`);
+for (const r of out.split) console.log(`| ${r.isolated ? 'yes' : 'no'} | ${r.threads} | ${r.batch} | ${r.all.toFixed(1)} | ${r.one.toFixed(1)} | ${r.peer.toFixed(1)} | ${r.allOverPeer.toFixed(2)} | ${r.allOverOne.toFixed(2)} |`);
+console.log(`\n| backend | digits | backend ready | first evaluation | first rows drawn | digits drawn (medians) |\n|---|---|---|---|---|---|`);
+for (const f of out.firstSample) console.log(`| ${f.backend} | ${f.digits} | ${f.backendReady.toFixed(0)} ms | ${f.firstEvaluation.toFixed(0)} ms | ${f.firstRows.toFixed(0)} ms | ${f.median.toFixed(0)} ms |`);
 console.log(`\n| backend | batch x NFE | ours: load + first run | onnxruntime-web: load + first run (medians, fresh pages) |\n|---|---|---|---|`);
 for (const c of out.cold) console.log(`| ${c.backend} | ${c.batch} x ${c.nfe} | ${c.ours.loadMs.toFixed(0)} + ${c.ours.runMs.toFixed(0)} ms | ${c.peer.loadMs.toFixed(0)} + ${c.peer.runMs.toFixed(0)} ms |`);

@@ -1,5 +1,5 @@
 // Image views: a grid of 28x28 digits, and a strip of one sample's x_t and D(x_t) over the steps.
-import type { SampleResult } from './protocol.js';
+import type { SampledRows, SampleResult } from './protocol.js';
 
 const SCALE = 3;
 
@@ -17,6 +17,18 @@ export function drawDigits(canvas: HTMLCanvasElement, samples: Float32Array, bat
   for (let n = 0; n < batch; n++) {
     drawTile(ctx, samples.subarray(n * side * side, (n + 1) * side * side), 4 + (n % cols) * cell, 4 + Math.floor(n / cols) * cell, side * SCALE, side);
   }
+}
+
+/** A digit grid that fills in as rows of the batch arrive (cells not yet sampled stay
+ * black); returns the callback that takes the rows. */
+export function fillingGrid(canvas: HTMLCanvasElement, batch: number): (rows: SampledRows) => void {
+  let all: Float32Array | undefined;
+  return ({ start, end, samples }) => {
+    const dim = samples.length / (end - start);
+    all ??= new Float32Array(batch * dim).fill(-1);
+    all.set(samples, start * dim);
+    drawDigits(canvas, all, batch);
+  };
 }
 
 /** One image (values in [-1, 1], clipped) at (x, y), `size` pixels wide. */

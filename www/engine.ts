@@ -1,7 +1,44 @@
 // The page's side of the sampling worker: one worker (so one WebGPU device) for everything on
-// the page, requests as promises, progress as callbacks, cancel by id.
+// the page, requests as promises, progress as callbacks, cancel by id. On the CPU a sampling
+// job is split by rows over helper workers, each its own CPU wasm instance (every core without
+// cross-origin isolation); the rows equal the whole batch's, since each row's noise and class
+// are its own.
 import { assetUrl } from './base.js';
-import type { BackendInfo, CostMap, GitsOptions, Imported, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
+import type { BackendInfo, CostMap, GitsOptions, Imported, Projection, Reply, Request, SampleArgs, SampledRows, SampleResult } from './protocol.js';
+
+/** Solvers whose plans draw step noise (for the rows in the job): sampled in one piece. */
+const STOCHASTIC = /^ddim_eta/;
+
+/** Most workers a CPU job is split over. */
+export const MAX_WORKERS = 16;
+
+/** The row ranges a batch is split into for `workers`: one half-size piece per worker first,
+ * so the first rows show early, then pieces of about a third of a worker's share. */
+export function rowPieces(batch: number, workers: number): [number, number][] {
+  const size = Math.max(1, Math.ceil(batch / (3 * workers)));
+  const pieces: [number, number][] = [];
+  for (let start = 0; start < batch; ) {
+    const end = Math.min(batch, start + (pieces.length < workers ? Math.ceil(size / 2) : size));
+    pieces.push([start, end]);
+    start = end;
+  }
+  return pieces;
+}
+
+/** The pieces' results as one result of the whole batch (each piece's rows in their place). */
+function gather(parts: SampleResult[], pieces: [number, number][], batch: number): SampleResult {
+  const { dim, stepSigmas, evalSigmas } = parts[0];
+  const rows = (field: 'samples' | 'steps' | 'evals', count: number) => {
+    const out = new Float32Array(count * batch * dim);
+    parts.forEach((r, i) => {
+      const [start, end] = pieces[i];
+      const n = (end - start) * dim;
+      for (let k = 0; k < count; k++) out.set(r[field].subarray(k * n, (k + 1) * n), (k * batch + start) * dim);
+    });
+    return out;
+  };
+  return { ...parts[0], batch, samples: rows('samples', 1), steps: rows('steps', stepSigmas.length), evals: rows('evals', evalSigmas.length) };
+}
 
 /** A request in flight: resolves to its result, or null once cancelled. */
 export interface Job<T> {
@@ -19,6 +56,12 @@ export class Engine {
   backend!: Promise<BackendInfo>;
   /** Faults since the last successful reply. */
   private faults = 0;
+
+  /** Workers a CPU sampling job is split over, this one included (1: none; at most
+   * MAX_WORKERS). */
+  workers = Math.min(Math.max(1, navigator.hardwareConcurrency || 1), 4);
+  /** The CPU workers beside this one, started on the first split job. */
+  private readonly helpers: Engine[] = [];
 
   /** Called when the backend changes under the page (the WebGPU device was lost). */
   onBackendChange?: (why: string) => void;
@@ -60,8 +103,45 @@ export class Engine {
     return Engine.instance;
   }
 
-  /** Samples; `onProgress(evaluations issued, nfe)` follows the plan. */
-  sample(args: SampleArgs, onProgress?: (done: number, total: number) => void): Promise<SampleResult> {
+  /** Samples; `onProgress(evaluations issued, nfe)` follows the plan (over a split job: the
+   * mean over its rows, rounded down); `onRows` gets rows of the batch as they are done. */
+  async sample(args: SampleArgs, onProgress?: (done: number, total: number) => void, onRows?: (rows: SampledRows) => void): Promise<SampleResult> {
+    this.prefetch(args.model);
+    const { backend } = await this.backend;
+    const workers = Math.min(Math.max(1, Math.trunc(this.workers) || 1), MAX_WORKERS);
+    if (backend !== 'cpu' || workers === 1 || STOCHASTIC.test(args.plan.solver) || args.batch < 2) {
+      const r = await this.one(args, onProgress);
+      onRows?.({ start: 0, end: r.batch, samples: r.samples });
+      return r;
+    }
+    while (this.helpers.length < workers - 1) this.helpers.push(new Engine(false));
+    const pieces = rowPieces(args.batch, workers);
+    const queue = [...pieces.keys()];
+    const results: SampleResult[] = [];
+    const issued = pieces.map(() => 0);
+    const progress = (i: number, done: number, nfe: number) => {
+      issued[i] = done * (pieces[i][1] - pieces[i][0]);
+      onProgress?.(Math.floor(issued.reduce((a, b) => a + b, 0) / args.batch), nfe);
+    };
+    // Each worker takes the next piece when it is free, so a slower one takes fewer.
+    const drain = async (engine: Engine) => {
+      for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+        const piece = i;
+        const r = await engine.one({ ...args, rows: pieces[piece] }, (done, nfe) => progress(piece, done, nfe));
+        results[piece] = r;
+        onRows?.({ start: pieces[piece][0], end: pieces[piece][1], samples: r.samples });
+      }
+    };
+    await Promise.all([this, ...this.helpers.slice(0, workers - 1)].map(drain));
+    return gather(results, pieces, args.batch);
+  }
+
+  /** Starts downloading the model file `url` now, beside the backend's start. */
+  prefetch(url: string): void {
+    void this.call({ op: 'prefetch', model: url }).done.catch(() => {});
+  }
+
+  private one(args: SampleArgs, onProgress?: (done: number, total: number) => void): Promise<SampleResult> {
     return this.call<SampleResult>({ op: 'sample', args }, onProgress).done as Promise<SampleResult>;
   }
 

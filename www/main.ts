@@ -1,9 +1,9 @@
 // The playground: settings (form <-> URL) -> the sampling worker -> views of the samples and
 // their trajectories, animated step by step; the GITS panel searches a schedule for the model.
-import { Engine } from './engine.js';
+import { Engine, MAX_WORKERS } from './engine.js';
 import { drawShown, sampleWith, type SampleOptions, type Shown } from './view.js';
 import { offerComputed, readGitsOptions, wireGitsPanel } from './gits.js';
-import { drawStrip } from './digits.js';
+import { drawStrip, fillingGrid } from './digits.js';
 import { boomerang, type Boomerang } from './boomerang.js';
 import { drawPanels } from './chart.js';
 import { AXES_SCALINGS, Orbit, type AxesScaling } from './orbit.js';
@@ -15,7 +15,7 @@ import { Lab } from './lab.js';
 import { GitsMap } from './gits-map.js';
 import { MODELS, modelById } from './models.js';
 import { FIELDS, SCHEDULES, SOLVERS, defaults, parseSettings, shippedGits, sigmaList, toParams, type Settings } from './settings.js';
-import type { Projection, SampleResult } from './protocol.js';
+import type { Projection, SampledRows, SampleResult } from './protocol.js';
 
 const FRAME_MS = 350;
 
@@ -109,10 +109,24 @@ function writeUrl(s: Settings): void {
   const bCustom = comparing && field('b-schedule').value === 'custom';
   const params = toParams({ ...s, sigmas: s.schedule === 'custom' || bCustom ? s.sigmas : undefined });
   if (comparing) for (const name of B_FIELDS) params.set(`b-${name}`, field(`b-${name}`).value);
-  const backend = new URLSearchParams(location.search).get('backend');
-  if (backend) params.set('backend', backend);
+  const page = new URLSearchParams(location.search);
+  for (const name of ['backend', 'workers']) {
+    const value = page.get(name);
+    if (value) params.set(name, value);
+  }
   if (orbit.axes !== 'fit') params.set('axes', orbit.axes);
   history.replaceState(null, '', `?${params}`);
+}
+
+/** CPU workers a sampling job is split over, from the URL (`workers=N`; undefined: the
+ * engine's default, the cores up to 4). */
+let workers: number | undefined;
+
+function parseWorkers(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new Error(`workers must be a whole number from 1 to ${MAX_WORKERS}, got "${value}"`);
+  return n;
 }
 
 function sampleOptions(s: Settings): SampleOptions {
@@ -192,8 +206,18 @@ async function generateOnce(engine: Engine): Promise<void> {
       bar.value = done;
       result.textContent = `Sampling: ${done} / ${total} evaluations${queued}…`;
     };
+    // Digits fill the grid as rows of a split job are done (the whole batch at once otherwise).
+    const fill = model.kind === 'image' ? fillingGrid(canvas, s.batch) : undefined;
+    let rowsShown = 0;
+    document.body.dataset.rowsShown = '0';
+    const onRows = (rows: SampledRows) => {
+      if (rowsShown === 0) performance.mark('gits:first-rows');
+      rowsShown += rows.end - rows.start;
+      document.body.dataset.rowsShown = String(rowsShown);
+      fill?.(rows);
+    };
     const t0 = performance.now();
-    shown = await sampleWith(engine, s, { ...sampleOptions(s), onProgress });
+    shown = await sampleWith(engine, s, { ...sampleOptions(s), onProgress, onRows });
     projection = undefined;
     const ms = performance.now() - t0;
     const { r } = shown;
@@ -296,6 +320,7 @@ async function main(): Promise<void> {
     if (!(AXES_SCALINGS as string[]).includes(axes)) throw new Error(`axes must be ${AXES_SCALINGS.join(' or ')}, got "${axes}"`);
     orbit.axes = axes as AxesScaling;
     $<HTMLSelectElement>('#orbit-axes').value = axes;
+    workers = parseWorkers(params.get('workers'));
     const s = parseSettings((name) => params.get(name));
     applySettings(s);
     field('b-solver').value = s.solver;
@@ -311,6 +336,8 @@ async function main(): Promise<void> {
     applySettings(defaults());
   }
   const engine = Engine.shared(params.get('backend') !== 'cpu');
+  if (workers !== undefined) engine.workers = workers;
+  engine.prefetch(modelById(field('model').value).url); // the weights download beside the wasm module's
   window.engine = engine;
   lab = new Lab({
     engine,

@@ -30,6 +30,17 @@ export interface SampleArgs {
   label?: string;
   /** Classifier-free guidance scale (networks with classes). */
   guidance?: number;
+  /** Only rows [start, end) of the batch: their noise and classes are those rows of the whole
+   * batch's, so the rows equal the whole batch's (a CPU job split over workers). */
+  rows?: [number, number];
+}
+
+/** Rows [start, end) of a batch, sampled: what a split job shows as it fills in. */
+export interface SampledRows {
+  start: number;
+  end: number;
+  /** The rows' final samples, [end - start, dim] flattened. */
+  samples: Float32Array;
 }
 
 export interface SampleResult {
@@ -133,6 +144,8 @@ export type Request =
   | { id: number; op: 'gitsMap'; model: string; gits: string; gitsName: string; gamma: number }
   | { id: number; op: 'importSigmas'; model: string; text: string; zeroToSigmaMin: boolean }
   | { id: number; op: 'exportSigmas'; sigmas: number[]; format: string }
+  /** Starts downloading a model file (beside the wasm module's download); answers at once. */
+  | { id: number; op: 'prefetch'; model: string }
   | { id: number; op: 'cancel'; target: number }
   /** Test hook: destroys the worker's WebGPU device, as a driver reset or a GPU crash would. */
   | { id: number; op: 'destroyDevice' };

@@ -8,7 +8,7 @@ import { densityGrid, type Gmm } from './density.js';
 import { drawDensity, drawTrajectories, type View } from './plot.js';
 import { drawDigits } from './digits.js';
 import { modelById, type CatalogueEntry } from './models.js';
-import type { SampleResult } from './protocol.js';
+import type { SampledRows, SampleResult } from './protocol.js';
 import { shippedGits, type Settings } from './settings.js';
 
 const VIEW: View = { lo: -2.5, hi: 2.5 };
@@ -83,6 +83,8 @@ export interface SampleOptions {
   /** Analytic first step (AFS-refined GITS files). */
   afs?: boolean;
   onProgress?: (done: number, total: number) => void;
+  /** Rows of the batch as they are done (a CPU job split over workers fills in). */
+  onRows?: (rows: SampledRows) => void;
 }
 
 /** The GITS file a GITS schedule of `s` samples on (the model's shipped one, or the one computed
@@ -99,7 +101,7 @@ export async function sampleWith(engine: Engine, s: Settings, o: SampleOptions =
   const { text: gits, name: gitsName } = await gitsFile(s, o);
   const plan = { solver: s.solver, schedule: s.schedule.startsWith('gits') ? 'gits' : s.schedule, nfe: s.nfe, sigmas: s.sigmas, gits, gitsName, afs: o.afs ?? false };
   const [r, u] = await Promise.all([
-    engine.sample({ model: model.url, plan, seed: s.seed, batch: s.batch, label: s.label, guidance: s.guidance }, o.onProgress),
+    engine.sample({ model: model.url, plan, seed: s.seed, batch: s.batch, label: s.label, guidance: s.guidance }, o.onProgress, o.onRows),
     underlay(model),
   ]);
   return { r, model, underlay: u, gits: gits === undefined ? undefined : { text: gits, name: gitsName } };

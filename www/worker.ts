@@ -72,12 +72,26 @@ async function backend(preferWebgpu = true): Promise<{ wasm: Module; sampler: Wa
   return engine;
 }
 
-function load(url: string): Promise<Wasm.Model> {
-  return memo(models, url, async () => {
-    const { sampler } = await backend();
+/** A model file's bytes until it is loaded: a prefetch starts the download beside the wasm
+ * module's, and the load takes it. */
+const modelBytes = new Map<string, Promise<Uint8Array>>();
+
+function fetchModel(url: string): Promise<Uint8Array> {
+  return memo(modelBytes, url, async () => {
     const response = await fetch(url);
     if (!response.ok) throw new Error(`cannot load ${url}: HTTP ${response.status}`);
-    return sampler.loadModel(await boundedBytes(response, url, MAX_MODEL_BYTES), url);
+    return boundedBytes(response, url, MAX_MODEL_BYTES);
+  });
+}
+
+function load(url: string): Promise<Wasm.Model> {
+  return memo(models, url, async () => {
+    try {
+      const [{ sampler }, bytes] = await Promise.all([backend(), fetchModel(url)]);
+      return sampler.loadModel(bytes, url);
+    } finally {
+      modelBytes.delete(url); // loaded, or bad: either way the next load fetches afresh
+    }
   });
 }
 
@@ -115,8 +129,16 @@ async function sample(id: number, args: SampleArgs): Promise<SampleResult> {
   try {
     const seed = BigInt(args.seed);
     const onEval = (done: number, nfe: number) => scope.postMessage({ id, progress: [done, nfe] });
-    const noise = wasm.standardNormal(seed, args.batch, model.dim);
-    const classes = labels(args.label ?? 'none', args.batch, model.classes);
+    const [start, end] = args.rows ?? [0, args.batch];
+    if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start < end && end <= args.batch)) {
+      throw new Error(`rows [${start}, ${end}) are not rows of a batch of ${args.batch}`);
+    }
+    // Step noise is drawn for the rows in the job: a stochastic plan's rows need the whole batch.
+    if (end - start < args.batch && (plan.summary() as PlanSummary).rows.some((row) => row.kind === 'noise')) {
+      throw new Error(`${args.plan.solver} is stochastic: its batch cannot be split into rows`);
+    }
+    const noise = wasm.standardNormal(seed, args.batch, model.dim).subarray(start * model.dim, end * model.dim);
+    const classes = labels(args.label ?? 'none', args.batch, model.classes).subarray(start, end);
     const r = (await sampler.sample(plan, model, noise, classes, args.guidance ?? 1, seed, onEval)) as Omit<SampleResult, 'plan'>;
     return { ...r, sigmaRange: [model.sigmaMin, model.sigmaMax], plan: plan.summary() as PlanSummary };
   } finally {
@@ -172,6 +194,9 @@ async function handle(req: Request): Promise<unknown> {
       const { wasm } = await backend();
       return wasm.exportSigmas(Float64Array.from(req.sigmas), req.format);
     }
+    case 'prefetch':
+      void fetchModel(req.model).catch(() => {}); // a failure is reported by the load that needs it
+      return null;
     case 'cancel':
       cancelled.add(req.target);
       return null;

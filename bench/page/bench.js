@@ -6,7 +6,9 @@ import * as ort from './ort/ort.all.min.mjs';
 const DIM = 784;
 const CLASSES = 10;
 ort.env.wasm.wasmPaths = new URL('./ort/', import.meta.url).href;
-ort.env.wasm.numThreads = 1; // no cross-origin isolation here, so no threads for either side
+// Without cross-origin isolation a page has no wasm threads; with it (`?threads=N`, served
+// with COOP/COEP) the peer runs N threads.
+ort.env.wasm.numThreads = Number(new URLSearchParams(location.search).get('threads') ?? 1);
 
 const modules = {};
 const samplers = {};
@@ -127,6 +129,11 @@ window.bench = {
     if (side === 'ours') return { loadMs, runMs: (await runOurs(backend, batch, nfe)).ms };
     const c = await cpuSetting(batch, nfe); // x_T and the schedule, not timed
     return { loadMs, runMs: (await runPeer(ep, batch, c.sigmas, c.xT, c.onehot)).ms };
+  },
+  /** One timed peer run of `batch` x `nfe` Euler steps (after the caller's warm-up), in ms. */
+  async peerMs(ep, batch, nfe) {
+    const c = await cpuSetting(batch, nfe);
+    return (await runPeer(ep, batch, c.sigmas, c.xT, c.onehot)).ms;
   },
   async describe() {
     const { s } = await ours('webgpu').catch(() => ({ s: null }));
