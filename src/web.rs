@@ -518,6 +518,51 @@ impl GitsSearch {
         })
     }
 
+    /// The teacher's trajectories of warmup rows [start, end), not kept (a helper worker runs
+    /// them for another instance's `addWarmup`): `{ xs, ds }`, x at every grid point and the
+    /// derivative at every point but the last, each [point][row][dim] flattened.
+    #[wasm_bindgen(js_name = warmRows)]
+    pub fn warm_rows(&self, start: usize, end: usize) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let slot = inner.try_borrow().map_err(|_| busy())?;
+            let search = slot.as_ref().ok_or_else(finished)?;
+            let w = search.warm_rows(start, end).await.map_err(|e| JsValue::from(js_err(e)))?;
+            let out = Object::new();
+            let flat = |v: &[Vec<f64>]| Float64Array::from(v.concat().as_slice());
+            Reflect::set(&out, &"xs".into(), &flat(&w.xs))?;
+            Reflect::set(&out, &"ds".into(), &flat(&w.ds))?;
+            Ok(out.into())
+        })
+    }
+
+    /// Appends warmup rows from `start` (where the warmup so far ends), as `warmRows` gives them.
+    #[wasm_bindgen(js_name = addWarmup)]
+    pub fn add_warmup(&self, start: usize, xs: &[f64], ds: &[f64]) -> std::result::Result<(), JsError> {
+        let mut slot = self.inner.try_borrow_mut().map_err(|_| JsError::new("this GITS search is already running a step; await it first"))?;
+        let search = slot.as_mut().ok_or_else(|| JsError::new("this GITS search has already finished"))?;
+        let (points, dim) = (search.grid().len(), search.dim());
+        if xs.len() % (points * dim) != 0 || ds.len() * points != xs.len() * (points - 1) {
+            return Err(JsError::new(&format!("warmup rows from {start}: {} and {} numbers are not whole rows of {points} grid points x {dim}", xs.len(), ds.len())));
+        }
+        let per = xs.len() / points;
+        let w = crate::gits::Warmup {
+            sigmas: search.grid().to_vec(),
+            xs: xs.chunks(per).map(<[f64]>::to_vec).collect(),
+            ds: ds.chunks(per.max(1)).map(<[f64]>::to_vec).collect(),
+            dim,
+        };
+        search.add_warmup(start, w).map_err(js_err)?;
+        self.progress.set(search.progress());
+        Ok(())
+    }
+
+    /// Warmup rows done so far.
+    #[wasm_bindgen(js_name = warmupDone, getter)]
+    pub fn warmup_done(&self) -> usize {
+        self.inner.try_borrow().ok().and_then(|s| s.as_ref().map(|s| s.warmup_left().0)).unwrap_or(0)
+    }
+
     /// Steps done so far: warmup trajectories, then propagation gain points.
     #[wasm_bindgen(getter)]
     pub fn done(&self) -> usize {

@@ -447,3 +447,26 @@ fn measuring_every_point_keeps_the_gains_and_schedules() {
     let reloaded = GitsFile::load(&serde_json::to_string(&every).unwrap(), None).unwrap();
     assert_eq!(reloaded.propagation, every.propagation);
 }
+
+/// A warmup run in pieces by other instances of the same search (the page's helper workers)
+/// and added in order gives the file of a search that ran it alone; a piece out of order or
+/// from another grid is refused.
+#[test]
+fn warmup_rows_from_other_instances_give_the_same_file() {
+    use gits_sampler::gits::{Search, SearchConfig};
+    let config = || search_config(31, 32, 4, vec![1.0, 1.15], (3, 6));
+    let new = || Search::new(config(), toy(), ModelRef { id: "toy".into(), sha256: "00".into() }, || 0.0).unwrap();
+    let alone = block_on(new().finish()).unwrap();
+    let (helper, mut fed) = (new(), new());
+    assert_eq!(fed.warmup_left(), (0, 32));
+    let piece = |a, b| block_on(helper.warm_rows(a, b)).unwrap();
+    assert!(fed.add_warmup(5, piece(5, 9)).unwrap_err().to_string().contains("do not continue the warmup at row 0"));
+    for (a, b) in [(0, 5), (5, 17), (17, 32)] {
+        fed.add_warmup(a, piece(a, b)).unwrap();
+    }
+    assert_eq!(fed.warmup_left(), (32, 32));
+    assert!(block_on(helper.warm_rows(30, 33)).is_err());
+    let file = block_on(fed.finish()).unwrap();
+    assert_eq!(serde_json::to_value(&file.schedules).unwrap(), serde_json::to_value(&alone.schedules).unwrap());
+    assert_eq!(file.cost, alone.cost);
+}

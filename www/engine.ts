@@ -4,7 +4,7 @@
 // cross-origin isolation); the rows equal the whole batch's, since each row's noise and class
 // are its own.
 import { assetUrl } from './base.js';
-import type { BackendInfo, CostMap, GitsOptions, Imported, Projection, Reply, Request, SampleArgs, SampledRows, SampleResult } from './protocol.js';
+import type { BackendInfo, CostMap, GitsOptions, Imported, Projection, Reply, Request, SampleArgs, SampledRows, SampleResult, WarmRows } from './protocol.js';
 
 /** Solvers whose plans draw step noise (for the rows in the job): sampled in one piece. */
 const STOCHASTIC = /^ddim_eta/;
@@ -44,6 +44,8 @@ function gather(parts: SampleResult[], pieces: [number, number][], batch: number
 export interface Job<T> {
   done: Promise<T | null>;
   cancel(): void;
+  /** The request's id in its worker. */
+  id?: number;
 }
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (done: number, total: number) => void };
@@ -180,9 +182,56 @@ export class Engine {
     return this.call<string>({ op: 'exportSigmas', sigmas, format }).done as Promise<string>;
   }
 
-  /** A GITS search for `model` (a URL); resolves to the schedule file's JSON. */
+  /** A GITS search for `model` (a URL); resolves to the schedule file's JSON. On the CPU its
+   * warmup runs on all the workers, and this one's search takes the rows in order (the file is
+   * the same as one worker's). */
   gits(model: string, options: GitsOptions, onProgress: (done: number, total: number) => void): Job<string> {
-    return this.call<string>({ op: 'gits', model, options }, onProgress);
+    const workers = Math.min(Math.max(1, Math.trunc(this.workers) || 1), MAX_WORKERS);
+    const split = this.backend.then(({ backend }) => backend === 'cpu' && workers > 1 && options.warmup > 1);
+    let stopped = false;
+    let job: Job<string> | undefined;
+    const done = split.then(async (yes) => {
+      if (stopped) return null;
+      if (!yes) {
+        job = this.call<string>({ op: 'gits', model, options }, onProgress);
+        return job.done;
+      }
+      job = this.call<string>({ op: 'gits', model, options, fed: true }, onProgress);
+      const search = job;
+      while (this.helpers.length < workers - 1) this.helpers.push(new Engine(false));
+      const pieces = rowPieces(options.warmup, workers);
+      const queue = [...pieces.keys()];
+      const ready = new Map<number, WarmRows>();
+      let next = 0; // the next piece the search takes
+      const drain = async (engine: Engine) => {
+        for (let i = queue.shift(); i !== undefined && !stopped; i = queue.shift()) {
+          const rows = await engine.call<WarmRows>({ op: 'gitsWarm', model, options, rows: pieces[i] }).done;
+          if (!rows) return;
+          ready.set(i, rows);
+          // Rows go in order: pieces that finish early wait for the ones before them.
+          for (let w = ready.get(next); w && !stopped; w = ready.get(next)) {
+            ready.delete(next);
+            this.worker.postMessage({ id: this.next++, op: 'gitsAdd', target: search.id!, start: pieces[next][0], xs: w.xs, ds: w.ds } satisfies Request, [w.xs.buffer, w.ds.buffer]);
+            next++;
+          }
+        }
+      };
+      // A failed piece fails the search (its worker's error), and stops the others.
+      const warmup = Promise.all([this, ...this.helpers.slice(0, workers - 1)].map(drain)).catch((e: unknown) => {
+        stopped = true;
+        search.cancel();
+        throw e;
+      });
+      const [file] = await Promise.all([search.done, warmup]);
+      return file;
+    });
+    return {
+      done,
+      cancel: () => {
+        stopped = true;
+        job?.cancel();
+      },
+    };
   }
 
   private call<T>(request: DistributiveOmit<Request, 'id'>, onProgress?: (done: number, total: number) => void): Job<T> {
@@ -191,7 +240,7 @@ export class Engine {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
     });
     this.worker.postMessage({ ...request, id } as Request);
-    return { done, cancel: () => this.worker.postMessage({ id: this.next++, op: 'cancel', target: id } satisfies Request) };
+    return { id, done, cancel: () => this.worker.postMessage({ id: this.next++, op: 'cancel', target: id } satisfies Request) };
   }
 
   /** Test hook: the worker destroys its WebGPU device (the page should move to the CPU). */

@@ -98,6 +98,13 @@ export interface GitsOptions {
   chunk?: number;
 }
 
+/** Warmup trajectories of some rows: x at every grid point, the derivative at every point but
+ * the last, each [point][row][dim] flattened. */
+export interface WarmRows {
+  xs: Float64Array;
+  ds: Float64Array;
+}
+
 /** A trajectory in its own 3-D frame: [along x_T - x_0, PC 1, PC 2] per point, relative to
  * x_0; `captured` is the share of the path's spread off the line x_T -> x_0 that PC 1 and PC 2
  * keep (1: the trajectory lies in 3-D). */
@@ -139,7 +146,12 @@ export type Request =
   | { id: number; op: 'init'; preferWebgpu: boolean }
   | { id: number; op: 'sample'; args: SampleArgs }
   | { id: number; op: 'project'; path: Float64Array; denoised: Float64Array; dim: number }
-  | { id: number; op: 'gits'; model: string; options: GitsOptions }
+  /** `fed`: the page runs the warmup on its workers and feeds it with 'gitsAdd'. */
+  | { id: number; op: 'gits'; model: string; options: GitsOptions; fed?: boolean }
+  /** Warmup rows [start, end) of the search `options` describes, run and sent back (not kept). */
+  | { id: number; op: 'gitsWarm'; model: string; options: GitsOptions; rows: [number, number] }
+  /** Warmup rows from `start` for the fed search of request `target`. */
+  | { id: number; op: 'gitsAdd'; target: number; start: number; xs: Float64Array; ds: Float64Array }
   | { id: number; op: 'l2'; a: Float32Array; b: Float32Array; dim: number }
   | { id: number; op: 'gitsMap'; model: string; gits: string; gitsName: string; gamma: number }
   | { id: number; op: 'importSigmas'; model: string; text: string; zeroToSigmaMin: boolean }

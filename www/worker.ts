@@ -4,7 +4,7 @@ import type * as Wasm from './pkg/gits_sampler_cpu.js';
 import { MAX_MODEL_BYTES, boundedBytes } from './bounded.js';
 import { labels } from './labels.js';
 import { memo } from './memo.js';
-import type { BackendInfo, CostMap, GitsOptions, Imported, PlanRequest, PlanSummary, Projection, Reply, Request, SampleArgs, SampleResult } from './protocol.js';
+import type { BackendInfo, CostMap, GitsOptions, Imported, PlanRequest, PlanSummary, Projection, Reply, Request, SampleArgs, SampleResult, WarmRows } from './protocol.js';
 
 const scope = self as unknown as {
   onmessage: ((ev: MessageEvent<Request>) => void) | null;
@@ -152,10 +152,19 @@ async function meanL2(a: Float32Array, b: Float32Array, dim: number): Promise<nu
   return wasm.meanL2(a, b, dim);
 }
 
-async function gits(id: number, url: string, options: GitsOptions): Promise<string | null> {
+/** Fed searches (their warmup comes from the page's workers) by request id, and what
+ * resolves once all their warmup is in. */
+const fed = new Map<number, { search: Wasm.GitsSearch; rows: number; warmed: () => void }>();
+
+async function gits(id: number, url: string, options: GitsOptions, isFed: boolean): Promise<string | null> {
   const { wasm } = await backend();
   const search = new wasm.GitsSearch(await load(url), options);
   try {
+    if (isFed && options.warmup > 0) {
+      await new Promise<void>((warmed) => fed.set(id, { search, rows: options.warmup, warmed }));
+      fed.delete(id);
+      if (cancelled.has(id)) return null;
+    }
     while (!(await search.step())) {
       scope.postMessage({ id, progress: [search.done, search.total] });
       await new Promise((r) => setTimeout(r)); // take a cancel message between chunks
@@ -181,7 +190,24 @@ async function handle(req: Request): Promise<unknown> {
       return wasm.projectTrajectory(req.path, req.denoised, req.dim) as Projection;
     }
     case 'gits':
-      return gits(req.id, req.model, req.options);
+      return gits(req.id, req.model, req.options, req.fed ?? false);
+    case 'gitsWarm': {
+      const { wasm } = await backend();
+      const search = new wasm.GitsSearch(await load(req.model), req.options);
+      try {
+        return (await search.warmRows(...req.rows)) as WarmRows;
+      } finally {
+        search.free();
+      }
+    }
+    case 'gitsAdd': {
+      const f = fed.get(req.target);
+      if (!f) throw new Error(`no GITS search ${req.target} waits for its warmup`);
+      f.search.addWarmup(req.start, req.xs, req.ds);
+      scope.postMessage({ id: req.target, progress: [f.search.done, f.search.total] });
+      if (f.search.warmupDone === f.rows) f.warmed();
+      return null;
+    }
     case 'l2':
       return meanL2(req.a, req.b, req.dim);
     case 'gitsMap': {
@@ -199,6 +225,7 @@ async function handle(req: Request): Promise<unknown> {
       return null;
     case 'cancel':
       cancelled.add(req.target);
+      fed.get(req.target)?.warmed(); // a fed search waiting for its warmup stops now
       return null;
     case 'destroyDevice':
       if (devices.length === 0) throw new Error('no WebGPU device to destroy (the worker runs on the CPU)');
@@ -212,7 +239,11 @@ scope.onmessage = (ev) => {
   handle(req).then(
     (result) => {
       const r = result as Partial<SampleResult> | null;
-      const transfer = r && r.samples instanceof Float32Array ? [r.samples.buffer, r.steps!.buffer, r.evals!.buffer, r.stepSigmas!.buffer, r.evalSigmas!.buffer] : [];
+      const w = result as Partial<WarmRows> | null;
+      const transfer =
+        r && r.samples instanceof Float32Array ? [r.samples.buffer, r.steps!.buffer, r.evals!.buffer, r.stepSigmas!.buffer, r.evalSigmas!.buffer]
+        : w && w.xs instanceof Float64Array ? [w.xs.buffer, w.ds!.buffer]
+        : [];
       scope.postMessage({ id: req.id, ok: true, result }, transfer);
     },
     (e: unknown) => {

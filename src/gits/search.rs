@@ -253,23 +253,62 @@ impl<M: BatchModel> Search<M> {
             }
             return Ok(self.refined.len() == self.refine_jobs());
         }
-        let dim = self.denoiser.dim();
         let end = (self.done + self.chunk).min(self.config.warmup);
         if self.done < end {
-            let z = self.noise[self.done * dim..end * dim].to_vec();
-            let next = warmup(self.config.teacher, &self.grid, &self.denoiser, z, self.done).await?;
-            self.acc = Some(match self.acc.take() {
-                None => next,
-                Some(mut acc) => {
-                    acc.xs.iter_mut().zip(next.xs).for_each(|(a, b)| a.extend(b));
-                    acc.ds.iter_mut().zip(next.ds).for_each(|(a, b)| a.extend(b));
-                    acc
-                }
-            });
-            self.done = end;
-            self.warmed_at = (self.clock)();
+            let next = self.warm_rows(self.done, end).await?;
+            self.add_warmup(self.done, next)?;
         }
         Ok(self.done == self.config.warmup && self.measured.is_empty() && self.optimal_total() == 0 && self.refine_jobs() == 0)
+    }
+
+    /// Values per sample of the model searched for.
+    pub fn dim(&self) -> usize {
+        self.denoiser.dim()
+    }
+
+    /// The fine grid the warmup runs on.
+    pub fn grid(&self) -> &[f64] {
+        &self.grid
+    }
+
+    /// Warmup trajectories not run yet, as (first, end) rows.
+    pub fn warmup_left(&self) -> (usize, usize) {
+        (self.done, self.config.warmup)
+    }
+
+    /// The teacher's trajectories of warmup rows [start, end), not kept: another instance of the
+    /// same search (a helper worker in the page) runs them for this one's `add_warmup`. Each row
+    /// has its own noise and class, so the rows equal a whole warmup's.
+    pub async fn warm_rows(&self, start: usize, end: usize) -> Result<Warmup> {
+        if !(start < end && end <= self.config.warmup) {
+            bail!("warmup rows {start}..{end} are not rows of a warmup of {}", self.config.warmup);
+        }
+        let dim = self.denoiser.dim();
+        warmup(self.config.teacher, &self.grid, &self.denoiser, self.noise[start * dim..end * dim].to_vec(), start).await
+    }
+
+    /// Appends warmup rows that start where the warmup so far ends (`warm_rows` of any instance
+    /// of this search).
+    pub fn add_warmup(&mut self, start: usize, next: Warmup) -> Result<()> {
+        let dim = self.denoiser.dim();
+        let rows = next.xs.first().map_or(0, |x| x.len() / dim);
+        if start != self.done || rows == 0 || self.done + rows > self.config.warmup {
+            bail!("warmup rows {start}..{} do not continue the warmup at row {} of {}", start + rows, self.done, self.config.warmup);
+        }
+        if next.sigmas != self.grid || next.dim != dim || next.xs.len() != self.grid.len() || next.ds.len() + 1 != self.grid.len() || next.xs.iter().chain(&next.ds).any(|v| v.len() != rows * dim) {
+            bail!("warmup rows {start}..{}: not trajectories of this search's grid and model", start + rows);
+        }
+        self.acc = Some(match self.acc.take() {
+            None => next,
+            Some(mut acc) => {
+                acc.xs.iter_mut().zip(next.xs).for_each(|(a, b)| a.extend(b));
+                acc.ds.iter_mut().zip(next.ds).for_each(|(a, b)| a.extend(b));
+                acc
+            }
+        });
+        self.done += rows;
+        self.warmed_at = (self.clock)();
+        Ok(())
     }
 
     /// The next student's optimal-step schedules, for every budget min_steps..=max_steps.

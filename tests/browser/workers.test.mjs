@@ -1,9 +1,10 @@
 // A CPU sampling job split over several workers in headless Chromium: the samples, every step
 // and every evaluation are bit-identical to one worker's for the same seed; the digit grid
-// fills in piece by piece before the whole batch is done; stochastic plans and bad counts.
+// fills in piece by piece before the whole batch is done; the page's GITS warmup split the same
+// way gives the same file; stochastic plans and bad counts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, serveDist } from './harness.mjs';
+import { cancelGits, launch, openPage, runGits, serveDist } from './harness.mjs';
 
 const TIMEOUT = 180_000;
 const site = serveDist();
@@ -48,6 +49,19 @@ test('CPU jobs split over workers', { timeout: 900_000 }, async (t) => {
 
     await t.test('a stochastic plan is sampled in one piece, so it too equals one worker', async () => {
       assertIdentical(await run(page, 'model=gmm&batch=64&solver=ddim_eta:1&workers=1'), await run(page, 'model=gmm&batch=64&solver=ddim_eta:1&workers=4'), 'ddim_eta');
+    });
+
+    await t.test("the page's GITS search with its warmup on three workers writes one worker's file", async () => {
+      const search = async (workers) => {
+        assert.equal((await openPage(page, `${site.url}?backend=cpu&model=gmm&batch=16&workers=${workers}`, TIMEOUT)).state, 'ready');
+        await page.selectOption('select[name="gits-cost"]', 'propagated');
+        const file = await runGits(page, TIMEOUT);
+        return { schedules: file.schedules.map((f) => [f.gamma, f.indices, f.cost, f.student ?? null]), cost: file.cost, propagation: file.propagation ?? null };
+      };
+      const [one, three] = [await search(1), await search(3)];
+      assert.ok(one.schedules.length >= 8 && one.cost.length > 0);
+      assert.deepEqual(three, one);
+      await cancelGits(page, TIMEOUT); // a split search cancels too
     });
 
     await t.test('a bad worker count is refused with a message', async () => {
