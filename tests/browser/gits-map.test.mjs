@@ -1,6 +1,7 @@
 // The GITS map in headless Chromium (CPU; the exact 2-D mixture): the heat map's paths at the
 // shipped file's gamma are the file's schedules, the gamma slider re-runs the DP and gives the
-// native `gits --gamma` indices, and a propagated file shows its first-jump measurements.
+// native `gits --gamma` indices, and a propagated file shows its first-jump measurements; the
+// MNIST files are mapped too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -81,6 +82,18 @@ test('the GITS map', { timeout: 600_000 }, async (t) => {
       assert.equal((await openPage(page, `${site.url}?backend=cpu&model=gmm&batch=64`, TIMEOUT)).state, 'ready');
       await page.waitForSelector('body[data-gits-map="none"]', { timeout: TIMEOUT });
       assert.equal(await page.getAttribute('#gits-map-view', 'hidden'), '');
+    });
+
+    await t.test("the MNIST network's shipped files keep their cost matrix: both are mapped", async () => {
+      for (const [schedule, name] of [['gits', 'mnist-unet.gits.json'], ['gits-paper', 'mnist-unet.gits-paper.json']]) {
+        assert.equal((await openPage(page, `${site.url}?backend=cpu&model=mnist&schedule=${schedule}&batch=1&nfe=4`, TIMEOUT)).state, 'ready');
+        await page.waitForSelector('body[data-gits-map="ready"], body[data-gits-map="error"]', { timeout: TIMEOUT });
+        assert.equal(await page.getAttribute('body', 'data-gits-map'), 'ready', await page.textContent('#gits-map-caption'));
+        const file = shipped(name);
+        const map = await page.evaluate(() => window.gitsMapLast);
+        assert.equal(map.rows.length, file.grid.length - 1);
+        for (const s of file.schedules.filter((s) => !s.student && s.gamma === map.gamma)) assert.deepEqual(map.paths[s.steps - 1], s.indices, `${name}, ${s.steps} steps`);
+      }
     });
     assert.deepEqual(errors, []);
   } finally {
