@@ -25,6 +25,15 @@ export function rowPieces(batch: number, workers: number): [number, number][] {
   return pieces;
 }
 
+/** Runs pieces 0..count-1 on `engines`, each taking the next piece when it is free (so a
+ * slower one takes fewer), until all are done or `stop()` says so. */
+async function drainPieces(engines: Engine[], count: number, run: (engine: Engine, piece: number) => Promise<void>, stop = () => false): Promise<void> {
+  const queue = [...Array(count).keys()];
+  await Promise.all(engines.map(async (engine) => {
+    for (let i = queue.shift(); i !== undefined && !stop(); i = queue.shift()) await run(engine, i);
+  }));
+}
+
 /** The pieces' results as one result of the whole batch (each piece's rows in their place). */
 function gather(parts: SampleResult[], pieces: [number, number][], batch: number): SampleResult {
   const { dim, stepSigmas, evalSigmas } = parts[0];
@@ -105,36 +114,36 @@ export class Engine {
     return Engine.instance;
   }
 
+  /** This engine and its CPU helpers for the current worker count (helpers started as needed). */
+  private pool(): Engine[] {
+    const workers = Math.min(Math.max(1, Math.trunc(this.workers) || 1), MAX_WORKERS);
+    while (this.helpers.length < workers - 1) this.helpers.push(new Engine(false));
+    return [this, ...this.helpers.slice(0, workers - 1)];
+  }
+
   /** Samples; `onProgress(evaluations issued, nfe)` follows the plan (over a split job: the
    * mean over its rows, rounded down); `onRows` gets rows of the batch as they are done. */
   async sample(args: SampleArgs, onProgress?: (done: number, total: number) => void, onRows?: (rows: SampledRows) => void): Promise<SampleResult> {
     this.prefetch(args.model);
     const { backend } = await this.backend;
-    const workers = Math.min(Math.max(1, Math.trunc(this.workers) || 1), MAX_WORKERS);
-    if (backend !== 'cpu' || workers === 1 || STOCHASTIC.test(args.plan.solver) || args.batch < 2) {
+    const engines = backend === 'cpu' && !STOCHASTIC.test(args.plan.solver) && args.batch > 1 ? this.pool() : [this];
+    if (engines.length === 1) {
       const r = await this.one(args, onProgress);
       onRows?.({ start: 0, end: r.batch, samples: r.samples });
       return r;
     }
-    while (this.helpers.length < workers - 1) this.helpers.push(new Engine(false));
-    const pieces = rowPieces(args.batch, workers);
-    const queue = [...pieces.keys()];
+    const pieces = rowPieces(args.batch, engines.length);
     const results: SampleResult[] = [];
     const issued = pieces.map(() => 0);
     const progress = (i: number, done: number, nfe: number) => {
       issued[i] = done * (pieces[i][1] - pieces[i][0]);
       onProgress?.(Math.floor(issued.reduce((a, b) => a + b, 0) / args.batch), nfe);
     };
-    // Each worker takes the next piece when it is free, so a slower one takes fewer.
-    const drain = async (engine: Engine) => {
-      for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
-        const piece = i;
-        const r = await engine.one({ ...args, rows: pieces[piece] }, (done, nfe) => progress(piece, done, nfe));
-        results[piece] = r;
-        onRows?.({ start: pieces[piece][0], end: pieces[piece][1], samples: r.samples });
-      }
-    };
-    await Promise.all([this, ...this.helpers.slice(0, workers - 1)].map(drain));
+    await drainPieces(engines, pieces.length, async (engine, piece) => {
+      const r = await engine.one({ ...args, rows: pieces[piece] }, (done, nfe) => progress(piece, done, nfe));
+      results[piece] = r;
+      onRows?.({ start: pieces[piece][0], end: pieces[piece][1], samples: r.samples });
+    });
     return gather(results, pieces, args.batch);
   }
 
@@ -186,38 +195,33 @@ export class Engine {
    * warmup runs on all the workers, and this one's search takes the rows in order (the file is
    * the same as one worker's). */
   gits(model: string, options: GitsOptions, onProgress: (done: number, total: number) => void): Job<string> {
-    const workers = Math.min(Math.max(1, Math.trunc(this.workers) || 1), MAX_WORKERS);
-    const split = this.backend.then(({ backend }) => backend === 'cpu' && workers > 1 && options.warmup > 1);
     let stopped = false;
     let job: Job<string> | undefined;
-    const done = split.then(async (yes) => {
+    const done = this.backend.then(async ({ backend }) => {
       if (stopped) return null;
-      if (!yes) {
+      const engines = backend === 'cpu' && options.warmup > 1 ? this.pool() : [this];
+      if (engines.length === 1) {
         job = this.call<string>({ op: 'gits', model, options }, onProgress);
         return job.done;
       }
       job = this.call<string>({ op: 'gits', model, options, fed: true }, onProgress);
       const search = job;
-      while (this.helpers.length < workers - 1) this.helpers.push(new Engine(false));
-      const pieces = rowPieces(options.warmup, workers);
-      const queue = [...pieces.keys()];
+      const pieces = rowPieces(options.warmup, engines.length);
       const ready = new Map<number, WarmRows>();
       let next = 0; // the next piece the search takes
-      const drain = async (engine: Engine) => {
-        for (let i = queue.shift(); i !== undefined && !stopped; i = queue.shift()) {
-          const rows = await engine.call<WarmRows>({ op: 'gitsWarm', model, options, rows: pieces[i] }).done;
-          if (!rows) return;
-          ready.set(i, rows);
-          // Rows go in order: pieces that finish early wait for the ones before them.
-          for (let w = ready.get(next); w && !stopped; w = ready.get(next)) {
-            ready.delete(next);
-            this.worker.postMessage({ id: this.next++, op: 'gitsAdd', target: search.id!, start: pieces[next][0], xs: w.xs, ds: w.ds } satisfies Request, [w.xs.buffer, w.ds.buffer]);
-            next++;
-          }
+      const warm = async (engine: Engine, piece: number) => {
+        const rows = await engine.call<WarmRows>({ op: 'gitsWarm', model, options, rows: pieces[piece] }).done;
+        if (!rows) return;
+        ready.set(piece, rows);
+        // Rows go in order: pieces that finish early wait for the ones before them.
+        for (let w = ready.get(next); w && !stopped; w = ready.get(next)) {
+          ready.delete(next);
+          this.worker.postMessage({ id: this.next++, op: 'gitsAdd', target: search.id!, start: pieces[next][0], xs: w.xs, ds: w.ds } satisfies Request, [w.xs.buffer, w.ds.buffer]);
+          next++;
         }
       };
       // A failed piece fails the search (its worker's error), and stops the others.
-      const warmup = Promise.all([this, ...this.helpers.slice(0, workers - 1)].map(drain)).catch((e: unknown) => {
+      const warmup = drainPieces(engines, pieces.length, warm, () => stopped).catch((e: unknown) => {
         stopped = true;
         search.cancel();
         throw e;

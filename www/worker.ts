@@ -133,14 +133,15 @@ async function sample(id: number, args: SampleArgs): Promise<SampleResult> {
     if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start < end && end <= args.batch)) {
       throw new Error(`rows [${start}, ${end}) are not rows of a batch of ${args.batch}`);
     }
+    const summary = plan.summary() as PlanSummary;
     // Step noise is drawn for the rows in the job: a stochastic plan's rows need the whole batch.
-    if (end - start < args.batch && (plan.summary() as PlanSummary).rows.some((row) => row.kind === 'noise')) {
+    if (end - start < args.batch && summary.rows.some((row) => row.kind === 'noise')) {
       throw new Error(`${args.plan.solver} is stochastic: its batch cannot be split into rows`);
     }
     const noise = wasm.standardNormal(seed, args.batch, model.dim).subarray(start * model.dim, end * model.dim);
     const classes = labels(args.label ?? 'none', args.batch, model.classes).subarray(start, end);
     const r = (await sampler.sample(plan, model, noise, classes, args.guidance ?? 1, seed, onEval)) as Omit<SampleResult, 'plan'>;
-    return { ...r, sigmaRange: [model.sigmaMin, model.sigmaMax], plan: plan.summary() as PlanSummary };
+    return { ...r, sigmaRange: [model.sigmaMin, model.sigmaMax], plan: summary };
   } finally {
     plan.free();
   }
@@ -221,7 +222,8 @@ async function handle(req: Request): Promise<unknown> {
       return wasm.exportSigmas(Float64Array.from(req.sigmas), req.format);
     }
     case 'prefetch':
-      void fetchModel(req.model).catch(() => {}); // a failure is reported by the load that needs it
+      // A loaded model needs no bytes; a failed fetch is reported by the load that needs it.
+      if (!models.has(req.model)) void fetchModel(req.model).catch(() => {});
       return null;
     case 'cancel':
       cancelled.add(req.target);
