@@ -538,12 +538,12 @@ impl GitsSearch {
 
     /// Appends warmup rows from `start` (where the warmup so far ends), as `warmRows` gives them.
     #[wasm_bindgen(js_name = addWarmup)]
-    pub fn add_warmup(&self, start: usize, xs: &[f64], ds: &[f64]) -> std::result::Result<(), JsError> {
-        let mut slot = self.inner.try_borrow_mut().map_err(|_| JsError::new("this GITS search is already running a step; await it first"))?;
-        let search = slot.as_mut().ok_or_else(|| JsError::new("this GITS search has already finished"))?;
+    pub fn add_warmup(&self, start: usize, xs: &[f64], ds: &[f64]) -> std::result::Result<(), JsValue> {
+        let mut slot = self.inner.try_borrow_mut().map_err(|_| busy())?;
+        let search = slot.as_mut().ok_or_else(finished)?;
         let (points, dim) = (search.grid().len(), search.dim());
         if xs.len() % (points * dim) != 0 || ds.len() * points != xs.len() * (points - 1) {
-            return Err(JsError::new(&format!("warmup rows from {start}: {} and {} numbers are not whole rows of {points} grid points x {dim}", xs.len(), ds.len())));
+            return Err(JsError::new(&format!("warmup rows from {start}: {} and {} numbers are not whole rows of {points} grid points x {dim}", xs.len(), ds.len())).into());
         }
         let per = xs.len() / points;
         let w = crate::gits::Warmup {
@@ -552,7 +552,7 @@ impl GitsSearch {
             ds: ds.chunks(per.max(1)).map(<[f64]>::to_vec).collect(),
             dim,
         };
-        search.add_warmup(start, w).map_err(js_err)?;
+        search.add_warmup(start, w).map_err(|e| JsValue::from(js_err(e)))?;
         self.progress.set(search.progress());
         Ok(())
     }

@@ -453,7 +453,7 @@ fn measuring_every_point_keeps_the_gains_and_schedules() {
 /// from another grid is refused.
 #[test]
 fn warmup_rows_from_other_instances_give_the_same_file() {
-    use gits_sampler::gits::{Search, SearchConfig};
+    use gits_sampler::gits::Search;
     let config = || search_config(31, 32, 4, vec![1.0, 1.15], (3, 6));
     let new = || Search::new(config(), toy(), ModelRef { id: "toy".into(), sha256: "00".into() }, || 0.0).unwrap();
     let alone = block_on(new().finish()).unwrap();

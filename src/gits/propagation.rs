@@ -34,7 +34,7 @@ pub async fn propagation_gains<M: BatchModel + ?Sized>(w: &Warmup, teacher: Solv
     for &k in &measured {
         at.push(gain_at(w, teacher, model, k, p.samples).await?);
     }
-    Ok(gains_from(w, measured, &at, p.samples, gain_points(w.sigmas.len(), p.points)))
+    Ok(gains_from(w, measured, &at, p.samples, p.through(w.sigmas.len())))
 }
 
 /// The first jump's landing error at grid point k and the error it leaves at the end (mean L2
@@ -128,6 +128,11 @@ impl Propagation {
     /// The grid points measured on a `g`-point grid.
     pub fn measured(&self, g: usize) -> Vec<usize> {
         gain_points(g, if self.every_point { usize::MAX } else { self.points })
+    }
+
+    /// The measured points the gains interpolate through on a `g`-point grid.
+    pub fn through(&self, g: usize) -> Vec<usize> {
+        gain_points(g, self.points)
     }
 }
 

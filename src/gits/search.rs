@@ -5,7 +5,7 @@ use super::cost::cost_matrix;
 use super::dp::dynamic_programming;
 use super::file::{Found, GITS_VERSION, GitsFile, Metric, Timing, cost_rows};
 use super::optimal_steps::{OptimalSteps, optimal_steps};
-use super::propagation::{Gains, Propagation, gain_at, gain_points, gains_from, propagate};
+use super::propagation::{Gains, Propagation, gain_at, gains_from, propagate};
 use super::warmup::{Warmup, warmup};
 use crate::distance::mean_l2;
 use crate::limits;
@@ -334,7 +334,7 @@ impl<M: BatchModel> Search<M> {
         let clock = self.clock;
         let started = clock();
         let warmed = self.acc.as_ref().expect("warmup ran");
-        let gains = self.config.propagation.map(|p| gains_from(warmed, self.measured.clone(), &self.gains, p.samples, gain_points(self.grid.len(), p.points)));
+        let gains = self.config.propagation.map(|p| gains_from(warmed, self.measured.clone(), &self.gains, p.samples, p.through(self.grid.len())));
         let mut cost = cost_matrix(warmed, self.config.metric);
         if let Some(gains) = &gains {
             propagate(&mut cost, &gains.gains);
