@@ -74,6 +74,8 @@ pub struct Trainer {
     ema: Network,
     optim: burn::optim::ModuleOptimizer,
     device: Device,
+    /// Threads a step's batch is split over (rounding differs with the count, nothing else).
+    pub threads: usize,
 }
 
 impl Trainer {
@@ -103,10 +105,10 @@ impl Trainer {
                 .init()
                 .from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
                 .map_err(|e| Error(format!("cannot load optimizer state: {e:?}")))?;
-            return Ok(Trainer { config, step: state.step, model, ema, optim, device });
+            return Ok(Trainer { config, step: state.step, model, ema, optim, device, threads: default_threads() });
         }
         let model = match init {
-            None => config.architecture.init(&device),
+            None => seeded_init(&config.architecture, &device, config.seed),
             Some(weights) => {
                 if config.init.as_deref() != Some(weights.sha256.as_str()) || weights.manifest.model.architecture != config.architecture {
                     crate::bail!("the initial weights do not match the training settings (architecture or sha256)");
@@ -119,7 +121,7 @@ impl Trainer {
             }
         };
         let ema = model.valid();
-        Ok(Trainer { config, step: 0, model, ema, optim: AdamConfig::new().init(), device })
+        Ok(Trainer { config, step: 0, model, ema, optim: AdamConfig::new().init(), device, threads: default_threads() })
     }
 
     /// One optimisation step on a batch drawn from `data`; returns the loss.
@@ -145,18 +147,24 @@ impl Trainer {
             sigmas.push(ln_sigma.exp() as f32);
         }
         let noise: Vec<f32> = (0..batch * dim).map(|_| StandardNormal.sample(&mut rng)).collect();
-        let dev = &self.device;
-        let x0 = Tensor::<2>::from_data(TensorData::new(x0, [batch, dim]), dev);
-        let sigma = Tensor::<2>::from_data(TensorData::new(sigmas, [batch, 1]), dev);
-        let noisy = x0.clone() + Tensor::<2>::from_data(TensorData::new(noise, [batch, dim]), dev) * sigma.clone();
-        let denoised = self.model.denoise(noisy, sigma.clone(), one_hot(&labels, classes, dev), c.sigma_data);
-        // EDM weight lambda = (sigma^2 + sd^2) / (sigma sd)^2 makes the loss the plain squared
-        // error of the raw network output against its effective target.
-        let sd2 = c.sigma_data * c.sigma_data;
-        let weight = sigma.clone().powf_scalar(2.0).add_scalar(sd2) / sigma.powf_scalar(2.0).mul_scalar(sd2);
-        let loss = ((denoised - x0).powf_scalar(2.0) * weight).mean();
-        let value = loss.clone().into_scalar::<f32>() as f64;
-        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        // The batch is split into contiguous parts, one thread each (flex runs most of a step's
+        // kernels on one core); the parts' losses and gradients add up to the whole batch's.
+        let parts = self.threads.clamp(1, batch);
+        let bounds: Vec<(usize, usize)> = (0..parts).map(|p| (p * batch / parts, (p + 1) * batch / parts)).collect();
+        let results: Vec<(f64, GradientsParams)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = bounds
+                .iter()
+                .map(|&(lo, hi)| {
+                    let part = Part { x0: &x0[lo * dim..hi * dim], noise: &noise[lo * dim..hi * dim], sigmas: &sigmas[lo..hi], labels: &labels[lo..hi] };
+                    let model = if parts == 1 { self.model.clone() } else { self.model.clone().fork(&self.device) };
+                    let (dev, sigma_data) = (&self.device, c.sigma_data);
+                    scope.spawn(move || part.loss_and_grads(model, batch * dim, classes, sigma_data, dev))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("a training thread panicked")).collect()
+        });
+        let value = results.iter().map(|(loss, _)| loss).sum();
+        let grads = sum_grads(&self.model, results.into_iter().map(|(_, g)| g).collect());
         let lr = c.lr * ((self.step + 1) as f64 / c.warmup.max(1) as f64).min(1.0);
         self.model = self.optim.step(lr, self.model.clone(), grads);
         self.step += 1;
@@ -211,6 +219,83 @@ impl Trainer {
     pub fn ema(&self) -> &Network {
         &self.ema
     }
+}
+
+/// A fresh network whose weights depend on `seed` only. burn draws them from one global generator
+/// when each parameter is first read, so the seed, the init and the first reads happen under a lock.
+fn seeded_init(arch: &Architecture, device: &Device, seed: u64) -> Network {
+    struct Touch;
+    impl ModuleVisitor for Touch {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let _ = param.val();
+        }
+    }
+    static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = INIT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    device.seed(seed);
+    let net = arch.init(device);
+    net.visit(&mut Touch);
+    net
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// One thread's rows of a training batch.
+struct Part<'a> {
+    x0: &'a [f32],
+    noise: &'a [f32],
+    sigmas: &'a [f32],
+    labels: &'a [usize],
+}
+
+impl Part<'_> {
+    /// This part's share of the batch loss (its squared errors over the whole batch's element
+    /// count, so the parts sum to the batch mean) and its gradients.
+    fn loss_and_grads(self, model: Network, batch_elements: usize, classes: usize, sigma_data: f64, dev: &Device) -> (f64, GradientsParams) {
+        let rows = self.sigmas.len();
+        let dim = self.x0.len() / rows;
+        let x0 = Tensor::<2>::from_data(TensorData::new(self.x0.to_vec(), [rows, dim]), dev);
+        let sigma = Tensor::<2>::from_data(TensorData::new(self.sigmas.to_vec(), [rows, 1]), dev);
+        let noisy = x0.clone() + Tensor::<2>::from_data(TensorData::new(self.noise.to_vec(), [rows, dim]), dev) * sigma.clone();
+        let denoised = model.denoise(noisy, sigma.clone(), one_hot(self.labels, classes, dev), sigma_data);
+        // EDM weight lambda = (sigma^2 + sd^2) / (sigma sd)^2 makes the loss the plain squared
+        // error of the raw network output against its effective target.
+        let sd2 = sigma_data * sigma_data;
+        let weight = sigma.clone().powf_scalar(2.0).add_scalar(sd2) / sigma.powf_scalar(2.0).mul_scalar(sd2);
+        let loss = ((denoised - x0).powf_scalar(2.0) * weight).sum().div_scalar(batch_elements as f64);
+        let value = loss.clone().into_scalar::<f32>() as f64;
+        (value, GradientsParams::from_grads(loss.backward(), &model))
+    }
+}
+
+/// The parts' gradients added parameter by parameter (in part order, so a step is deterministic).
+fn sum_grads(model: &Network, parts: Vec<GradientsParams>) -> GradientsParams {
+    struct Sum(Vec<GradientsParams>, GradientsParams);
+    impl ModuleVisitor for Sum {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let mut total: Option<Tensor<D>> = None;
+            for part in &mut self.0 {
+                if let Some(g) = part.remove::<D>(param.id) {
+                    total = Some(match total {
+                        None => g,
+                        Some(t) => t + g,
+                    });
+                }
+            }
+            if let Some(t) = total {
+                self.1.register(param.id, t);
+            }
+        }
+    }
+    let mut parts = parts;
+    if parts.len() == 1 {
+        return parts.pop().expect("one part");
+    }
+    let mut sum = Sum(parts, GradientsParams::new());
+    model.visit(&mut sum);
+    sum.1
 }
 
 /// Loads only the EMA weights of a checkpoint (for export).

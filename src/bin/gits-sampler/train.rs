@@ -46,6 +46,10 @@ pub struct TrainArgs {
     /// Start from these weights (*.gsw, same architecture) instead of a fresh initialisation.
     #[arg(long)]
     init: Option<PathBuf>,
+    /// Threads each step's batch is split over (default: every core); results differ from one
+    /// thread's only in rounding.
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 pub fn run(a: TrainArgs) -> Result<()> {
@@ -91,7 +95,13 @@ pub fn run(a: TrainArgs) -> Result<()> {
         init: init.as_ref().map(|w| w.sha256.clone()),
     };
     let mut trainer = Trainer::new(config, &a.checkpoint, init.as_ref())?;
-    eprintln!("train: {} samples, {} parameters, from step {}", data.len(), trainer.parameters(), trainer.step);
+    if let Some(threads) = a.threads {
+        if threads == 0 || threads > a.batch {
+            bail!("--threads must be in 1..=--batch ({})", a.batch);
+        }
+        trainer.threads = threads;
+    }
+    eprintln!("train: {} samples, {} parameters, from step {}, {} threads", data.len(), trainer.parameters(), trainer.step, trainer.threads);
     let bar = ProgressBar::new(a.steps)
         .with_style(ProgressStyle::with_template("{bar:30} {pos}/{len} steps  eta {eta}  {msg}").expect("valid template"));
     bar.set_position(trainer.step);
