@@ -150,11 +150,10 @@ impl Trainer {
         // The batch is split into contiguous parts, one thread each (flex runs most of a step's
         // kernels on one core); the parts' losses and gradients add up to the whole batch's.
         let parts = self.threads.clamp(1, batch);
-        let bounds: Vec<(usize, usize)> = (0..parts).map(|p| (p * batch / parts, (p + 1) * batch / parts)).collect();
         let results: Vec<(f64, GradientsParams)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = bounds
-                .iter()
-                .map(|&(lo, hi)| {
+            let handles: Vec<_> = (0..parts)
+                .map(|p| {
+                    let (lo, hi) = (p * batch / parts, (p + 1) * batch / parts);
                     let part = Part { x0: &x0[lo * dim..hi * dim], noise: &noise[lo * dim..hi * dim], sigmas: &sigmas[lo..hi], labels: &labels[lo..hi] };
                     let model = if parts == 1 { self.model.clone() } else { self.model.clone().fork(&self.device) };
                     let (dev, sigma_data) = (&self.device, c.sigma_data);
@@ -271,7 +270,7 @@ impl Part<'_> {
 }
 
 /// The parts' gradients added parameter by parameter (in part order, so a step is deterministic).
-fn sum_grads(model: &Network, parts: Vec<GradientsParams>) -> GradientsParams {
+fn sum_grads(model: &Network, mut parts: Vec<GradientsParams>) -> GradientsParams {
     struct Sum(Vec<GradientsParams>, GradientsParams);
     impl ModuleVisitor for Sum {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
@@ -289,7 +288,6 @@ fn sum_grads(model: &Network, parts: Vec<GradientsParams>) -> GradientsParams {
             }
         }
     }
-    let mut parts = parts;
     if parts.len() == 1 {
         return parts.pop().expect("one part");
     }

@@ -40,7 +40,7 @@ fn probe(net: &Network) -> Vec<f32> {
     let rows = 4;
     let x = Tensor::<2>::from_data(TensorData::new((0..rows * 64).map(|i| (i as f32 * 0.37).sin()).collect(), [rows, 64]), &dev);
     let sigma = Tensor::<2>::from_data(TensorData::new(vec![0.1f32, 1.0, 5.0, 40.0], [rows, 1]), &dev);
-    net.denoise(x, sigma, one_hot(&[0, 1, 2, 3], 3, &dev), 0.5).into_data().to_vec::<f32>().unwrap()
+    net.denoise(x, sigma, one_hot(&[0, 1, 2, 3], 3, &dev), 0.5).into_data().try_to_vec::<f32>().unwrap()
 }
 
 fn max_diff(a: &[f32], b: &[f32]) -> f32 {
@@ -51,7 +51,7 @@ fn max_diff(a: &[f32], b: &[f32]) -> f32 {
 fn a_step_split_over_threads_equals_the_one_thread_step() {
     let (data, config) = tiny();
     let run = |threads: usize| {
-        let dir = tempfile(&format!("split-{threads}"));
+        let dir = fresh_dir(&format!("split-{threads}"));
         let mut t = Trainer::new(config.clone(), &dir, None).unwrap();
         t.threads = threads;
         let losses: Vec<f64> = (0..4).map(|_| t.step(&data)).collect();
@@ -74,14 +74,14 @@ fn a_step_split_over_threads_equals_the_one_thread_step() {
 #[test]
 fn a_resumed_run_continues_as_the_uninterrupted_one() {
     let (data, config) = tiny();
-    let whole = tempfile("whole");
+    let whole = fresh_dir("whole");
     let mut t = Trainer::new(config.clone(), &whole, None).unwrap();
     t.threads = 2;
     t.run(&data, &whole, 100, |_| {}).unwrap();
     let expected = probe(t.ema());
 
     // Stopped after three steps (the last checkpoint), then started again with the same options.
-    let cut = tempfile("cut");
+    let cut = fresh_dir("cut");
     let mut t = Trainer::new(config.clone(), &cut, None).unwrap();
     t.threads = 2;
     for _ in 0..3 {
@@ -97,7 +97,8 @@ fn a_resumed_run_continues_as_the_uninterrupted_one() {
     assert_eq!(probe(t.ema()), expected);
 }
 
-fn tempfile(name: &str) -> std::path::PathBuf {
+/// An empty checkpoint directory of this test process.
+fn fresh_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("gits-train-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
