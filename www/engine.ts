@@ -12,23 +12,23 @@ const STOCHASTIC = /^ddim_eta/;
 /** Most workers a CPU job is split over. */
 export const MAX_WORKERS = 16;
 
-/** The row ranges a batch is split into for `workers`: one half-size piece per worker first,
- * so the first rows show early, then pieces of about a third of a worker's share. */
+/** The row ranges a batch is split into for `workers`: one row first (the first digit shows as
+ * early as it can), then pieces of about a third of a worker's share. */
 export function rowPieces(batch: number, workers: number): [number, number][] {
   const size = Math.max(1, Math.ceil(batch / (3 * workers)));
-  const pieces: [number, number][] = [];
-  for (let start = 0; start < batch; ) {
-    const end = Math.min(batch, start + (pieces.length < workers ? Math.ceil(size / 2) : size));
-    pieces.push([start, end]);
-    start = end;
-  }
+  const pieces: [number, number][] = [[0, 1]];
+  for (let start = 1; start < batch; start = Math.min(batch, start + size)) pieces.push([start, Math.min(batch, start + size)]);
   return pieces;
 }
 
 /** Runs pieces 0..count-1 on `engines`, each taking the next piece when it is free (so a
- * slower one takes fewer), until all are done or `stop()` says so. */
-async function drainPieces(engines: Engine[], count: number, run: (engine: Engine, piece: number) => Promise<void>, stop = () => false): Promise<void> {
+ * slower one takes fewer), until all are done or `stop()` says so. With `firstAlone`, piece 0
+ * runs on the first engine before the others start: on a fresh page it runs in V8's baseline
+ * tier, and the other workers would only slow it down (they share the cores and the code that
+ * V8 optimizes meanwhile). */
+async function drainPieces(engines: Engine[], count: number, run: (engine: Engine, piece: number) => Promise<void>, stop = () => false, firstAlone = false): Promise<void> {
   const queue = [...Array(count).keys()];
+  if (firstAlone && count > 0) await run(engines[0], queue.shift()!);
   await Promise.all(engines.map(async (engine) => {
     for (let i = queue.shift(); i !== undefined && !stop(); i = queue.shift()) await run(engine, i);
   }));
@@ -77,9 +77,12 @@ export class Engine {
   /** Called when the backend changes under the page (the WebGPU device was lost). */
   onBackendChange?: (why: string) => void;
   private preferWebgpu: boolean;
+  /** A helper's CPU module, compiled by the page's worker (shared code, one compile). */
+  private readonly module?: WebAssembly.Module;
 
-  private constructor(preferWebgpu: boolean) {
+  private constructor(preferWebgpu: boolean, module?: WebAssembly.Module) {
     this.preferWebgpu = preferWebgpu;
+    this.module = module;
     this.start();
   }
 
@@ -87,7 +90,7 @@ export class Engine {
     this.worker = new Worker(assetUrl('worker.js'), { type: 'module' });
     this.worker.onmessage = (ev: MessageEvent<Reply>) => this.receive(ev.data);
     this.worker.onerror = (ev) => this.restart(`the sampling worker stopped: ${ev.message || 'it could not start'}`);
-    this.backend = this.call<BackendInfo>({ op: 'init', preferWebgpu: this.preferWebgpu }).done as Promise<BackendInfo>;
+    this.backend = this.call<BackendInfo>({ op: 'init', preferWebgpu: this.preferWebgpu, module: this.module }).done as Promise<BackendInfo>;
     this.backend.catch(() => {}); // a caller that awaits it sees the failure
   }
 
@@ -115,9 +118,9 @@ export class Engine {
   }
 
   /** This engine and its CPU helpers for the current worker count (helpers started as needed). */
-  private pool(): Engine[] {
+  private pool(module?: WebAssembly.Module): Engine[] {
     const workers = Math.min(Math.max(1, Math.trunc(this.workers) || 1), MAX_WORKERS);
-    while (this.helpers.length < workers - 1) this.helpers.push(new Engine(false));
+    while (this.helpers.length < workers - 1) this.helpers.push(new Engine(false, module));
     return [this, ...this.helpers.slice(0, workers - 1)];
   }
 
@@ -125,8 +128,8 @@ export class Engine {
    * mean over its rows, rounded down); `onRows` gets rows of the batch as they are done. */
   async sample(args: SampleArgs, onProgress?: (done: number, total: number) => void, onRows?: (rows: SampledRows) => void): Promise<SampleResult> {
     this.prefetch(args.model);
-    const { backend } = await this.backend;
-    const engines = backend === 'cpu' && !STOCHASTIC.test(args.plan.solver) && args.batch > 1 ? this.pool() : [this];
+    const { backend, module } = await this.backend;
+    const engines = backend === 'cpu' && !STOCHASTIC.test(args.plan.solver) && args.batch > 1 ? this.pool(module) : [this];
     if (engines.length === 1) {
       const r = await this.one(args, onProgress);
       onRows?.({ start: 0, end: r.batch, samples: r.samples });
@@ -143,7 +146,7 @@ export class Engine {
       const r = await engine.one({ ...args, rows: pieces[piece] }, (done, nfe) => progress(piece, done, nfe));
       results[piece] = r;
       onRows?.({ start: pieces[piece][0], end: pieces[piece][1], samples: r.samples });
-    });
+    }, undefined, true);
     return gather(results, pieces, args.batch);
   }
 
@@ -197,9 +200,9 @@ export class Engine {
   gits(model: string, options: GitsOptions, onProgress: (done: number, total: number) => void): Job<string> {
     let stopped = false;
     let job: Job<string> | undefined;
-    const done = this.backend.then(async ({ backend }) => {
+    const done = this.backend.then(async ({ backend, module }) => {
       if (stopped) return null;
-      const engines = backend === 'cpu' && options.warmup > 1 ? this.pool() : [this];
+      const engines = backend === 'cpu' && options.warmup > 1 ? this.pool(module) : [this];
       if (engines.length === 1) {
         job = this.call<string>({ op: 'gits', model, options }, onProgress);
         return job.done;

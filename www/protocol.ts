@@ -140,10 +140,12 @@ export interface Imported {
 export interface BackendInfo {
   backend: 'webgpu' | 'cpu';
   description: string;
+  /** The compiled CPU module (on the CPU backend), for helper workers to share. */
+  module?: WebAssembly.Module;
 }
 
 export type Request =
-  | { id: number; op: 'init'; preferWebgpu: boolean }
+  | { id: number; op: 'init'; preferWebgpu: boolean; module?: WebAssembly.Module }
   | { id: number; op: 'sample'; args: SampleArgs }
   | { id: number; op: 'project'; path: Float64Array; denoised: Float64Array; dim: number }
   /** `fed`: the page runs the warmup on its workers and feeds it with 'gitsAdd'. */

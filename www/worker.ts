@@ -19,10 +19,23 @@ const cancelled = new Set<number>();
 const models = new Map<string, Promise<Wasm.Model>>();
 const gitsFiles = new Map<string, Wasm.GitsSchedules>();
 
-async function open(which: 'webgpu' | 'cpu'): Promise<Module> {
+/** The CPU module as compiled here: the page hands it to its helper workers, which then share
+ * its code (V8 compiles and optimizes it once for all of them). */
+let cpuModule: WebAssembly.Module | undefined;
+
+async function compileWasm(url: URL): Promise<WebAssembly.Module> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`cannot load ${url}: HTTP ${response.status}`);
+  // A host that serves .wasm without its MIME type cannot stream it: compile the bytes then.
+  return WebAssembly.compileStreaming(response.clone()).catch(async () => WebAssembly.compile(await response.arrayBuffer()));
+}
+
+async function open(which: 'webgpu' | 'cpu', compiled?: WebAssembly.Module): Promise<Module> {
   // Literal paths, so the bundler leaves both imports to the browser.
   const wasm = (await (which === 'webgpu' ? import('./pkg/gits_sampler_webgpu.js') : import('./pkg/gits_sampler_cpu.js'))) as Module;
-  const exports = await wasm.default({ module_or_path: new URL(`./pkg/gits_sampler_${which}_bg.wasm`, import.meta.url) });
+  const module = compiled ?? (await compileWasm(new URL(`./pkg/gits_sampler_${which}_bg.wasm`, import.meta.url)));
+  if (which === 'cpu') cpuModule = module;
+  const exports = await wasm.default({ module_or_path: module });
   // For the soak test (and the console): how large the module's memory has grown.
   (self as unknown as { wasmMemoryBytes: () => number }).wasmMemoryBytes = () => exports.memory.buffer.byteLength;
   return wasm;
@@ -54,7 +67,7 @@ function watchDevices(): void {
 }
 
 /** The WebGPU module where an adapter works; else the CPU module, downloaded only then. */
-async function backend(preferWebgpu = true): Promise<{ wasm: Module; sampler: Wasm.Sampler }> {
+async function backend(preferWebgpu = true, compiled?: WebAssembly.Module): Promise<{ wasm: Module; sampler: Wasm.Sampler }> {
   engine ??= (async () => {
     let why = preferWebgpu ? await webgpuMissing() : 'WebGPU was turned off by the page';
     if (why === undefined) {
@@ -66,7 +79,7 @@ async function backend(preferWebgpu = true): Promise<{ wasm: Module; sampler: Wa
         why = e instanceof Error ? e.message : String(e);
       }
     }
-    const wasm = await open('cpu');
+    const wasm = await open('cpu', compiled);
     return { wasm, sampler: wasm.Sampler.cpu(why) };
   })();
   return engine;
@@ -181,8 +194,8 @@ async function gits(id: number, url: string, options: GitsOptions, isFed: boolea
 async function handle(req: Request): Promise<unknown> {
   switch (req.op) {
     case 'init': {
-      const { sampler } = await backend(req.preferWebgpu);
-      return { backend: sampler.backend as BackendInfo['backend'], description: sampler.description } satisfies BackendInfo;
+      const { sampler } = await backend(req.preferWebgpu, req.module);
+      return { backend: sampler.backend as BackendInfo['backend'], description: sampler.description, module: cpuModule } satisfies BackendInfo;
     }
     case 'sample':
       return sample(req.id, req.args);
