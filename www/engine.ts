@@ -17,7 +17,7 @@ export const MAX_WORKERS = 16;
 export function rowPieces(batch: number, workers: number): [number, number][] {
   const size = Math.max(1, Math.ceil(batch / (3 * workers)));
   const pieces: [number, number][] = [[0, 1]];
-  for (let start = 1; start < batch; start = Math.min(batch, start + size)) pieces.push([start, Math.min(batch, start + size)]);
+  for (let start = 1; start < batch; start += size) pieces.push([start, Math.min(batch, start + size)]);
   return pieces;
 }
 
@@ -26,7 +26,7 @@ export function rowPieces(batch: number, workers: number): [number, number][] {
  * runs on the first engine before the others start: on a fresh page it runs in V8's baseline
  * tier, and the other workers would only slow it down (they share the cores and the code that
  * V8 optimizes meanwhile). */
-async function drainPieces(engines: Engine[], count: number, run: (engine: Engine, piece: number) => Promise<void>, stop = () => false, firstAlone = false): Promise<void> {
+async function drainPieces(engines: Engine[], count: number, run: (engine: Engine, piece: number) => Promise<void>, { stop = () => false, firstAlone = false }: { stop?: () => boolean; firstAlone?: boolean } = {}): Promise<void> {
   const queue = [...Array(count).keys()];
   if (firstAlone && count > 0) await run(engines[0], queue.shift()!);
   await Promise.all(engines.map(async (engine) => {
@@ -146,7 +146,7 @@ export class Engine {
       const r = await engine.one({ ...args, rows: pieces[piece] }, (done, nfe) => progress(piece, done, nfe));
       results[piece] = r;
       onRows?.({ start: pieces[piece][0], end: pieces[piece][1], samples: r.samples });
-    }, undefined, true);
+    }, { firstAlone: true });
     return gather(results, pieces, args.batch);
   }
 
@@ -224,7 +224,7 @@ export class Engine {
         }
       };
       // A failed piece fails the search (its worker's error), and stops the others.
-      const warmup = drainPieces(engines, pieces.length, warm, () => stopped).catch((e: unknown) => {
+      const warmup = drainPieces(engines, pieces.length, warm, { stop: () => stopped }).catch((e: unknown) => {
         stopped = true;
         search.cancel();
         throw e;
