@@ -222,6 +222,12 @@ fn eval_compares_each_schedule_with_the_baseline_on_the_same_noise() {
     assert_eq!(t["noise_seed"].as_u64().unwrap(), gits_sampler::noise::eval_seed(0));
     assert_eq!(t["teacher"]["l2_to_teacher"], 0.0);
     assert!(t["real_fd"].as_f64().unwrap() >= 0.0 && t["teacher"]["fd"].as_f64().unwrap() > 0.0);
+    // The shipped judge's held-out accuracy (models/README.md), and per-class accuracies that
+    // average to the whole (20 digits: two of each class).
+    assert!((t["real_accuracy"].as_f64().unwrap() - 0.973).abs() < 0.0005, "{}", t["real_accuracy"]);
+    let per_class: Vec<f64> = t["teacher_per_class"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert_eq!(per_class.len(), 10);
+    assert!((per_class.iter().sum::<f64>() / 10.0 - t["teacher"]["accuracy"].as_f64().unwrap()).abs() < 1e-12, "{per_class:?}");
     let cells = t["cells"].as_array().unwrap();
     assert_eq!(cells.len(), 2);
     // The baseline is run first and has no difference of its own.

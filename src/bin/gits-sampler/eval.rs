@@ -103,10 +103,14 @@ struct Table {
     baseline: String,
     bootstrap: usize,
     teacher: Scores,
+    /// The teacher's class accuracy for each class 0-9: where the model's conditioning fails.
+    teacher_per_class: Vec<f64>,
     teacher_nfe: u32,
     /// FD of as many real training digits as samples against the held-out digits: the floor
     /// of FD at this sample size.
     real_fd: f64,
+    /// The judge's own accuracy on the held-out real digits: the ceiling of any sample's accuracy.
+    real_accuracy: f64,
     seconds: f64,
     cells: Vec<Cell>,
 }
@@ -146,7 +150,9 @@ pub fn run(a: EvalArgs) -> Result<()> {
     let device = burn::prelude::Device::flex();
     let judge = LeNet::load(&a.classifier, &device)?;
     let mnist = gits_sampler::data::mnist::load(&a.mnist_dir)?;
-    let fd = Frechet::new(&classify(&judge, &mnist.held_out.x, &device)?.1);
+    let (held_out_classes, held_out_features) = classify(&judge, &mnist.held_out.x, &device)?;
+    let fd = Frechet::new(&held_out_features);
+    let real_accuracy = held_out_classes.iter().zip(&mnist.held_out.labels).filter(|(c, l)| c == l).count() as f64 / mnist.held_out.len() as f64;
     let real_fd = {
         let n = a.samples.min(mnist.train.len());
         let stride = mnist.train.len() / n;
@@ -191,7 +197,9 @@ pub fn run(a: EvalArgs) -> Result<()> {
 
     bar.set_message(format!("teacher (iPNDM, {} NFE)", a.teacher_nfe));
     let teacher_x = run(&teacher_plan)?;
-    let teacher = judged(&teacher_x, &teacher_x)?.scores(&fd, None);
+    let teacher_judged = judged(&teacher_x, &teacher_x)?;
+    let teacher = teacher_judged.scores(&fd, None);
+    let teacher_per_class: Vec<f64> = (0..10).map(|c| mean(&teacher_judged.correct[c..].iter().step_by(10).copied().collect::<Vec<_>>())).collect();
     let mut baselines: HashMap<(String, u32), Judged> = HashMap::new();
     let mut cells = Vec::new();
     for (solver, schedule, nfe, plan) in &plans {
@@ -223,7 +231,9 @@ pub fn run(a: EvalArgs) -> Result<()> {
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     println!("{} digits per cell, noise seed stream {} ({noise_seed}), guidance {}", a.samples, a.seed, a.guidance);
-    println!("teacher (iPNDM, {} NFE): FD {:.3}, accuracy {:.3}; {} real digits: FD {real_fd:.3}", a.teacher_nfe, teacher.fd, teacher.accuracy, a.samples);
+    println!("teacher (iPNDM, {} NFE): FD {:.3}, accuracy {:.3}; {} real digits: FD {real_fd:.3}; judge on the held-out digits: accuracy {real_accuracy:.3}", a.teacher_nfe, teacher.fd, teacher.accuracy, a.samples);
+    let per_class: Vec<String> = teacher_per_class.iter().enumerate().map(|(c, v)| format!("{c}: {v:.2}")).collect();
+    println!("teacher accuracy by class: {}", per_class.join("  "));
     println!("{:<14} {:<28} {:>4} {:>8} {:>6} {:>7}   vs {} (± paired bootstrap SE)", "solver", "schedule", "NFE", "FD", "acc", "L2", a.baseline);
     for cell in &cells {
         println!("{}", cell_line(cell));
@@ -239,8 +249,10 @@ pub fn run(a: EvalArgs) -> Result<()> {
         baseline: a.baseline,
         bootstrap: a.bootstrap,
         teacher,
+        teacher_per_class,
         teacher_nfe: a.teacher_nfe,
         real_fd,
+        real_accuracy,
         seconds,
         cells,
     };
