@@ -152,7 +152,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
     let mnist = gits_sampler::data::mnist::load(&a.mnist_dir)?;
     let (held_out_classes, held_out_features) = classify(&judge, &mnist.held_out.x, &device)?;
     let fd = Frechet::new(&held_out_features);
-    let real_accuracy = held_out_classes.iter().zip(&mnist.held_out.labels).filter(|(c, l)| c == l).count() as f64 / mnist.held_out.len() as f64;
+    let real_accuracy = mean(&hits(&held_out_classes, &mnist.held_out.labels));
     let real_fd = {
         let n = a.samples.min(mnist.train.len());
         let stride = mnist.train.len() / n;
@@ -191,8 +191,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
     let judged = |x: &[f64], teacher: &[f64]| -> Result<Judged> {
         let images: Vec<f32> = x.iter().map(|&v| v as f32).collect();
         let (classes, features) = classify(&judge, &images, &device)?;
-        let correct = classes.iter().zip(&labels).map(|(c, l)| f64::from(u8::from(c == l))).collect();
-        Ok(Judged { features, correct, l2: l2_per_sample(x, teacher, 784) })
+        Ok(Judged { features, correct: hits(&classes, &labels), l2: l2_per_sample(x, teacher, 784) })
     };
 
     bar.set_message(format!("teacher (iPNDM, {} NFE)", a.teacher_nfe));
@@ -260,6 +259,11 @@ pub fn run(a: EvalArgs) -> Result<()> {
         Some(path) => write(Some(path), &serde_json::to_string_pretty(&table)?),
         None => Ok(()),
     }
+}
+
+/// 1 where the judge's class is the intended label, else 0.
+fn hits(classes: &[usize], labels: &[usize]) -> Vec<f64> {
+    classes.iter().zip(labels).map(|(c, l)| f64::from(u8::from(c == l))).collect()
 }
 
 fn cell_line(c: &Cell) -> String {
