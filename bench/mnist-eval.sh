@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# Regenerates the MNIST section of bench/RESULTS.md with the evaluation protocol of `eval`
-# (docs/gits.md): the GITS variants searched for the shipped int8 model (warmup seed 0), then
-# iPNDM and Euler on each schedule at NFE 4..10, SAMPLES digits per cell (default 1000) from the
-# evaluation's own noise stream, every cell against the polynomial schedule on the same noise
-# with a paired bootstrap SE; then f32 vs int8. SKIP_SEARCH=1 reuses the searched files.
-# The propagated search also refines its schedules for iPNDM and Euler; gits-prop.json is that
-# file without the refined entries (the DP's schedules of the same search). Then the shipped
-# file's search and its evaluation (schedules/mnist-unet.gits.json is gits-shipped.json).
+# Regenerates the two MNIST sections of bench/RESULTS.md with the evaluation protocol of `eval`
+# (docs/gits.md) for the shipped int8 model:
+#   1. the GITS searches (warmup seed 0): the paper's cost (gamma 1.15, 1.0, 1.3), the reference
+#      code's `dev` metric, the propagated cost with student refinement (gits-prop.json is that
+#      file without the refined entries: the DP's schedules of the same search), the shipped file
+#      (propagated DP + optimal steps for iPNDM and Euler) and the paper's cost with the AFS
+#      refinement for each of the two solvers;
+#   2. the shipped schedule files (schedules/mnist-unet.gits.json is gits-shipped.json,
+#      schedules/mnist-unet.gits-paper.json is gits-paper.json);
+#   3. iPNDM and Euler on every schedule at NFE 4..10, SAMPLES digits per cell (default 1000) from
+#      the evaluation's own noise stream, every cell against the polynomial schedule on the same
+#      noise with a paired bootstrap SE (one `eval` per solver: each gets its own AFS file); then
+#      f32 against int8;
+#   4. the sections, rendered by bench/mnist-table.py.
+# Each step writes one file in bench/mnist-eval/ and is skipped when that file exists and was
+# made for the current weights (the sha256 it records) with as many digits, so a stopped run
+# continues where it stopped (the files are committed). FORCE=1 redoes every step.
+# About 3.5 hours on 2 cores: searches 1.7 h (the AFS refinements 0.5 h each), evaluations 1.5 h.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gits-sampler/target}"
@@ -17,24 +27,46 @@ model=models/mnist-unet.int8.gsw
 out=bench/mnist-eval
 mkdir -p "$out"
 
-if [ "${SKIP_SEARCH:-0}" != 1 ]; then
-  "$cli" gits --model "$model" --warmup 256 --seed 0 --metric l2 --gamma 1.15,1.0,1.3 --nfe 3..10 --out "$out/gits-paper.json" 2> "$out/gits-paper.log"
-  "$cli" gits --model "$model" --warmup 256 --seed 0 --metric dev --gamma 1.15 --nfe 3..10 --out "$out/gits-dev.json" 2> "$out/gits-dev.log"
-  "$cli" gits --model "$model" --warmup 256 --seed 0 --metric l2 --propagate --gamma 1.0 --nfe 3..10 \
-    --refine ipndm,euler --refine-samples 32 --refine-sweeps 3 --out "$out/gits-refined.json" 2> "$out/gits-refined.log"
-  # The shipped file (schedules/mnist-unet.gits.json): the propagated DP and the optimal-step
-  # search for iPNDM and Euler.
-  "$cli" gits --model "$model" --warmup 256 --seed 0 --metric l2 --propagate --gamma 1.0 --nfe 3..10 \
-    --optimal-steps ipndm,euler --optimal-samples 32 --out "$out/gits-shipped.json" 2> "$out/gits-shipped.log"
-  python3 -c 'import json, sys; f = json.load(open(sys.argv[1])); f["schedules"] = [s for s in f["schedules"] if not s.get("student")]; f["timing"]["refine_s"] = 0; json.dump(f, open(sys.argv[2], "w"), indent=2)' \
-    "$out/gits-refined.json" "$out/gits-prop.json"
+# current FILE WEIGHTS: FILE exists, records WEIGHTS' sha256 and (an evaluation) $samples digits.
+current() {
+  [ "${FORCE:-0}" != 1 ] && [ -f "$1" ] && python3 - "$1" "$(sha256sum "$2" | cut -d' ' -f1)" "$samples" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+sha = d["model"]["sha256"] if isinstance(d.get("model"), dict) else d.get("sha256")
+sys.exit(0 if sha == sys.argv[2] and d.get("samples", int(sys.argv[3])) == int(sys.argv[3]) else 1)
+EOF
+}
+# search NAME ARGS...: one GITS search into $out/gits-NAME.json (its log beside it).
+search() {
+  local name=$1; shift
+  current "$out/gits-$name.json" "$model" && { echo "mnist-eval: gits-$name.json is current"; return; }
+  echo "mnist-eval: searching gits-$name.json"
+  "$cli" gits --model "$model" --warmup 256 --seed 0 "$@" --out "$out/gits-$name.json" 2> "$out/gits-$name.log"
+}
+
+search paper --metric l2 --gamma 1.15,1.0,1.3 --nfe 3..10
+search dev --metric dev --gamma 1.15 --nfe 3..10
+search refined --metric l2 --propagate --gamma 1.0 --nfe 3..10 --refine ipndm,euler --refine-samples 32 --refine-sweeps 3
+search shipped --metric l2 --propagate --gamma 1.0 --nfe 3..10 --optimal-steps ipndm,euler --optimal-samples 32
+# AFS: the DP's k-step schedule with one point inserted runs k + 1 steps on k evaluations.
+search afs-ipndm --metric l2 --gamma 1.15 --nfe 4..10 --afs --student ipndm
+search afs-euler --metric l2 --gamma 1.15 --nfe 4..10 --afs --student euler
+python3 -c 'import json, sys; f = json.load(open(sys.argv[1])); f["schedules"] = [s for s in f["schedules"] if not s.get("student")]; f["timing"]["refine_s"] = 0; json.dump(f, open(sys.argv[2], "w"), indent=2)' \
+  "$out/gits-refined.json" "$out/gits-prop.json"
+cp "$out/gits-shipped.json" schedules/mnist-unet.gits.json
+cp "$out/gits-paper.json" schedules/mnist-unet.gits-paper.json
+
+g() { echo "gits:$out/gits-$1.json@$2"; }
+common="polynomial:7,$(g paper 1.15),$(g paper 1),$(g paper 1.3),$(g dev 1.15),$(g prop 1),$(g refined 1),$(g shipped 1)"
+for solver in ipndm euler; do
+  if current "$out/table-$solver.json" "$model"; then echo "mnist-eval: table-$solver.json is current"; continue; fi
+  echo "mnist-eval: evaluating $solver"
+  "$cli" eval --model "$model" --solvers "$solver" --nfe 4..10 --samples "$samples" \
+    --schedules "$common,$(g "afs-$solver" 1.15)+afs" --out "$out/table-$solver.json"
+done
+if ! current "$out/f32.json" models/mnist-unet.f32.gsw; then
+  "$cli" eval --model models/mnist-unet.f32.gsw --solvers ipndm,euler --nfe 10 --samples "$samples" \
+    --schedules polynomial:7 --out "$out/f32.json"
 fi
-p="gits:$out/gits-paper.json" q="gits:$out/gits-prop.json" d="gits:$out/gits-dev.json" r="gits:$out/gits-refined.json"
-"$cli" eval --model "$model" --solvers ipndm,euler --nfe 4..10 --samples "$samples" \
-  --schedules "polynomial:7,$p@1.15,$p@1,$d@1.15,$q@1,$r@1" --out "$out/table.json"
-"$cli" eval --model models/mnist-unet.f32.gsw --solvers ipndm,euler --nfe 10 --samples "$samples" \
-  --schedules polynomial:7 --out "$out/f32.json"
-python3 bench/mnist-table.py | python3 bench/section.py mnist-eval
-# The shipped file's section (mnist-optimal-steps in RESULTS.md) reads this evaluation.
-"$cli" eval --model "$model" --solvers euler,ipndm --nfe 4..10 --samples "$samples" \
-  --schedules "polynomial:7,gits:$out/gits-shipped.json@1" --out "$out/shipped-eval.json"
+python3 bench/mnist-table.py variants | python3 bench/section.py mnist-eval
+python3 bench/mnist-table.py shipped | python3 bench/section.py mnist-optimal-steps
