@@ -16,7 +16,9 @@
 # Each step writes one file in bench/mnist-eval/ and is skipped when that file exists and was
 # made for the current weights (the sha256 it records) with as many digits, so a stopped run
 # continues where it stopped (the files are committed). FORCE=1 redoes every step.
-# About 3.5 hours on 2 cores: searches 1.7 h (the AFS refinements 0.5 h each), evaluations 1.5 h.
+# About 3.5 hours on 2 cores, an estimate from the earlier runs' measured stages: searches 0.75 h
+# measured plus the two AFS refinements (about 0.45 h each from their evaluation count), evaluations
+# about 1.75 h (the earlier 66-minute table scaled to nine schedules per solver).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gits-sampler/target}"
