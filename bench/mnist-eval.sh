@@ -20,9 +20,9 @@
 # that are not shipped yet: steps 1 and 3 only, since the shipped schedule files and the sections
 # must describe the shipped weights. Once those weights are copied into models/, a plain run finds
 # every file current and does steps 2 and 4.
-# About 3.5 hours on 2 cores, an estimate from the earlier runs' measured stages: searches 0.75 h
-# measured plus the two AFS refinements (about 0.45 h each from their evaluation count), evaluations
-# about 1.75 h (the earlier 66-minute table scaled to nine schedules per solver).
+# About 3.8 hours on 2 cores: the searches measured, paper, dev, refined and shipped 45 minutes and
+# the iPNDM AFS search 39 (Euler's is taken to be the same), the evaluations estimated at about
+# 1.75 h (the earlier 66-minute table scaled to nine schedules per solver).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gits-sampler/target}"
