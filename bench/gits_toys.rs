@@ -119,7 +119,7 @@ fn main() {
                 let cells: Vec<String> = NFES
                     .zip(&poly)
                     .map(|(nfe, base)| {
-                        let sigmas = files[v.file].sigmas_for(&solver, nfe, false, v.afs, Some(v.gamma)).unwrap();
+                        let sigmas = files[v.file].sigmas_for(&solver, nfe, false, Some(v.afs), Some(v.gamma)).unwrap().0;
                         let e = errors(&sigmas, v.afs);
                         let ratio = |p: &[usize]| p.iter().map(|&i| e[i]).sum::<f64>() / p.iter().map(|&i| base[i]).sum::<f64>();
                         let [se] = paired_bootstrap(SAMPLES, BOOTSTRAP, 0, |p| [ratio(p)]);

@@ -278,11 +278,12 @@ impl Plan {
         self.0.to_json()
     }
 
-    /// `{ solver, nfe, sigmas, rows }`: what the page's plan table shows, `rows` as
-    /// `{ kind, operation, sigma, coefficients: [register, c][] }`.
+    /// `{ solver, nfe, afs, sigmas, rows }`: what the page's plan table shows (`afs`: the first
+    /// step is analytic), `rows` as `{ kind, operation, sigma, coefficients: [register, c][] }`.
     pub fn summary(&self) -> std::result::Result<JsValue, JsError> {
         let p = &self.0;
-        let summary = serde_json::json!({ "solver": p.solver, "nfe": p.nfe, "sigmas": p.sigmas, "rows": p.rows() });
+        let afs = p.options.get("afs").and_then(|a| a.as_bool()).unwrap_or(false);
+        let summary = serde_json::json!({ "solver": p.solver, "nfe": p.nfe, "afs": afs, "sigmas": p.sigmas, "rows": p.rows() });
         summary.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&format!("cannot return the plan: {e}")))
     }
 }
@@ -303,10 +304,11 @@ impl GitsSchedules {
 
     /// Compiles `solver` with `nfe` evaluations on the file's schedule for that budget (`gamma`:
     /// which of the file's gammas, default its first; `afs`: the AFS-refined schedule with the
-    /// analytic first step; a schedule refined for `solver` is preferred).
-    pub fn plan(&self, solver: &str, nfe: u32, afs: bool, gamma: Option<f64>) -> std::result::Result<Plan, JsError> {
+    /// analytic first step, or without; undefined: as the file chose for `solver`; a schedule
+    /// made for `solver` is preferred). The plan's `afs` says which it is.
+    pub fn plan(&self, solver: &str, nfe: u32, afs: Option<bool>, gamma: Option<f64>) -> std::result::Result<Plan, JsError> {
         let solver: Solver = solver.parse().map_err(js_err)?;
-        let sigmas = self.file.sigmas_for(&solver, nfe, false, afs, gamma).map_err(js_err)?;
+        let (sigmas, afs) = self.file.sigmas_for(&solver, nfe, false, afs, gamma).map_err(js_err)?;
         Ok(Plan(Rc::new(solver.compile(&sigmas, &CompileOptions::afs(afs)).map_err(js_err)?)))
     }
 

@@ -233,7 +233,7 @@ fn gits_files() {
     assert_clean(fuzz("GITS file", mutations(&read("schedules/eight-gaussians.gits.json"), 2000, 2), |text| {
         let run = GitsFile::load(text, None).and_then(|f| {
             let s = &f.schedules[0];
-            let sigmas = f.sigmas_for(&Solver::Euler, s.steps as u32, false, s.afs, Some(s.gamma))?;
+            let (sigmas, _) = f.sigmas_for(&Solver::Euler, s.steps as u32, false, Some(s.afs), Some(s.gamma))?;
             execute(&Solver::Euler.compile(&sigmas, &CompileOptions::PLAIN)?, z.clone(), &den, false)
         });
         outcome(run, |run| all_finite("the sample", &run.sample))

@@ -142,12 +142,12 @@ fn schedule_file_round_trips_and_is_validated() {
     let f = file();
     let text = serde_json::to_string(&f).unwrap();
     assert_eq!(GitsFile::load(&text, Some(&f.model)).unwrap(), f);
-    assert_eq!(f.sigmas_for(&Solver::Euler, 3, false, false, None).unwrap(), f.schedules[0].sigmas);
-    assert_eq!(f.sigmas_for(&Solver::Heun, 6, false, false, None).unwrap(), f.schedules[0].sigmas);
-    assert_eq!(f.sigmas_for(&Solver::Heun, 7, true, false, None).unwrap().len(), 5);
-    assert!(f.sigmas_for(&Solver::Ipndm { max_order: 4 }, 2, false, true, None).unwrap_err().to_string().contains("needs a 3-step AFS schedule"));
-    assert!(f.sigmas_for(&Solver::Euler, 4, false, false, None).unwrap_err().to_string().contains("needs a 4-step schedule"));
-    assert!(f.sigmas_for(&Solver::Euler, 3, false, false, Some(1.2)).unwrap_err().to_string().contains("has none for gamma 1.2"));
+    assert_eq!(f.sigmas_for(&Solver::Euler, 3, false, Some(false), None).unwrap().0, f.schedules[0].sigmas);
+    assert_eq!(f.sigmas_for(&Solver::Heun, 6, false, Some(false), None).unwrap().0, f.schedules[0].sigmas);
+    assert_eq!(f.sigmas_for(&Solver::Heun, 7, true, Some(false), None).unwrap().0.len(), 5);
+    assert!(f.sigmas_for(&Solver::Ipndm { max_order: 4 }, 2, false, Some(true), None).unwrap_err().to_string().contains("needs a 3-step AFS schedule"));
+    assert!(f.sigmas_for(&Solver::Euler, 4, false, Some(false), None).unwrap_err().to_string().contains("needs a 4-step schedule"));
+    assert!(f.sigmas_for(&Solver::Euler, 3, false, Some(false), Some(1.2)).unwrap_err().to_string().contains("has none for gamma 1.2"));
 
     let rejects = |mutate: &dyn Fn(&mut GitsFile), needle: &str| {
         let mut bad = file();
@@ -262,10 +262,10 @@ fn optimal_steps_price_the_students_own_states() {
     let optimal: Vec<&Found> = file.schedules.iter().filter(|f| f.optimal).collect();
     assert_eq!(optimal.len(), 4);
     assert!(optimal.iter().all(|f| f.student.as_deref() == Some("euler")));
-    assert_eq!(file.sigmas_for(&euler, 5, false, false, None).unwrap(), optimal[2].sigmas);
+    assert_eq!(file.sigmas_for(&euler, 5, false, Some(false), None).unwrap().0, optimal[2].sigmas);
     let ipndm = Solver::Ipndm { max_order: 4 };
     let dp = file.schedules.iter().find(|f| !f.optimal && f.steps == 5).unwrap();
-    assert_eq!(file.sigmas_for(&ipndm, 5, false, false, None).unwrap(), dp.sigmas, "other solvers keep the DP's schedule");
+    assert_eq!(file.sigmas_for(&ipndm, 5, false, Some(false), None).unwrap().0, dp.sigmas, "other solvers keep the DP's schedule");
     let both = SearchConfig { refine: Some(Refine::default_for(vec![euler], 32)), ..config_with(euler) };
     assert!(both.check().unwrap_err().to_string().contains("both refined and given optimal steps"));
 }
@@ -304,8 +304,24 @@ fn afs_refinement_inserts_the_best_first_point() {
             assert!(r.cost <= mean_l2(&other) + 1e-12, "insert {k} beats the chosen {}", r.indices[1]);
         }
         let nfe = (r.steps - 1) as u32;
-        assert_eq!(file.sigmas_for(&Solver::Ipndm { max_order: 4 }, nfe, false, true, None).unwrap(), r.sigmas);
+        let ipndm = Solver::Ipndm { max_order: 4 };
+        assert_eq!(r.student.as_deref(), Some("ipndm:4"), "an AFS entry names the solver it was chosen with");
+        assert_eq!(file.sigmas_for(&ipndm, nfe, false, Some(true), None).unwrap(), (r.sigmas.clone(), true));
+        // Unasked, the solver the file chose AFS for runs with it; others, and that solver when
+        // told not to, run the DP's schedule without it.
+        assert_eq!(file.sigmas_for(&ipndm, nfe, false, None, None).unwrap(), (r.sigmas.clone(), true));
+        let dp = plain.iter().find(|p| p.steps == nfe as usize).unwrap();
+        assert_eq!(file.sigmas_for(&ipndm, nfe, false, Some(false), None).unwrap(), (dp.sigmas.clone(), false));
+        assert_eq!(file.sigmas_for(&Solver::Euler, nfe, false, None, None).unwrap(), (dp.sigmas.clone(), false));
+        let err = file.sigmas_for(&Solver::Euler, nfe, false, Some(true), None).unwrap_err().to_string();
+        assert!(err.contains("AFS schedules were chosen for ipndm:4"), "{err}");
     }
+    // A budget without an AFS entry for the solver runs the DP's schedule without AFS.
+    let mut fewer = file.clone();
+    let dropped = fewer.schedules.iter().position(|f| f.afs).unwrap();
+    let r = fewer.schedules.remove(dropped);
+    let dp = plain.iter().find(|p| p.steps + 1 == r.steps).unwrap();
+    assert_eq!(fewer.sigmas_for(&Solver::Ipndm { max_order: 4 }, dp.steps as u32, false, None, None).unwrap(), (dp.sigmas.clone(), false));
 }
 
 /// The student refinement: each refined entry's cost is its student's mean L2 to the teacher
@@ -349,8 +365,8 @@ fn student_refinement_is_a_local_optimum_used_for_its_student() {
             }
         }
         let nfe = r.steps as u32;
-        assert_eq!(file.sigmas_for(&ipndm, nfe, false, false, Some(r.gamma)).unwrap(), r.sigmas);
-        assert_eq!(file.sigmas_for(&Solver::Euler, nfe, false, false, Some(r.gamma)).unwrap(), base.sigmas);
+        assert_eq!(file.sigmas_for(&ipndm, nfe, false, Some(false), Some(r.gamma)).unwrap().0, r.sigmas);
+        assert_eq!(file.sigmas_for(&Solver::Euler, nfe, false, Some(false), Some(r.gamma)).unwrap().0, base.sigmas);
     }
     assert!(improved > 0, "the refinement never moved a point");
     let text = serde_json::to_string(&file).unwrap();

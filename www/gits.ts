@@ -8,7 +8,8 @@ import { decimal, int } from './settings.js';
 export const PAPER: GitsOptions = { teacher: 'ipndm', grid: 'polynomial:61', warmup: 256, seed: 0, metric: 'l2', gammas: [1.15], minSteps: 1, maxSteps: 20 };
 
 /** The search the page's GITS panel asks for: the paper's settings with the panel's grid,
- * gamma, warmup, AFS, cost and refinement or optimal steps (`solver`: the solver they run; the
+ * gamma, warmup, AFS, cost and refinement or optimal steps (`solver`: the solver they run, which
+ * then samples with AFS on the file when it was searched for it; the
  * optimal-step search replaces the refinement); `image`
  * models search in small chunks so progress and cancel stay quick on the U-Net. */
 export function readGitsOptions(field: (name: string) => HTMLInputElement | HTMLSelectElement, image: boolean, solver: string): GitsOptions {
@@ -22,7 +23,7 @@ export function readGitsOptions(field: (name: string) => HTMLInputElement | HTML
     grid: `polynomial:${points}`,
     warmup: num('gits-warmup', 1, 4096),
     maxSteps: Math.min(20, points - 1),
-    afsStudent: (field('afs') as HTMLInputElement).checked ? 'ipndm' : undefined,
+    afsStudent: (field('afs') as HTMLInputElement).checked ? solver : undefined,
     propagate: field('gits-cost').value === 'propagated',
     refine: (field('gits-refine') as HTMLInputElement).checked && !optimal ? [solver] : undefined,
     optimalSteps: optimal ? [solver] : undefined,

@@ -130,7 +130,7 @@ function parseWorkers(value: string | null): number | undefined {
 }
 
 function sampleOptions(s: Settings): SampleOptions {
-  return { computedGits: computed.get(s.model), afs: field<HTMLInputElement>('afs').checked && s.schedule === 'gits-here' };
+  return { computedGits: computed.get(s.model) };
 }
 
 /** A new model keeps the solver, schedule (where the model has it), NFE and seed. */

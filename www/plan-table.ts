@@ -7,7 +7,7 @@ const num = (v: number) => (Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toFixed
 /** Fills `table` with the plan's operations (register r0 is the starting noise z). */
 export function renderPlan(table: HTMLTableElement, plan: PlanSummary): void {
   table.replaceChildren();
-  table.createCaption().textContent = `${plan.solver}: ${plan.nfe} evaluations over ${plan.sigmas.length - 1} steps, sigmas ${plan.sigmas.map(num).join(', ')}`;
+  table.createCaption().textContent = `${plan.solver}: ${plan.nfe} evaluations over ${plan.sigmas.length - 1} steps${plan.afs ? ' (analytic first step)' : ''}, sigmas ${plan.sigmas.map(num).join(', ')}`;
   const head = table.createTHead().insertRow();
   for (const h of ['#', 'operation', 'sigma', 'coefficients']) head.appendChild(document.createElement('th')).textContent = h;
   const body = table.createTBody();

@@ -16,7 +16,8 @@ export interface PlanRequest {
   gits?: string;
   /** Where `gits` came from (a path, or "the schedule computed here"), for messages. */
   gitsName?: string;
-  /** Analytic first step (GITS files with AFS-refined schedules). */
+  /** Analytic first step, or not; undefined: as the GITS file chose for the solver (AFS where
+   * its search refined AFS schedules for it), none for other schedules. */
   afs?: boolean;
 }
 
@@ -73,6 +74,8 @@ export interface PlanRow {
 export interface PlanSummary {
   solver: string;
   nfe: number;
+  /** The first step is analytic (no evaluation). */
+  afs: boolean;
   sigmas: number[];
   rows: PlanRow[];
 }

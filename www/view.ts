@@ -80,7 +80,8 @@ export interface Shown {
 export interface SampleOptions {
   /** The GITS file computed in the page (schedule 'gits-here'). */
   computedGits?: string;
-  /** Analytic first step (AFS-refined GITS files). */
+  /** Analytic first step, or not; undefined: as the GITS file chose for the solver (none for
+   * other schedules). */
   afs?: boolean;
   onProgress?: (done: number, total: number) => void;
   /** Rows of the batch as they are done (a CPU job split over workers fills in). */
@@ -99,7 +100,7 @@ async function gitsFile(s: Settings, o: SampleOptions): Promise<{ text?: string;
 export async function sampleWith(engine: Engine, s: Settings, o: SampleOptions = {}): Promise<Shown> {
   const model = modelById(s.model);
   const { text: gits, name: gitsName } = await gitsFile(s, o);
-  const plan = { solver: s.solver, schedule: s.schedule.startsWith('gits') ? 'gits' : s.schedule, nfe: s.nfe, sigmas: s.sigmas, gits, gitsName, afs: o.afs ?? false };
+  const plan = { solver: s.solver, schedule: s.schedule.startsWith('gits') ? 'gits' : s.schedule, nfe: s.nfe, sigmas: s.sigmas, gits, gitsName, afs: o.afs };
   const [r, u] = await Promise.all([
     engine.sample({ model: model.url, plan, seed: s.seed, batch: s.batch, label: s.label, guidance: s.guidance }, o.onProgress, o.onRows),
     underlay(model),

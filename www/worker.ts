@@ -132,7 +132,7 @@ function compile(wasm: Module, req: PlanRequest, url: string, model: Wasm.Model)
   }
   if (req.schedule !== 'gits') return model.plan(req.solver, req.schedule, req.nfe, false, false);
   if (!req.gits) throw new Error('compute a GITS schedule first');
-  return gitsFor(wasm, url, model, req.gits, req.gitsName ?? 'the GITS schedule file').plan(req.solver, req.nfe, req.afs ?? false, undefined);
+  return gitsFor(wasm, url, model, req.gits, req.gitsName ?? 'the GITS schedule file').plan(req.solver, req.nfe, req.afs, undefined);
 }
 
 async function sample(id: number, args: SampleArgs): Promise<SampleResult> {

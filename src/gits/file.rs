@@ -72,7 +72,9 @@ pub struct Found {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub afs: bool,
     /// Refined by running this solver (`gits --refine`; `cost` is then its mean L2 to the
-    /// teacher): [`GitsFile::sigmas_for`] prefers such an entry for that solver.
+    /// teacher), or, on an AFS entry, the solver its inserted point was chosen with (files
+    /// written before AFS entries named it have none): [`GitsFile::sigmas_for`] prefers such an
+    /// entry for that solver, and runs that solver with AFS unless told otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub student: Option<String>,
     /// Made by the optimal-step search for `student` (`gits --optimal-steps`; `cost` is the
@@ -184,11 +186,14 @@ impl GitsFile {
             }
             if let Some(student) = &f.student {
                 let solver: Solver = student.parse().map_err(|e| Error(format!("{what}: refined for an unknown solver: {e}")))?;
-                if f.afs {
-                    bail!("{what}: an entry is either AFS or refined for {solver}, not both");
+                if f.afs && !solver.supports_afs() {
+                    bail!("{what}: an AFS entry for {solver}, which does not take the analytic first step");
                 }
             } else if f.optimal {
                 bail!("{what}: an optimal-step entry names its student");
+            }
+            if f.afs && f.optimal {
+                bail!("{what}: an entry is either AFS or made by the optimal-step search, not both");
             }
         }
         Ok(())
@@ -207,21 +212,37 @@ impl GitsFile {
         Ok(CostMap { grid: &self.grid, rows, gamma, paths, propagation: self.propagation.as_ref() })
     }
 
-    /// The sigmas to run `solver` with `nfe` evaluations (and `afs`) on, for `gamma` (or the
-    /// first gamma in the file): the entry refined for `solver` if the file has one, else the
-    /// DP's; `to_zero` appends a final step to sigma = 0.
-    pub fn sigmas_for(&self, solver: &Solver, nfe: u32, to_zero: bool, afs: bool, gamma: Option<f64>) -> Result<Vec<f64>> {
-        let steps = solver.steps_for_nfe(nfe, to_zero, afs)? - to_zero as usize;
+    /// The sigmas to run `solver` with `nfe` evaluations on, for `gamma` (or the first gamma in
+    /// the file), and whether to run it with the analytic first step: the entry made for
+    /// `solver` if the file has one, else the DP's; `to_zero` appends a final step to sigma = 0.
+    /// `afs` None: with AFS where the file holds an AFS entry made for `solver` at this budget
+    /// (its search chose AFS for that solver), else without.
+    pub fn sigmas_for(&self, solver: &Solver, nfe: u32, to_zero: bool, afs: Option<bool>, gamma: Option<f64>) -> Result<(Vec<f64>, bool)> {
         let gamma = gamma.unwrap_or(self.schedules[0].gamma);
         let name = solver.to_string();
+        let own = |f: &Found| f.student.as_deref() == Some(name.as_str());
+        let afs = match afs {
+            Some(afs) => afs,
+            None => solver.supports_afs() && {
+                let steps = solver.steps_for_nfe(nfe, to_zero, true)? - to_zero as usize;
+                self.schedules.iter().any(|f| f.afs && own(f) && f.steps == steps && f.gamma == gamma)
+            },
+        };
+        let steps = solver.steps_for_nfe(nfe, to_zero, afs)? - to_zero as usize;
         let fits = |f: &&Found| f.steps == steps && f.gamma == gamma && f.afs == afs;
-        let refined = self.schedules.iter().filter(fits).find(|f| f.student.as_deref() == Some(name.as_str()));
+        let refined = self.schedules.iter().filter(fits).find(|f| own(f));
         match refined.or_else(|| self.schedules.iter().filter(fits).find(|f| f.student.is_none())) {
-            Some(f) => Ok(f.sigmas.iter().cloned().chain(to_zero.then_some(0.0)).collect()),
+            Some(f) => Ok((f.sigmas.iter().cloned().chain(to_zero.then_some(0.0)).collect(), afs)),
             None => {
-                let have: Vec<String> = self.schedules.iter().filter(|f| f.gamma == gamma && f.afs == afs && f.student.is_none()).map(|f| f.steps.to_string()).collect();
+                let usable = |f: &&Found| f.gamma == gamma && f.afs == afs && (f.student.is_none() || own(f));
+                let have: Vec<String> = self.schedules.iter().filter(usable).map(|f| f.steps.to_string()).collect();
                 let kind = if afs { "AFS " } else { "" };
-                bail!("{solver} with NFE {nfe} needs a {steps}-step {kind}schedule; this file has {} for gamma {gamma}", if have.is_empty() { "none".into() } else { have.join(", ") + " steps" })
+                let mut msg = format!("{solver} with NFE {nfe} needs a {steps}-step {kind}schedule; this file has {} for gamma {gamma}", if have.is_empty() { "none".into() } else { have.join(", ") + " steps" });
+                let others: Vec<&str> = self.schedules.iter().filter(|f| afs && f.afs && !own(f)).filter_map(|f| f.student.as_deref()).collect();
+                if let Some(other) = others.first() {
+                    msg += &format!(" (its AFS schedules were chosen for {other})");
+                }
+                bail!("{msg}")
             }
         }
     }

@@ -421,7 +421,7 @@ impl<M: BatchModel> Search<M> {
             indices,
             cost,
             afs: true,
-            student: None,
+            student: Some(student.to_string()),
             optimal: false,
         }))
     }

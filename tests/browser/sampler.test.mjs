@@ -151,8 +151,13 @@ test('the page samples on a WebGPU adapter and agrees with the native CLI', { ti
       const afs = (f) => f.schedules.filter((s) => s.afs).map((s) => s.indices);
       assert.ok(afs(native).length > 0, 'the native search made AFS schedules');
       assert.deepEqual(afs(file), afs(native));
+      assert.ok(file.schedules.filter((s) => s.afs).every((s) => s.student === 'ipndm:4'), 'AFS entries name the solver they were chosen with');
       await page.waitForSelector('body[data-state="ready"]', { timeout: PAGE_TIMEOUT });
       assert.match(await page.textContent('#result'), /ipndm on gits-here, NFE 10/);
+      // The file chose AFS for iPNDM, so the page samples with it: 10 evaluations over 11 steps.
+      const used = file.schedules.find((s) => s.afs && s.steps === 11);
+      assert.match(await page.textContent('#plan caption'), /: 10 evaluations over 11 steps \(analytic first step\)/);
+      assert.ok(used, 'the file has the 11-step AFS schedule the page sampled on');
       await page.uncheck('input[name="afs"]');
     });
 

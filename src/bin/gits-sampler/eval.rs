@@ -28,7 +28,8 @@ pub struct EvalArgs {
     classifier: PathBuf,
     #[arg(long, value_delimiter = ',', default_value = "ipndm")]
     solvers: Vec<Solver>,
-    /// Schedules (polynomial:7, logsnr, uniform, ... or gits:FILE[@GAMMA] for one gamma of a file).
+    /// Schedules (polynomial:7, logsnr, uniform, ... or gits:FILE[@GAMMA] for one gamma of a file;
+    /// a `+afs` or `+no-afs` suffix overrides the file's choice of the analytic first step).
     #[arg(long, value_delimiter = ',', default_value = "polynomial:7")]
     schedules: Vec<String>,
     /// Every other schedule is compared with this one on the same noise (same solver and NFE).

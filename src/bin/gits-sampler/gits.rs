@@ -36,7 +36,8 @@ pub struct GitsArgs {
     #[arg(long, default_value = "3..10")]
     nfe: String,
     /// Also store AFS-refined schedules for --student (one grid point inserted before the
-    /// first choice; use them with `sample --afs`).
+    /// first choice); `sample`, `eval` and the page then run that solver with AFS on this file
+    /// unless told otherwise.
     #[arg(long)]
     afs: bool,
     /// The solver the AFS refinement tunes for.
@@ -133,7 +134,8 @@ pub fn run(a: GitsArgs) -> Result<()> {
         let sigmas: Vec<String> = f.sigmas.iter().map(|s| format!("{s:.4}")).collect();
         let kind = match (&f.student, f.afs) {
             (Some(student), _) if f.optimal => format!(" (optimal steps for {student}, final L2 {:.4})", f.cost),
-            (Some(student), _) => format!(" (refined for {student})"),
+            (Some(student), true) => format!(" (AFS for {student})"),
+            (Some(student), false) => format!(" (refined for {student})"),
             (None, true) => " (AFS)".into(),
             (None, false) => String::new(),
         };

@@ -40,8 +40,12 @@ pub struct PlanArgs {
     #[arg(long)]
     to_zero: bool,
     /// Analytic first step: the first derivative without a denoiser call (multistep solvers).
-    #[arg(long)]
+    /// With gits:FILE the default is the file's: AFS where its search chose AFS for the solver.
+    #[arg(long, conflicts_with = "no_afs")]
     afs: bool,
+    /// Without the analytic first step, also where a GITS file chose it for the solver.
+    #[arg(long)]
+    no_afs: bool,
     /// DPM-Solver++ dynamic thresholding at this quantile of |x0| (e.g. 0.995); f64 backend.
     #[arg(long)]
     thresholding: Option<f64>,
@@ -57,11 +61,13 @@ pub struct PlanArgs {
 
 impl PlanArgs {
     /// Plain settings for a solver on a named schedule at an NFE. `gits:FILE@GAMMA` picks one
-    /// gamma of a GITS file; a `+afs` suffix samples with the analytic first step.
+    /// gamma of a GITS file; a `+afs` suffix samples with the analytic first step, `+no-afs`
+    /// without it (default: the GITS file's choice for the solver, else without).
     pub fn for_eval(solver: Solver, schedule: &str, nfe: u32) -> Result<Self> {
-        let (schedule, afs) = match schedule.strip_suffix("+afs") {
-            Some(s) => (s, true),
-            None => (schedule, false),
+        let (schedule, afs) = match (schedule.strip_suffix("+afs"), schedule.strip_suffix("+no-afs")) {
+            (Some(s), _) => (s, Some(true)),
+            (_, Some(s)) => (s, Some(false)),
+            _ => (schedule, None),
         };
         let (schedule, gamma) = match schedule.strip_prefix("gits:").and_then(|s| s.rsplit_once('@')) {
             Some((file, g)) => (format!("gits:{file}"), Some(g.parse::<f64>().map_err(|_| Error(format!("bad gamma '{g}' in schedule '{schedule}'")))?)),
@@ -73,7 +79,8 @@ impl PlanArgs {
             gamma,
             nfe,
             to_zero: false,
-            afs,
+            afs: afs == Some(true),
+            no_afs: afs == Some(false),
             thresholding: None,
             threshold_max: 1.0,
             sigmas: None,
@@ -81,13 +88,20 @@ impl PlanArgs {
         })
     }
 
-    /// The solver and the sigmas it runs on. `model`: the denoiser a GITS file must have been
-    /// searched for.
-    pub fn sigmas(&self, model: Option<&ModelRef>) -> Result<(Solver, Vec<f64>)> {
+    /// --afs / --no-afs; None: the GITS file's choice (without AFS for other schedules).
+    fn afs_choice(&self) -> Option<bool> {
+        if self.afs { Some(true) } else if self.no_afs { Some(false) } else { None }
+    }
+
+    /// The solver, the sigmas it runs on and whether with AFS. `model`: the denoiser a GITS
+    /// file must have been searched for.
+    pub fn sigmas(&self, model: Option<&ModelRef>) -> Result<(Solver, Vec<f64>, bool)> {
         let solver = self.solver.ok_or_else(|| Error("give --solver (or --plan)".into()))?;
+        let afs = self.afs_choice().unwrap_or(false);
         let sigmas = if let Some(path) = self.schedule.strip_prefix("gits:") {
             let file = GitsFile::load(&read(Path::new(path))?, model).map_err(|e| Error(format!("{path}: {e}")))?;
-            file.sigmas_for(&solver, self.nfe, self.to_zero, self.afs, self.gamma).map_err(|e| Error(format!("{path}: {e}")))?
+            let (sigmas, afs) = file.sigmas_for(&solver, self.nfe, self.to_zero, self.afs_choice(), self.gamma).map_err(|e| Error(format!("{path}: {e}")))?;
+            return Ok((solver, sigmas, afs));
         } else if let Some(path) = &self.sigmas {
             read_sigmas(path)?
         } else {
@@ -98,11 +112,11 @@ impl PlanArgs {
                 sigma_min: self.range.sigma_min,
                 sigma_max: self.range.sigma_max,
                 to_zero: self.to_zero,
-                afs: self.afs,
+                afs,
             };
             spec.sigmas()?
         };
-        Ok((solver, sigmas))
+        Ok((solver, sigmas, afs))
     }
 
     /// The sigmas alone: a --sigmas list needs no solver.
@@ -114,9 +128,9 @@ impl PlanArgs {
     }
 
     pub fn plan(&self, model: Option<&ModelRef>) -> Result<Plan> {
-        let (solver, sigmas) = self.sigmas(model)?;
+        let (solver, sigmas, afs) = self.sigmas(model)?;
         let thresholding = self.thresholding.map(|ratio| Thresholding { ratio, max: self.threshold_max });
-        solver.compile(&sigmas, &CompileOptions { afs: self.afs, thresholding })
+        solver.compile(&sigmas, &CompileOptions { afs, thresholding })
     }
 }
 
