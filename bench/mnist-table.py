@@ -1,21 +1,29 @@
 """Renders bench/mnist-eval/ (the `eval` tables and the GITS files) as one of the MNIST sections of
 bench/RESULTS.md, on standard output: `variants` (every GITS variant against the polynomial
-schedule) or `shipped` (the shipped file's schedules). bench/mnist-eval.sh pipes each into
-bench/section.py. Usage: mnist-table.py variants|shipped [DIR]"""
+schedule) or `shipped` (the shipped file's schedules as each solver runs them by default).
+bench/mnist-eval.sh pipes each into bench/section.py. Usage: mnist-table.py variants|shipped [DIR]"""
 import json
 import os
 import sys
 
 which = sys.argv[1]
 d = sys.argv[2] if len(sys.argv) > 2 else "bench/mnist-eval"
-tables = [json.load(open(f"{d}/table-{s}.json")) for s in ("ipndm", "euler")]
+tables = [json.load(open(f"{d}/table-{s}.json")) for s in ("ipndm", "euler", "shipped") if os.path.exists(f"{d}/table-{s}.json")]
 table = tables[0]
 for t in tables[1:]:
     # One evaluation per solver, on the same weights and noise: the teacher must come out the same.
     same = t["sha256"] == table["sha256"] and t["samples"] == table["samples"] and t["seed"] == table["seed"]
     if not same or abs(t["teacher"]["fd"] - table["teacher"]["fd"]) > 1e-9:
         sys.exit("mnist-table: the per-solver evaluations were not made on the same weights and noise")
-cells = [c for t in tables for c in t["cells"]]
+cells = []
+for t in tables:
+    for c in t["cells"]:
+        twin = next((o for o in cells if (o["solver"], o["schedule"], o["nfe"]) == (c["solver"], c["schedule"], c["nfe"])), None)
+        if twin is None:
+            cells.append(c)
+        elif (twin["fd"], twin["l2_to_teacher"]) != (c["fd"], c["l2_to_teacher"]):
+            # The same solver, schedule and noise in two evaluations must give the same digits.
+            sys.exit(f"mnist-table: {c['solver']} on {c['schedule']} at NFE {c['nfe']} differs between evaluations")
 seconds = sum(t["seconds"] for t in tables)
 try:
     f32 = json.load(open(f"{d}/f32.json"))
@@ -26,25 +34,36 @@ files = {k: json.load(open(f"{d}/gits-{k}.json"))
 nfes = sorted({c["nfe"] for c in cells})
 solvers = {"ipndm:4": "iPNDM", "euler": "Euler (DDIM)"}
 kinds = {"paper": "GITS paper (l2)", "prop": "GITS propagated", "dev": "GITS dev",
-         "refined": "GITS propagated + student refinement", "shipped": "GITS shipped (propagated DP + optimal steps)",
+         "refined": "GITS propagated + student refinement", "shipped": "GITS shipped",
          "afs-ipndm": "GITS paper (l2)", "afs-euler": "GITS paper (l2)"}
 target = {"ipndm:4": 0.8, "euler": 0.7}
 t, n = table["teacher"], table["samples"]
 
 
 def file_key(schedule):
-    """'gits:DIR/gits-NAME.json@G[+afs]' -> NAME (None for a named family)."""
+    """'gits:DIR/gits-NAME.json@G[+afs|+no-afs]' -> NAME (None for a named family)."""
     if not schedule.startswith("gits:"):
         return None
     return os.path.basename(schedule[5:].rsplit("@", 1)[0])[len("gits-"):-len(".json")]
 
 
-def schedule_name(s):
+def schedule_name(s, solver=None):
+    """The row label; `solver` makes the shipped file's rows say what that solver runs on."""
     if not s.startswith("gits:"):
         return {"polynomial:7": "polynomial"}.get(s, s)
-    afs = s.endswith("+afs")
-    gamma = s.removesuffix("+afs").rsplit("@", 1)[1]
-    return f"{kinds[file_key(s)]}, γ {float(gamma):g}" + (" + AFS" if afs else "")
+    afs, no_afs = s.endswith("+afs"), s.endswith("+no-afs")
+    gamma = s.removesuffix("+afs").removesuffix("+no-afs").rsplit("@", 1)[1]
+    name = f"{kinds[file_key(s)]}, γ {float(gamma):g}"
+    if file_key(s) == "shipped":
+        return name + ": " + shipped_kind(s, solver)
+    return name + (" + AFS" if afs else "")
+
+
+def shipped_kind(s, solver):
+    """What a solver runs on in the shipped file under schedule `s`."""
+    if s.endswith("+no-afs") or solver != "euler":
+        return "propagated DP + optimal steps, without AFS"
+    return "propagated DP + AFS (Euler's default)"
 
 
 rows = []
@@ -75,7 +94,7 @@ def scale():
 
 
 def protocol():
-    return [f"Protocol (`gits-sampler eval`, one run per solver, {seconds / 60:.0f} minutes in all on 2 shared cores): every cell is "
+    return [f"Protocol (`gits-sampler eval`, one run per solver and one for the shipped file's Euler default, {seconds / 60:.0f} minutes in all on 2 shared cores): every cell is "
             f"{n} digits (classes 0-9 in turn, guidance {table['guidance']:g}) from the evaluation's own noise stream",
             f"(`noise::eval_seed({table['seed']})`; the searches' warmup uses seed 0, so no evaluated digit starts from warmup",
             "noise); every schedule is run on the same noise as the polynomial baseline of its solver and NFE, and each",
@@ -90,7 +109,7 @@ def grid(title, value, note):
              "|---|---|" + "---:|" * len(nfes)]
     for s, sch in rows:
         vals = [value(at[(s, sch, k)]) if (s, sch, k) in at else "" for k in nfes]
-        lines.append(f"| {solvers.get(s, s)} | {schedule_name(sch)} | " + " | ".join(vals) + " |")
+        lines.append(f"| {solvers.get(s, s)} | {schedule_name(sch, s)} | " + " | ".join(vals) + " |")
     return lines + [""]
 
 
@@ -144,7 +163,8 @@ def variants():
         f"{prop['timing']['propagation_s']:.0f} s; *student refinement* = the propagated schedules, then each point moved",
         "by 1 or 2 grid points while that lowers the student's own mean L2 to the teacher on the first warmup",
         f"trajectories (docs/gits.md): {refine_n} schedules (one per solver and NFE) in {refined['timing']['refine_s']:.0f} s;",
-        "*shipped* = the next section; *+ AFS* = the paper's γ 1.15 schedule with one grid point inserted before its",
+        "*shipped* = the next section (its file without AFS: the propagated DP + optimal steps; and as Euler runs it",
+        "by default, with AFS, in the last Euler row); *+ AFS* = the paper's γ 1.15 schedule with one grid point inserted before its",
         "first choice, the one that brings the solver's own samples (analytic first step, all 256 warmup trajectories)",
         f"closest to the teacher's, searched for each solver: {afs_s or 'not searched'}.",
         "",
@@ -163,7 +183,7 @@ def variants():
         here = [at[(s, sch, k)] for k in nfes if (s, sch, k) in at]
         ok = [str(c["nfe"]) for c in here if meets(c, s)]
         worst = max((ratio(c)[0], c["nfe"]) for c in here)
-        out.append(f"| {solvers.get(s, s)} | {schedule_name(sch)} | {', '.join(ok) or 'none'} | {worst[0]:.2f} ({worst[1]}) |")
+        out.append(f"| {solvers.get(s, s)} | {schedule_name(sch, s)} | {', '.join(ok) or 'none'} | {worst[0]:.2f} ({worst[1]}) |")
     out += [""]
     if f32 is not None:
         int8 = {(c["solver"], c["nfe"]): c for c in cells if c["schedule"] == table["baseline"]}
@@ -186,26 +206,39 @@ def variants():
     return out + [""] + first_steps()
 
 
+def default_row(s):
+    """The shipped file's row for solver `s` as it runs by default: the file's own choice of AFS
+    where that was evaluated, else without AFS (where the file holds no AFS entry for `s`)."""
+    mine = [sch for so, sch in rows if so == s and file_key(sch) == "shipped"]
+    chosen = [sch for sch in mine if not sch.endswith("afs")]
+    has_afs = any(e.get("afs") and e.get("student") == s for e in files["shipped"]["schedules"])
+    return (chosen or ([] if has_afs else [sch for sch in mine if sch.endswith("+no-afs")]) or [None])[0]
+
+
 def shipped():
     f = files["shipped"]
     tm = f["timing"]
-    key = next(sch for _, sch in rows if file_key(sch) == "shipped")
     out = ["## MNIST: the shipped GITS file, the optimal-step search (shipped int8 U-Net)", "",
            "`schedules/mnist-unet.gits.json` is this search (file and log in bench/mnist-eval/gits-shipped.*):",
            "`gits --model models/mnist-unet.int8.gsw --warmup 256 --seed 0 --metric l2 --propagate --gamma 1.0",
-           "--nfe 3..10 --optimal-steps ipndm,euler --optimal-samples 32`: the propagated DP's schedules at",
-           "γ 1 (every solver but iPNDM and Euler samples on them) and, for iPNDM and Euler, the schedules of the",
-           "optimal-step search of docs/gits.md#optimal-steps (DP over the solver's own states on 32 warmup",
-           f"trajectories). Times on 2 shared cores: warmup {tm['warmup_s']:.0f} s, propagation gains {tm['propagation_s']:.0f} s,",
-           f"optimal steps {tm['optimal_steps_s']:.0f} s for both solvers. Judged with the protocol of the MNIST section above",
-           "(its *GITS shipped* rows; the same noise for both columns; differences are the shipped schedule minus",
-           "polynomial).", ""] + scale() + [""]
+           "--nfe 3..10 --optimal-steps ipndm,euler --optimal-samples 32 --afs --student euler`: the propagated DP's",
+           "schedules at γ 1 (every solver but iPNDM and Euler samples on them), for iPNDM and Euler the schedules of",
+           "the optimal-step search of docs/gits.md#optimal-steps (DP over the solver's own states on 32 warmup",
+           "trajectories), and for Euler the DP's schedules with one grid point inserted before the first choice,",
+           "the one that brings Euler's samples with the analytic first step (all 256 warmup trajectories) closest",
+           "to the teacher's. Euler runs on those AFS schedules by default (the page, `sample`, `eval`; `--no-afs`",
+           "or `+no-afs` for its optimal steps), iPNDM on its optimal steps. Times on 2 shared cores: warmup",
+           f"{tm['warmup_s']:.0f} s, propagation gains {tm['propagation_s']:.0f} s, optimal steps {tm['optimal_steps_s']:.0f} s for both solvers, AFS",
+           f"{tm['afs_s']:.0f} s. Judged with the protocol of the MNIST section above (its *GITS shipped* rows; the same",
+           "noise for both columns; differences are the shipped schedule minus polynomial).", ""] + scale() + [""]
     summary = []
     for s in solvers:
+        key = default_row(s)
         here = [at[(s, key, k)] for k in nfes if (s, key, k) in at]
         if not here:
             continue
-        out += [f"{solvers[s]}:", "", "| NFE | polynomial FD / acc / L2 | shipped GITS FD / acc / L2 | L2 ratio | difference (± paired SE) |",
+        out += [f"{solvers[s]}, {shipped_kind(key, s)}:", "",
+                "| NFE | polynomial FD / acc / L2 | shipped GITS FD / acc / L2 | L2 ratio | difference (± paired SE) |",
                 "|---:|---|---|---:|---|"]
         for c in here:
             v, b = c["vs_baseline"], at[(s, table["baseline"], c["nfe"])]
