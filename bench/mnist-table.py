@@ -15,15 +15,14 @@ for t in tables[1:]:
     same = t["sha256"] == table["sha256"] and t["samples"] == table["samples"] and t["seed"] == table["seed"]
     if not same or abs(t["teacher"]["fd"] - table["teacher"]["fd"]) > 1e-9:
         sys.exit("mnist-table: the per-solver evaluations were not made on the same weights and noise")
-cells = []
+at = {}
 for t in tables:
     for c in t["cells"]:
-        twin = next((o for o in cells if (o["solver"], o["schedule"], o["nfe"]) == (c["solver"], c["schedule"], c["nfe"])), None)
-        if twin is None:
-            cells.append(c)
-        elif (twin["fd"], twin["l2_to_teacher"]) != (c["fd"], c["l2_to_teacher"]):
+        twin = at.setdefault((c["solver"], c["schedule"], c["nfe"]), c)
+        if (twin["fd"], twin["l2_to_teacher"]) != (c["fd"], c["l2_to_teacher"]):
             # The same solver, schedule and noise in two evaluations must give the same digits.
             sys.exit(f"mnist-table: {c['solver']} on {c['schedule']} at NFE {c['nfe']} differs between evaluations")
+cells = list(at.values())
 seconds = sum(t["seconds"] for t in tables)
 try:
     f32 = json.load(open(f"{d}/f32.json"))
@@ -51,7 +50,7 @@ def schedule_name(s, solver=None):
     """The row label; `solver` makes the shipped file's rows say what that solver runs on."""
     if not s.startswith("gits:"):
         return {"polynomial:7": "polynomial"}.get(s, s)
-    afs, no_afs = s.endswith("+afs"), s.endswith("+no-afs")
+    afs = s.endswith("+afs")
     gamma = s.removesuffix("+afs").removesuffix("+no-afs").rsplit("@", 1)[1]
     name = f"{kinds[file_key(s)]}, γ {float(gamma):g}"
     if file_key(s) == "shipped":
@@ -59,11 +58,16 @@ def schedule_name(s, solver=None):
     return name + (" + AFS" if afs else "")
 
 
+def shipped_afs(solver):
+    """The shipped file holds AFS entries for `solver`, which it then runs on by default."""
+    return any(e.get("afs") and e.get("student") == solver for e in files["shipped"]["schedules"])
+
+
 def shipped_kind(s, solver):
     """What a solver runs on in the shipped file under schedule `s`."""
-    if s.endswith("+no-afs") or solver != "euler":
+    if s.endswith("+no-afs") or not shipped_afs(solver):
         return "propagated DP + optimal steps, without AFS"
-    return "propagated DP + AFS (Euler's default)"
+    return f"propagated DP + AFS ({solvers[solver].split()[0]}'s default)"
 
 
 rows = []
@@ -71,7 +75,6 @@ for c in cells:
     key = (c["solver"], c["schedule"])
     if key not in rows:
         rows.append(key)
-at = {(c["solver"], c["schedule"], c["nfe"]): c for c in cells}
 
 
 def ratio(c):
@@ -211,8 +214,7 @@ def default_row(s):
     where that was evaluated, else without AFS (where the file holds no AFS entry for `s`)."""
     mine = [sch for so, sch in rows if so == s and file_key(sch) == "shipped"]
     chosen = [sch for sch in mine if not sch.endswith("afs")]
-    has_afs = any(e.get("afs") and e.get("student") == s for e in files["shipped"]["schedules"])
-    return (chosen or ([] if has_afs else [sch for sch in mine if sch.endswith("+no-afs")]) or [None])[0]
+    return (chosen or ([] if shipped_afs(s) else [sch for sch in mine if sch.endswith("+no-afs")]) or [None])[0]
 
 
 def shipped():

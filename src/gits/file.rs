@@ -238,8 +238,7 @@ impl GitsFile {
                 let have: Vec<String> = self.schedules.iter().filter(usable).map(|f| f.steps.to_string()).collect();
                 let kind = if afs { "AFS " } else { "" };
                 let mut msg = format!("{solver} with NFE {nfe} needs a {steps}-step {kind}schedule; this file has {} for gamma {gamma}", if have.is_empty() { "none".into() } else { have.join(", ") + " steps" });
-                let others: Vec<&str> = self.schedules.iter().filter(|f| afs && f.afs && !own(f)).filter_map(|f| f.student.as_deref()).collect();
-                if let Some(other) = others.first() {
+                if let Some(other) = self.schedules.iter().filter(|f| afs && f.afs && !own(f)).find_map(|f| f.student.as_deref()) {
                     msg += &format!(" (its AFS schedules were chosen for {other})");
                 }
                 bail!("{msg}")

@@ -97,12 +97,13 @@ impl PlanArgs {
     /// file must have been searched for.
     pub fn sigmas(&self, model: Option<&ModelRef>) -> Result<(Solver, Vec<f64>, bool)> {
         let solver = self.solver.ok_or_else(|| Error("give --solver (or --plan)".into()))?;
-        let afs = self.afs_choice().unwrap_or(false);
-        let sigmas = if let Some(path) = self.schedule.strip_prefix("gits:") {
+        if let Some(path) = self.schedule.strip_prefix("gits:") {
             let file = GitsFile::load(&read(Path::new(path))?, model).map_err(|e| Error(format!("{path}: {e}")))?;
             let (sigmas, afs) = file.sigmas_for(&solver, self.nfe, self.to_zero, self.afs_choice(), self.gamma).map_err(|e| Error(format!("{path}: {e}")))?;
             return Ok((solver, sigmas, afs));
-        } else if let Some(path) = &self.sigmas {
+        }
+        let afs = self.afs_choice().unwrap_or(false);
+        let sigmas = if let Some(path) = &self.sigmas {
             read_sigmas(path)?
         } else {
             let spec = SamplingSpec {
