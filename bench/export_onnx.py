@@ -8,8 +8,16 @@ its outputs against ours before timing anything.
 
     pip install -r bench/requirements.txt
     python3 bench/export_onnx.py models/mnist-unet.int8.gsw bench/out/mnist-unet.onnx
+
+With --card CARD.json, each top-level key of that model card (the JSON that tells the sampler an
+ONNX model's inputs, output and schedule) is stored in the model's metadata_props as
+key -> json.dumps(value), so the .onnx file describes itself without a sidecar card:
+
+    python3 bench/export_onnx.py models/mnist-unet.int8.gsw tests/fixtures/onnx/mnist-unet.onnx \
+        --card tests/fixtures/onnx/mnist-unet.export-card.json
 """
 
+import argparse
 import json
 import os
 import struct
@@ -168,13 +176,23 @@ def build(manifest, weights):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: export_onnx.py WEIGHTS.gsw OUT.onnx")
-    manifest, weights = read_weights(sys.argv[1])
+    ap = argparse.ArgumentParser(description="Export a U-Net weights file (*.gsw) to ONNX.")
+    ap.add_argument("weights", metavar="WEIGHTS.gsw")
+    ap.add_argument("out", metavar="OUT.onnx")
+    ap.add_argument("--card", metavar="CARD.json", help="model card to store in metadata_props, one entry per top-level key")
+    args = ap.parse_args()
+    manifest, weights = read_weights(args.weights)
     model = build(manifest, weights)
-    os.makedirs(os.path.dirname(sys.argv[2]) or ".", exist_ok=True)
-    onnx.save(model, sys.argv[2])
-    print(f"export: {sys.argv[2]}: {len(model.graph.node)} nodes, {sum(w.size for w in weights.values())} weights")
+    if args.card:
+        card = json.load(open(args.card))
+        if not isinstance(card, dict):
+            sys.exit(f"{args.card}: a model card is a JSON object")
+        # Values are JSON text so that nested objects (sample, noise, schedule...) survive the string-only props.
+        helper.set_model_props(model, {key: json.dumps(value) for key, value in card.items()})
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    onnx.save(model, args.out)
+    print(f"export: {args.out}: {len(model.graph.node)} nodes, {sum(w.size for w in weights.values())} weights"
+          + (f", card {args.card} in metadata_props" if args.card else ""))
 
 
 if __name__ == "__main__":

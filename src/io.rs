@@ -1,8 +1,10 @@
 //! JSON formats for batches and sampling results (documented in docs/formats.md).
 
 use crate::plan::{Plan, Run};
-use crate::{Result, bail};
-use serde::{Deserialize, Serialize};
+use crate::{Error, Result, bail, limits};
+use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
 
 /// A batch as JSON: an array of samples, each an array of `dim` numbers.
 pub type Rows = Vec<Vec<f64>>;
@@ -20,6 +22,96 @@ pub fn flatten(rows: &Rows) -> Result<(Vec<f64>, usize)> {
         bail!("a batch must contain only finite numbers");
     }
     Ok((rows.concat(), dim))
+}
+
+/// Parses a JSON batch (an array of samples, each an array of numbers) straight into row-major
+/// data, checking the limits on rows and numbers while it reads: a huge file is refused before it
+/// is held in memory as rows.
+pub fn parse_batch(text: &str) -> Result<(Vec<f64>, usize)> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let (flat, dim) = de.deserialize_seq(BatchVisitor).map_err(|e| Error(format!("invalid batch: {e}")))?;
+    de.end().map_err(|e| Error(format!("invalid batch: {e}")))?;
+    if flat.is_empty() {
+        bail!("a batch needs at least one sample of dimension >= 1");
+    }
+    Ok((flat, dim))
+}
+
+struct BatchVisitor;
+
+impl<'de> Visitor<'de> for BatchVisitor {
+    type Value = (Vec<f64>, usize);
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of samples, each an array of numbers")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Self::Value, A::Error> {
+        use serde::de::Error as _;
+        let mut flat = Vec::new();
+        let mut dim = None;
+        let mut row = 0usize;
+        while seq.next_element_seed(Row { flat: &mut flat, dim })?.is_some() {
+            let len = flat.len() / (row + 1);
+            if dim.is_none() {
+                if len == 0 {
+                    return Err(A::Error::custom("a batch needs at least one sample of dimension >= 1"));
+                }
+                dim = Some(len);
+            }
+            row += 1;
+            if row > limits::MAX_BATCH {
+                return Err(A::Error::custom(format!("more than {} samples: above the batch limit", limits::MAX_BATCH)));
+            }
+        }
+        Ok((flat, dim.unwrap_or(0)))
+    }
+}
+
+/// One sample, appended to `flat`; every sample must have the first one's length.
+struct Row<'a> {
+    flat: &'a mut Vec<f64>,
+    dim: Option<usize>,
+}
+
+impl<'de> DeserializeSeed<'de> for Row<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Row<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a sample: an array of numbers")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        use serde::de::Error as _;
+        let start = self.flat.len();
+        let sample = match self.dim {
+            Some(dim) => start / dim,
+            None => 0,
+        };
+        while let Some(v) = seq.next_element::<f64>()? {
+            if !v.is_finite() {
+                return Err(A::Error::custom("a batch must contain only finite numbers"));
+            }
+            if self.flat.len() >= limits::MAX_ELEMENTS || self.dim.is_some_and(|d| self.flat.len() - start >= d) {
+                let what = if self.flat.len() >= limits::MAX_ELEMENTS { format!("more than {} numbers: above the batch limit", limits::MAX_ELEMENTS) } else { format!("sample {sample} has more numbers than sample 0 ({})", self.dim.unwrap_or(0)) };
+                return Err(A::Error::custom(what));
+            }
+            self.flat.push(v);
+        }
+        let len = self.flat.len() - start;
+        match self.dim {
+            Some(d) if len != d => Err(A::Error::custom(format!("sample {sample} has {len} numbers, sample 0 has {d}"))),
+            _ => Ok(()),
+        }
+    }
 }
 
 pub fn rows(flat: &[f64], dim: usize) -> Rows {

@@ -11,7 +11,9 @@
 //! - `data`, `train` (native only) MNIST and 2-D toy data; EDM training with Adam and EMA
 //! - `classifier`, `metrics` (native only) the LeNet judge; Fréchet distance, L2 to a teacher,
 //!   the paired bootstrap behind `eval`'s differences
-//! - [`model`]     the one model type (analytic or network, from a file's bytes, with its
+//! - [`onnx`]      models exported to ONNX: the card, its binding to the graph, the adapter from
+//!   any parameterization (denoised, epsilon, v, velocity) to D(x; sigma); natively run by tract
+//! - [`model`]     the one model type (analytic, network or ONNX, from a file's bytes, with its
 //!   identity) and the batch interface GITS and `eval` run on
 //! - [`gits`]      GITS: warmup trajectories, cost matrix (where a jump lands, or times the
 //!   propagation gain of its landing point), dynamic programming, the schedule file
@@ -19,7 +21,7 @@
 //! - [`tensor`]    burn tensors as an executor vector space
 //! - [`trajectory`] the 3-D projection of a trajectory (its own axis + top-2 principal components)
 //! - [`noise`]     seeded standard-normal noise
-//! - [`vp_discrete`] DDPM discrete timesteps <-> sigma
+//! - [`vp_discrete`] discrete VP (DDPM) schedules as diffusers defines them; timesteps <-> sigma
 //! - [`limits`]    bounds on every size a user or a file can ask for, checked before work starts
 //! - [`io`]        JSON batch and trajectory formats shared by the CLI and the browser
 //! - [`output`]    output files written whole or not at all (temporary file, then rename)
@@ -43,6 +45,7 @@ pub mod limits;
 pub mod metrics;
 pub mod model;
 pub mod noise;
+pub mod onnx;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod output;
 pub mod plan;

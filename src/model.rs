@@ -1,7 +1,7 @@
-//! The one model type: an analytic denoiser (Gaussian mixture, KDE) or a trained network,
-//! loaded from a file's bytes, with its identity (how it was named, the sha256 of those bytes),
-//! its sample dimension, classes and sigma range. It builds the tensor denoiser a sampler runs
-//! and is the batch model a GITS search and `eval` run on.
+//! The one model type: an analytic denoiser (Gaussian mixture, KDE), a trained network, or
+//! (natively) an ONNX model, loaded from a file's bytes, with its identity (how it was named, the
+//! sha256 of those bytes), its sample dimension, classes and sigma range. It builds the denoiser
+//! a sampler runs and is the batch model a GITS search and `eval` run on.
 
 use crate::denoiser::network::{NetDenoiser, Network};
 use crate::denoiser::weights::{self, Manifest, Weights};
@@ -35,6 +35,9 @@ enum Kind {
     /// The spec (exact f64 arithmetic) and its constants on the device, uploaded once.
     Analytic { spec: DenoiserSpec, tensors: TensorDenoiser },
     Network { net: Network, manifest: Manifest },
+    /// Run by tract; the plan executes in f64 around it.
+    #[cfg(not(target_arch = "wasm32"))]
+    Onnx(Box<crate::onnx::OnnxModel>),
 }
 
 impl Model {
@@ -62,6 +65,21 @@ impl Model {
         Ok(Model { id: id.into(), sha256: w.sha256, kind: Kind::Network { net, manifest: w.manifest }, device: device.clone() })
     }
 
+    /// A loaded ONNX model; `sha256` is that of the ONNX file's bytes.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn onnx(id: &str, sha256: String, model: crate::onnx::OnnxModel, device: &Device) -> Model {
+        Model { id: id.into(), sha256, kind: Kind::Onnx(Box::new(model)), device: device.clone() }
+    }
+
+    /// The ONNX model, if this is one.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn as_onnx(&self) -> Option<&crate::onnx::OnnxModel> {
+        match &self.kind {
+            Kind::Onnx(m) => Some(m),
+            _ => None,
+        }
+    }
+
     /// sha256 of the bytes the model was loaded from (a GITS file's model identity).
     pub fn sha256(&self) -> &str {
         &self.sha256
@@ -77,6 +95,30 @@ impl Model {
         match &self.kind {
             Kind::Analytic { spec, .. } => spec.dim(),
             Kind::Network { manifest, .. } => manifest.model.architecture.dim(),
+            #[cfg(not(target_arch = "wasm32"))]
+            Kind::Onnx(m) => m.dim(),
+        }
+    }
+
+    /// One sample's shape: [C, H, W] for images, [D] otherwise.
+    pub fn sample_shape(&self) -> Vec<usize> {
+        match &self.kind {
+            Kind::Network { manifest, .. } => match &manifest.model.architecture {
+                crate::denoiser::network::Architecture::Unet(c) => vec![1, c.size, c.size],
+                _ => vec![self.dim()],
+            },
+            #[cfg(not(target_arch = "wasm32"))]
+            Kind::Onnx(m) => m.binding.sample_shape.clone(),
+            _ => vec![self.dim()],
+        }
+    }
+
+    /// The data's value range (an ONNX card may give one; [-1, 1] otherwise).
+    pub fn data_range(&self) -> [f64; 2] {
+        match &self.kind {
+            #[cfg(not(target_arch = "wasm32"))]
+            Kind::Onnx(m) => m.card.data_range.unwrap_or([-1.0, 1.0]),
+            _ => [-1.0, 1.0],
         }
     }
 
@@ -85,15 +127,19 @@ impl Model {
         match &self.kind {
             Kind::Analytic { .. } => 0,
             Kind::Network { manifest, .. } => manifest.model.architecture.classes(),
+            #[cfg(not(target_arch = "wasm32"))]
+            Kind::Onnx(m) => m.classes(),
         }
     }
 
-    /// The sigma range sampling runs over: the weights file's, or the crate's default for
-    /// analytic denoisers (they are exact at every sigma).
+    /// The sigma range sampling runs over: the weights file's or the ONNX card's, or the crate's
+    /// default for analytic denoisers (they are exact at every sigma).
     pub fn sigma_range(&self) -> (f64, f64) {
         match &self.kind {
             Kind::Analytic { .. } => (SIGMA_MIN, SIGMA_MAX),
             Kind::Network { manifest, .. } => (manifest.model.sigma_min, manifest.model.sigma_max),
+            #[cfg(not(target_arch = "wasm32"))]
+            Kind::Onnx(m) => (m.binding.schedule.sigma_min, m.binding.schedule.sigma_max),
         }
     }
 
@@ -101,7 +147,7 @@ impl Model {
     pub fn spec(&self) -> Option<&DenoiserSpec> {
         match &self.kind {
             Kind::Analytic { spec, .. } => Some(spec),
-            Kind::Network { .. } => None,
+            _ => None,
         }
     }
 
@@ -123,6 +169,8 @@ impl Model {
                 let m = &manifest.model;
                 Ok(TensorDenoiser::Network(NetDenoiser::new(net.clone(), &m.architecture, m.sigma_data, labels, guidance, &self.device)?))
             }
+            #[cfg(not(target_arch = "wasm32"))]
+            Kind::Onnx(_) => bail!("an ONNX model runs through its own runtime with the plan in f64, not on burn tensors (sample it with --backend f64)"),
         }
     }
 
@@ -132,10 +180,13 @@ impl Model {
     }
 
     /// Row r of a batch model's batch gets the class r mod classes (unconditional: 0).
-    fn row_denoiser(&self, batch: usize, first_row: usize, guidance: f64) -> Result<TensorDenoiser> {
+    fn row_labels(&self, batch: usize, first_row: usize) -> Vec<usize> {
         let classes = self.classes();
-        let labels: Vec<usize> = (first_row..first_row + batch).map(|r| if classes == 0 { 0 } else { r % classes }).collect();
-        self.denoiser(&labels, guidance)
+        (first_row..first_row + batch).map(|r| if classes == 0 { 0 } else { r % classes }).collect()
+    }
+
+    fn row_denoiser(&self, batch: usize, first_row: usize, guidance: f64) -> Result<TensorDenoiser> {
+        self.denoiser(&self.row_labels(batch, first_row), guidance)
     }
 }
 
@@ -183,6 +234,11 @@ impl BatchModel for Guided<'_> {
             return spec.run(plan, z, first_row, trajectory).await;
         }
         let dim = self.dim();
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(onnx) = self.model.as_onnx() {
+            let labels = self.model.row_labels(z.len() / dim, first_row);
+            return execute(plan, z, &onnx.denoiser(&labels, self.guidance)?, trajectory);
+        }
         let den = self.model.row_denoiser(z.len() / dim, first_row, self.guidance)?;
         read_run(execute(plan, to_tensor(&z, dim, &self.model.device), &den, trajectory)?).await
     }
@@ -192,6 +248,11 @@ impl BatchModel for Guided<'_> {
             return BatchModel::denoise(spec, x, sigma, first_row).await;
         }
         let dim = self.dim();
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(onnx) = self.model.as_onnx() {
+            let labels = self.model.row_labels(x.len() / dim, first_row);
+            return onnx.denoiser(&labels, self.guidance)?.denoise(&x.to_vec(), sigma);
+        }
         let out = self.model.row_denoiser(x.len() / dim, first_row, self.guidance)?.denoise(&to_tensor(x, dim, &self.model.device), sigma)?;
         Ok(read_async(out).await?.into_iter().map(f64::from).collect())
     }

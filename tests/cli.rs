@@ -280,3 +280,58 @@ fn outputs_replace_the_old_file_whole_or_not_at_all() {
     let names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert!(names.iter().all(|n| !n.contains(".tmp-")), "temporary files left: {names:?}");
 }
+
+/// Sizes are checked before anything is allocated for them: a KDE of 2^64 - 1 or 10^9 points, a
+/// noise file of 3M rows (over the 1M-row batch limit) are refused by name, without a panic or
+/// an abort.
+#[test]
+fn absurd_sizes_are_refused_before_allocating() {
+    for n in ["18446744073709551615", "1000000000"] {
+        let (ok, _, err) = cli(&["kde", "--set", "moons", "--n", n]);
+        assert!(!ok && err.contains("--n") && err.contains("above the limit of 10000"), "{n}: {err}");
+    }
+    let noise = tmp("huge-noise.json");
+    let mut text = String::with_capacity(36 << 20);
+    text.push('[');
+    for i in 0..3_000_000 {
+        text.push_str(if i == 0 { "[0.1,0.2]" } else { ",[0.1,0.2]" });
+    }
+    text.push(']');
+    std::fs::write(&noise, text).unwrap();
+    let (ok, _, err) = cli(&["sample", "--solver", "euler", "--nfe", "2", "--denoiser", MODEL, "--noise", noise.to_str().unwrap()]);
+    assert!(!ok && err.contains("above the batch limit"), "{err}");
+    std::fs::remove_file(&noise).unwrap();
+}
+
+/// An ONNX model through the command line: `inspect` says what its card makes of it; `sample`
+/// runs a diffusers export as an epsilon model (no card, its scheduler_config.json beside it) and
+/// draws the colour grid; a GITS file searched on one ONNX model is refused for another.
+#[test]
+fn onnx_models_inspect_sample_and_search() {
+    let (ok, out, err) = cli(&["inspect", "tests/fixtures/onnx/diffusers-unet/model.onnx"]);
+    assert!(ok, "{err}");
+    for want in ["sample", "timestep", "out_sample", "int64", "scheduler_config.json", "epsilon", "discrete vp, 1000 timesteps", "rounded to the nearest training timestep", "tract: ready"] {
+        assert!(out.contains(want), "inspect lacks {want:?}:\n{out}");
+    }
+    let (png, json) = (tmp("unet.png"), tmp("unet.json"));
+    let (ok, _, err) = cli(&["sample", "--denoiser", "tests/fixtures/onnx/diffusers-unet/model.onnx", "--solver", "dpmpp:2", "--nfe", "4", "--batch", "2", "--png", png.to_str().unwrap(), "--out", json.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!((v["samples"].as_array().unwrap().len(), v["samples"][0].as_array().unwrap().len(), v["nfe"].as_u64()), (2, 3 * 32 * 32, Some(4)));
+    let sigmas: Vec<f64> = serde_json::from_value(v["sigmas"].clone()).unwrap();
+    let vp = gits_sampler::vp_discrete::DiscreteVp::ddpm();
+    assert_eq!((sigmas[0], *sigmas.last().unwrap()), (vp.range().1, vp.range().0), "the schedule runs over the model's own sigma range");
+    assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+
+    let gits = tmp("gmm-v.gits.json");
+    let (ok, _, err) = cli(&["gits", "--model", "tests/fixtures/onnx/gmm-v.onnx", "--warmup", "16", "--grid", "polynomial:21", "--nfe", "3..5", "--out", gits.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = cli(&["sample", "--denoiser", "tests/fixtures/onnx/gmm-v.onnx", "--solver", "ipndm", "--nfe", "4", "--schedule", &format!("gits:{}", gits.display()), "--batch", "4"]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = cli(&["sample", "--denoiser", "tests/fixtures/onnx/gmm-velocity.onnx", "--solver", "ipndm", "--nfe", "4", "--schedule", &format!("gits:{}", gits.display()), "--batch", "4"]);
+    assert!(!ok && err.contains("sha256"), "{err}");
+    let (ok, _, err) = cli(&["sample", "--denoiser", "tests/fixtures/onnx/gmm-v.onnx", "--card", "tests/fixtures/onnx/bad/nan-output.card.json", "--solver", "euler", "--nfe", "4"]);
+    assert!(!ok && err.contains("not an input of the graph"), "{err}");
+    let (ok, _, err) = cli(&["sample", "--denoiser", "tests/fixtures/onnx/mnist-unet.onnx", "--solver", "euler", "--nfe", "4", "--backend", "flex"]);
+    assert!(!ok && err.contains("--backend f64"), "{err}");
+}

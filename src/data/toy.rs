@@ -11,6 +11,7 @@ pub const NAMES: [&str; 4] = ["moons", "swiss_roll", "eight_gaussians", "checker
 
 /// `n` points of the named set; an unknown name is an error listing the known ones.
 pub fn generate(name: &str, n: usize, seed: u64) -> crate::Result<Dataset> {
+    crate::limits::elements(n, 2).map_err(|e| crate::Error(format!("{name}: {e}")))?;
     let mut rng = StdRng::seed_from_u64(seed);
     let normal = |rng: &mut StdRng| -> f64 { StandardNormal.sample(rng) };
     let mut points = Vec::with_capacity(2 * n);

@@ -6,7 +6,7 @@ use clap::Args;
 use gits_sampler::gits::{Search, SearchConfig};
 use gits_sampler::model::block_on;
 use gits_sampler::plan::{Plan, execute};
-use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule};
+use gits_sampler::schedule::Schedule;
 use gits_sampler::solver::{SamplingSpec, Solver};
 use gits_sampler::{Result, bail, noise, tensor};
 use std::path::PathBuf;
@@ -14,8 +14,13 @@ use std::time::Instant;
 
 #[derive(Args)]
 pub struct BenchArgs {
+    /// The card of an ONNX model (default: NAME.card.json beside it, its metadata_props, or a
+    /// diffusers scheduler_config.json beside it).
+    #[arg(long)]
+    card: Option<PathBuf>,
     /// The denoiser: a network weights file (*.gsw; runs on burn's flex CPU backend, as the
-    /// browser's fallback does) or gmm:FILE / kde:FILE (f64).
+    /// browser's fallback does), an ONNX model (*.onnx; tract, the plan in f64) or gmm:FILE /
+    /// kde:FILE (f64).
     #[arg(long, default_value = "models/mnist-unet.int8.gsw")]
     model: String,
     #[arg(long, value_delimiter = ',', default_value = "euler,heun,dpm2,ipndm,dpmpp:3,unipc:3,deis:3")]
@@ -51,14 +56,18 @@ pub fn run(a: BenchArgs) -> Result<()> {
     if a.batch == 0 || a.reps == 0 {
         bail!("--batch and --reps must be at least 1");
     }
-    let model = load_model(&a.model)?;
+    let model = load_model(&a.model, a.card.as_deref())?;
     let dim = model.dim();
     gits_sampler::limits::elements(a.batch, dim).map_err(|e| gits_sampler::Error(format!("--batch: {e}")))?;
     let z = noise::standard_normal(0, a.batch, dim);
-    let run_once: Box<dyn Fn(&Plan) -> Result<()>> = match model.spec() {
-        Some(spec) => Box::new(|plan: &Plan| execute(plan, z.clone(), spec, false).map(|_| ())),
-        None => {
-            let labels: Vec<usize> = (0..a.batch).map(|i| i % model.classes().max(1)).collect();
+    let labels: Vec<usize> = (0..a.batch).map(|i| i % model.classes().max(1)).collect();
+    let run_once: Box<dyn Fn(&Plan) -> Result<()>> = match (model.spec(), model.as_onnx()) {
+        (Some(spec), _) => Box::new(|plan: &Plan| execute(plan, z.clone(), spec, false).map(|_| ())),
+        (None, Some(onnx)) => {
+            let den = onnx.denoiser(&labels, 1.0)?;
+            Box::new(move |plan: &Plan| execute(plan, z.clone(), &den, false).map(|_| ()))
+        }
+        (None, None) => {
             let den = model.denoiser(&labels, 1.0)?;
             let device = model.device().clone();
             Box::new(move |plan: &Plan| {
@@ -67,10 +76,11 @@ pub fn run(a: BenchArgs) -> Result<()> {
             })
         }
     };
+    let (sigma_min, sigma_max) = model.sigma_range();
     let mut rows = Vec::new();
     eprintln!("{:<12} {:>4} {:>6} {:>10} {:>10} {:>12}", "solver", "NFE", "batch", "median s", "ms/NFE", "samples/s");
     for solver in &a.solvers {
-        let plan = SamplingSpec { solver: *solver, schedule: Schedule::Polynomial { rho: 7.0 }, nfe: a.nfe, sigma_min: SIGMA_MIN, sigma_max: SIGMA_MAX, to_zero: false, afs: false }.plan()?;
+        let plan = SamplingSpec { solver: *solver, schedule: Schedule::Polynomial { rho: 7.0 }, nfe: a.nfe, sigma_min, sigma_max, to_zero: false, afs: false }.plan()?;
         run_once(&plan)?;
         let mut runs = Vec::with_capacity(a.reps);
         for _ in 0..a.reps {
@@ -97,8 +107,8 @@ pub fn run(a: BenchArgs) -> Result<()> {
             gammas: vec![1.15],
             min_steps: 3,
             max_steps: 10,
-            sigma_min: SIGMA_MIN,
-            sigma_max: SIGMA_MAX,
+            sigma_min,
+            sigma_max,
             afs_student: None,
             propagation: None,
             refine: None,

@@ -31,12 +31,21 @@ pub fn write(out: Option<&Path>, text: &str) -> Result<()> {
     }
 }
 
-#[derive(Args)]
+/// The sigma range flags; without them, the model's range (0.002 .. 80 without a model).
+#[derive(Args, Clone, Copy)]
 pub struct Range {
-    #[arg(long, default_value_t = SIGMA_MIN)]
-    pub sigma_min: f64,
-    #[arg(long, default_value_t = SIGMA_MAX)]
-    pub sigma_max: f64,
+    #[arg(long)]
+    pub sigma_min: Option<f64>,
+    #[arg(long)]
+    pub sigma_max: Option<f64>,
+}
+
+impl Range {
+    /// The flags' values, else `default`'s.
+    pub fn or(&self, default: Option<(f64, f64)>) -> (f64, f64) {
+        let (lo, hi) = default.unwrap_or((SIGMA_MIN, SIGMA_MAX));
+        (self.sigma_min.unwrap_or(lo), self.sigma_max.unwrap_or(hi))
+    }
 }
 
 /// A weights file (*.gsw), checked.
@@ -45,11 +54,18 @@ pub fn read_weights(path: &Path) -> Result<Weights> {
     weights::decode(&bytes).map_err(|e| Error(format!("{}: {e}", path.display())))
 }
 
-/// A model from the command line, on the CPU (burn flex): a weights file (it starts with the
-/// weights magic, e.g. *.gsw), or an analytic denoiser `gmm:FILE`, `kde:FILE` or `FILE` (whose
-/// "kind" field decides). Its sha256 is that of the file's bytes.
-pub fn load_model(arg: &str) -> Result<Model> {
+/// A model from the command line, on the CPU (burn flex): an ONNX file (*.onnx, with its card:
+/// `card`, else see [`load_onnx`]), a weights file (it starts with the weights magic, e.g.
+/// *.gsw), or an analytic denoiser `gmm:FILE`, `kde:FILE` or `FILE` (whose "kind" field
+/// decides). Its sha256 is that of the file's bytes.
+pub fn load_model(arg: &str, card: Option<&Path>) -> Result<Model> {
     let device = burn::prelude::Device::flex();
+    if arg.ends_with(".onnx") {
+        return load_onnx(Path::new(arg), card, &device);
+    }
+    if card.is_some() {
+        bail!("--card describes an ONNX model; {arg} is not one (*.onnx)");
+    }
     let (kind, path) = match arg.split_once(':') {
         Some((k @ ("gmm" | "kde"), p)) => (Some(k), p),
         _ => (None, arg),
@@ -65,6 +81,12 @@ pub fn load_model(arg: &str) -> Result<Model> {
     }
     let spec = DenoiserSpec::from_json(&value.to_string()).map_err(|e| Error(format!("{path}: {e}")))?;
     Ok(Model::analytic(arg, spec, sha256_hex(&bytes), &device))
+}
+
+/// An ONNX model and its card (see [`gits_sampler::onnx::OnnxModel::open`]).
+pub fn load_onnx(path: &Path, card: Option<&Path>, device: &burn::prelude::Device) -> Result<Model> {
+    let (model, sha256) = gits_sampler::onnx::OnnxModel::open(path, card)?;
+    Ok(Model::onnx(&path.display().to_string(), sha256, model, device))
 }
 
 /// Class label of each row from `--class`: a label, `cycle` (row i gets i mod classes) or

@@ -10,7 +10,6 @@ use gits_sampler::distance::{l2_per_sample, mean};
 use gits_sampler::metrics::{Frechet, paired_bootstrap};
 use gits_sampler::model::{BatchModel, block_on};
 use gits_sampler::plan::Plan;
-use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN};
 use gits_sampler::solver::{SamplingSpec, Solver};
 use gits_sampler::{Error, Result, bail, noise};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -21,6 +20,10 @@ use std::time::Instant;
 
 #[derive(Args)]
 pub struct EvalArgs {
+    /// The card of an ONNX model (default: NAME.card.json beside it, its metadata_props, or a
+    /// diffusers scheduler_config.json beside it).
+    #[arg(long)]
+    card: Option<PathBuf>,
     /// The MNIST weights file to judge.
     #[arg(long, default_value = "models/mnist-unet.int8.gsw")]
     model: String,
@@ -132,10 +135,10 @@ impl Judged {
 
 pub fn run(a: EvalArgs) -> Result<()> {
     let started = Instant::now();
-    let model = load_model(&a.model)?;
+    let model = load_model(&a.model, a.card.as_deref())?;
     let model_ref = model.model_ref();
     if model.spec().is_some() {
-        bail!("--model must be a weights file (*.gsw)");
+        bail!("--model must be a network: a weights file (*.gsw) or an ONNX model");
     }
     if model.dim() != 784 {
         bail!("eval judges 28x28 digits; {} has {} values per sample", a.model, model.dim());
@@ -171,12 +174,12 @@ pub fn run(a: EvalArgs) -> Result<()> {
         for &nfe in &nfes {
             // The baseline first: every other schedule of this solver and NFE is compared with it.
             for schedule in std::iter::once(&a.baseline).chain(a.schedules.iter().filter(|s| **s != a.baseline)) {
-                let plan = PlanArgs::for_eval(*solver, schedule, nfe).and_then(|p| p.plan(Some(&model_ref))).map_err(|e| Error(format!("{solver} on {schedule} at NFE {nfe}: {e}")))?;
+                let plan = PlanArgs::for_eval(*solver, schedule, nfe).and_then(|p| p.on_model(model.sigma_range()).plan(Some(&model_ref))).map_err(|e| Error(format!("{solver} on {schedule} at NFE {nfe}: {e}")))?;
                 plans.push((solver.to_string(), schedule.clone(), nfe, plan));
             }
         }
     }
-    let teacher_plan = SamplingSpec::teacher(a.teacher_nfe, SIGMA_MIN, SIGMA_MAX).plan()?;
+    let teacher_plan = SamplingSpec::teacher(a.teacher_nfe, model.sigma_range().0, model.sigma_range().1).plan()?;
     let work: u64 = (a.teacher_nfe as u64 + plans.iter().map(|p| p.3.nfe as u64).sum::<u64>()) * a.samples as u64;
     let bar = ProgressBar::new(work).with_style(ProgressStyle::with_template("eval {bar:30} {percent}% of {len} digit evaluations  eta {eta}  {msg}").expect("valid template"));
     // Final samples of a plan, chunk by chunk; row i keeps class i mod 10 whatever the chunking.

@@ -12,6 +12,10 @@ use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct GitsArgs {
+    /// The card of an ONNX model (default: NAME.card.json beside it, its metadata_props, or a
+    /// diffusers scheduler_config.json beside it).
+    #[arg(long)]
+    card: Option<PathBuf>,
     /// The denoiser to search for: gmm:FILE, kde:FILE or a network weights file (*.gsw).
     #[arg(long)]
     model: String,
@@ -80,7 +84,7 @@ pub struct GitsArgs {
 }
 
 pub fn run(a: GitsArgs) -> Result<()> {
-    let model = load_model(&a.model)?;
+    let model = load_model(&a.model, a.card.as_deref())?;
     let (grid_schedule, grid_points) = parse_grid(&a.grid)?;
     let ks = budgets(&a.nfe)?;
     let config = SearchConfig {
@@ -93,8 +97,8 @@ pub fn run(a: GitsArgs) -> Result<()> {
         gammas: a.gamma,
         min_steps: *ks.start(),
         max_steps: *ks.end(),
-        sigma_min: a.range.sigma_min,
-        sigma_max: a.range.sigma_max,
+        sigma_min: a.range.or(Some(model.sigma_range())).0,
+        sigma_max: a.range.or(Some(model.sigma_range())).1,
         afs_student: a.afs.then_some(a.student),
         propagation: a.propagate.then(|| {
             let d = Propagation::default_for(a.warmup, model.spec().is_some());

@@ -23,6 +23,8 @@ pub fn run(a: KdeArgs) -> Result<()> {
     if a.n == 0 {
         bail!("--n must be at least 1");
     }
+    // A KDE denoiser holds at most MAX_POINTS points: refuse more before generating them.
+    gits_sampler::limits::at_most("--n", a.n, gits_sampler::limits::MAX_POINTS)?;
     let data = gits_sampler::data::toy::generate(&a.set, a.n, a.seed)?;
     // Four decimals: the sets' noise is 0.02-0.03, and the file stays small.
     let points = data.x.chunks(2).map(|p| p.iter().map(|&v| (f64::from(v) * 1e4).round() / 1e4).collect()).collect();

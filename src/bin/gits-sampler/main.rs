@@ -5,6 +5,7 @@ mod common;
 mod eval;
 mod export;
 mod import;
+mod inspect;
 mod gits;
 mod kde;
 mod pack;
@@ -38,6 +39,8 @@ enum Command {
     /// Read a sigma list as ComfyUI, diffusers or k-diffusion write it; write it as our JSON
     /// list (for --sigmas) or another export format.
     Import(import::ImportArgs),
+    /// Show an ONNX model's inputs and outputs and what its card makes of them.
+    Inspect(inspect::InspectArgs),
     /// Search GITS schedules for a model: warmup trajectories, cost matrix, dynamic programming.
     Gits(gits::GitsArgs),
     /// Time sampling per solver and the GITS stages on this machine's CPU.
@@ -65,6 +68,7 @@ fn main_result() -> Result<()> {
         Command::Sample(a) => sample::run(a),
         Command::Export(a) => export::run(a),
         Command::Import(a) => import::run(a),
+        Command::Inspect(a) => inspect::run(a),
         Command::Gits(a) => gits::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Train(a) => train::run(a),

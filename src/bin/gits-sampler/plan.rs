@@ -5,7 +5,7 @@ use crate::common::{Range, read, write};
 use clap::Args;
 use gits_sampler::gits::{GitsFile, ModelRef};
 use gits_sampler::plan::{Plan, Thresholding};
-use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, validate_sigmas};
+use gits_sampler::schedule::validate_sigmas;
 use gits_sampler::solver::{CompileOptions, SamplingSpec, Solver};
 use gits_sampler::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -57,6 +57,9 @@ pub struct PlanArgs {
     pub sigmas: Option<PathBuf>,
     #[command(flatten)]
     range: Range,
+    /// The sigma range of the model sampled, where there is one (the flags' default).
+    #[arg(skip)]
+    model_range: Option<(f64, f64)>,
 }
 
 impl PlanArgs {
@@ -84,8 +87,14 @@ impl PlanArgs {
             thresholding: None,
             threshold_max: 1.0,
             sigmas: None,
-            range: Range { sigma_min: SIGMA_MIN, sigma_max: SIGMA_MAX },
+            range: Range { sigma_min: None, sigma_max: None },
+            model_range: None,
         })
+    }
+
+    /// These settings on a model with sigma range `range` (the default of --sigma-min/max).
+    pub fn on_model(self, range: (f64, f64)) -> Self {
+        PlanArgs { model_range: Some(range), ..self }
     }
 
     /// --afs / --no-afs; None: the GITS file's choice (without AFS for other schedules).
@@ -106,12 +115,13 @@ impl PlanArgs {
         let sigmas = if let Some(path) = &self.sigmas {
             read_sigmas(path)?
         } else {
+            let (sigma_min, sigma_max) = self.range.or(self.model_range);
             let spec = SamplingSpec {
                 solver,
                 schedule: self.schedule.parse().map_err(Error)?,
                 nfe: self.nfe,
-                sigma_min: self.range.sigma_min,
-                sigma_max: self.range.sigma_max,
+                sigma_min,
+                sigma_max,
                 to_zero: self.to_zero,
                 afs,
             };

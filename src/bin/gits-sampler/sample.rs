@@ -4,15 +4,19 @@
 use crate::common::{labels, load_model, read, write};
 use crate::plan::PlanArgs;
 use clap::{Args, ValueEnum};
-use gits_sampler::io::{Rows, SampleOutput, flatten};
+use gits_sampler::io::{SampleOutput, parse_batch};
 use gits_sampler::model::block_on;
 use gits_sampler::output::write_atomic;
 use gits_sampler::plan::{Plan, execute_seeded};
-use gits_sampler::{Error, Result, bail, noise, tensor};
+use gits_sampler::{Error, Result, bail, limits, noise, tensor};
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub struct SampleArgs {
+    /// The card of an ONNX model (default: NAME.card.json beside it, its metadata_props, or a
+    /// diffusers scheduler_config.json beside it).
+    #[arg(long)]
+    card: Option<PathBuf>,
     /// A plan file; otherwise one is compiled from --solver/--schedule/--nfe.
     #[arg(long, conflicts_with_all = ["solver", "sigmas"])]
     plan: Option<PathBuf>,
@@ -55,16 +59,15 @@ enum Backend {
 }
 
 pub fn run(a: SampleArgs) -> Result<()> {
-    let model = load_model(&a.denoiser)?;
+    let model = load_model(&a.denoiser, a.card.as_deref())?;
     let dim = model.dim();
     let plan = match &a.plan {
         Some(path) => Plan::from_json(&read(path)?).map_err(|e| Error(format!("{}: {e}", path.display())))?,
-        None => a.spec.plan(Some(&model.model_ref()))?,
+        None => a.spec.on_model(model.sigma_range()).plan(Some(&model.model_ref()))?,
     };
     let z = match &a.noise {
         Some(path) => {
-            let rows: Rows = serde_json::from_str(&read(path)?).map_err(|e| Error(format!("{}: {e}", path.display())))?;
-            let (z, noise_dim) = flatten(&rows).map_err(|e| Error(format!("{}: {e}", path.display())))?;
+            let (z, noise_dim) = parse_batch(&read(path)?).map_err(|e| Error(format!("{}: {e}", path.display())))?;
             if noise_dim != dim {
                 bail!("{}: noise has dimension {noise_dim}, the denoiser {dim}", path.display());
             }
@@ -80,7 +83,13 @@ pub fn run(a: SampleArgs) -> Result<()> {
     };
     let run = match (model.spec(), a.backend) {
         (Some(spec), Backend::F64) => execute_seeded(&plan, z, spec, true, a.seed)?,
-        (None, Backend::F64) => bail!("trained networks run on burn tensors: pass --backend flex"),
+        (None, Backend::F64) => match model.as_onnx() {
+            Some(onnx) => {
+                let labels = labels(&a.class, z.len() / dim, model.classes())?;
+                execute_seeded(&plan, z, &onnx.denoiser(&labels, a.guidance)?, true, a.seed)?
+            }
+            None => bail!("trained networks run on burn tensors: pass --backend flex"),
+        },
         (_, Backend::Flex) => {
             let labels = if model.spec().is_some() { Vec::new() } else { labels(&a.class, z.len() / dim, model.classes())? };
             let den = model.denoiser(&labels, a.guidance)?;
@@ -90,30 +99,39 @@ pub fn run(a: SampleArgs) -> Result<()> {
     let result = SampleOutput::new(&plan, &run, dim);
     eprintln!("{}: {} samples, NFE {}", plan.solver, result.samples.len(), result.nfe);
     if let Some(path) = &a.png {
-        let side = (dim as f64).sqrt() as usize;
-        if side * side != dim || side < 4 {
-            bail!("--png needs square image samples; these have {dim} values");
-        }
-        write_png(path, &result.samples, side)?;
+        write_png(path, &result.samples, &model.sample_shape(), model.data_range())?;
     }
     write(a.out.as_deref(), &serde_json::to_string(&result)?)
 }
 
-/// Samples in [-1, 1] as a grey PNG grid, about square, 2-pixel gaps.
-fn write_png(path: &Path, samples: &[Vec<f64>], side: usize) -> Result<()> {
+/// Image samples ([1, H, W] grey, [3, H, W] colour, or a square number of values) as a PNG
+/// grid, about square, 2-pixel gaps; `range` maps to black..white.
+fn write_png(path: &Path, samples: &[Vec<f64>], shape: &[usize], range: [f64; 2]) -> Result<()> {
+    let dim: usize = shape.iter().product();
+    let side = (dim as f64).sqrt() as usize;
+    let (channels, h, w) = match *shape {
+        [c @ (1 | 3), h, w] if h >= 4 && w >= 4 => (c, h, w),
+        [_] if side * side == dim && side >= 4 => (1, side, side),
+        _ => bail!("--png needs image samples ([1 or 3, H, W] or a square of values); these have shape {shape:?}"),
+    };
     let cols = (samples.len() as f64).sqrt().ceil() as usize;
     let rows = samples.len().div_ceil(cols);
-    let (w, h) = (cols * (side + 2) + 2, rows * (side + 2) + 2);
-    let mut pixels = vec![0u8; w * h];
+    let (gw, gh) = (cols * (w + 2) + 2, rows * (h + 2) + 2);
+    limits::product("--png image", &[gw, gh, channels], 1 << 28)?;
+    let mut pixels = vec![0u8; gw * gh * channels];
+    let scale = 255.0 / (range[1] - range[0]);
     for (n, sample) in samples.iter().enumerate() {
-        let (x0, y0) = (2 + (n % cols) * (side + 2), 2 + (n / cols) * (side + 2));
-        for (i, v) in sample.iter().enumerate() {
-            pixels[(y0 + i / side) * w + x0 + i % side] = ((v + 1.0) * 127.5).round().clamp(0.0, 255.0) as u8;
+        let (x0, y0) = (2 + (n % cols) * (w + 2), 2 + (n / cols) * (h + 2));
+        for c in 0..channels {
+            for i in 0..h * w {
+                let v = ((sample[c * h * w + i] - range[0]) * scale).round().clamp(0.0, 255.0) as u8;
+                pixels[((y0 + i / w) * gw + x0 + i % w) * channels + c] = v;
+            }
         }
     }
     let mut bytes = Vec::new();
-    let mut encoder = png::Encoder::new(&mut bytes, w as u32, h as u32);
-    encoder.set_color(png::ColorType::Grayscale);
+    let mut encoder = png::Encoder::new(&mut bytes, gw as u32, gh as u32);
+    encoder.set_color(if channels == 3 { png::ColorType::Rgb } else { png::ColorType::Grayscale });
     let err = |e: png::EncodingError| Error(format!("cannot encode {}: {e}", path.display()));
     encoder.write_header().map_err(err)?.write_image_data(&pixels).map_err(err)?;
     write_atomic(path, &bytes)

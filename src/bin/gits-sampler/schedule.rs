@@ -34,7 +34,7 @@ pub fn run(a: ScheduleArgs) -> Result<()> {
             let list: Vec<f64> = serde_json::from_str(&read(&path)?).map_err(|e| Error(format!("{}: {e}", path.display())))?;
             resample_loglinear(&list, n).map_err(|e| format!("{}: {e}", path.display()))
         }
-        (None, None, Some(n)) => a.kind.sigmas(n, a.range.sigma_min, a.range.sigma_max),
+        (None, None, Some(n)) => { let (lo, hi) = a.range.or(None); a.kind.sigmas(n, lo, hi) },
         (None, _, None) => unreachable!("clap requires --steps without --timesteps"),
     }
     .map_err(Error)?;

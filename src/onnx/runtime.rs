@@ -1,0 +1,304 @@
+//! ONNX models natively, through tract (pure Rust, loaded at run time): the graph's declared
+//! interface, its card bound to it, the optimized plan with a symbolic batch, and the denoiser
+//! a sampler runs (the plan executor in f64; the graph in its own precision).
+
+use super::binding::{Binding, DType, Dim, NoiseLayout, Signature, TensorDecl};
+use super::card::Card;
+use crate::plan::Denoiser;
+use crate::{Error, Result, bail, limits};
+use std::cell::Cell;
+use std::path::Path;
+use std::sync::Arc;
+use tract_onnx::pb;
+use tract_onnx::prelude::*;
+
+/// A loaded ONNX model, ready to run.
+pub struct OnnxModel {
+    pub signature: Signature,
+    pub binding: Binding,
+    /// The card it runs with, as written (`inspect` prints it).
+    pub card: Card,
+    /// Where the card came from, for messages.
+    pub card_source: String,
+    pub metadata: Vec<(String, String)>,
+    plan: Arc<TypedRunnableModel>,
+}
+
+/// The most bytes of an ONNX file this loads (a 4-GB model does not fit a browser either).
+pub const MAX_ONNX_BYTES: usize = 4 << 30;
+
+/// Decodes an ONNX file's protobuf, refusing what is not one.
+fn decode(bytes: &[u8]) -> Result<pb::ModelProto> {
+    limits::at_most("ONNX file size in bytes", bytes.len(), MAX_ONNX_BYTES)?;
+    let proto = tract_onnx::onnx().proto_model_for_read(&mut &bytes[..]).map_err(|e| Error(format!("not an ONNX model (truncated or another format: {e})")))?;
+    match &proto.graph {
+        Some(g) if proto.ir_version > 0 && !g.node.is_empty() && !g.output.is_empty() => Ok(proto),
+        _ => bail!("not an ONNX model (no graph with nodes and outputs)"),
+    }
+}
+
+/// The graph's declared inputs (initializers excluded) and outputs.
+fn signature(graph: &pb::GraphProto) -> Signature {
+    use pb::tensor_shape_proto::dimension::Value as D;
+    use pb::type_proto::Value as T;
+    let decl = |v: &pb::ValueInfoProto| {
+        let tensor = v.r#type.as_ref().and_then(|t| t.value.as_ref()).map(|T::TensorType(t)| t);
+        let dims = tensor.and_then(|t| t.shape.as_ref()).map(|s| {
+            s.dim
+                .iter()
+                .map(|d| match &d.value {
+                    Some(D::DimValue(n)) if *n > 0 => Dim::Fixed(*n as usize),
+                    Some(D::DimParam(p)) => Dim::Symbol(p.clone()),
+                    _ => Dim::Symbol(String::new()),
+                })
+                .collect()
+        });
+        TensorDecl { name: v.name.clone(), dtype: DType::from_onnx(tensor.map_or(0, |t| t.elem_type)), dims }
+    };
+    let initialized: std::collections::HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
+    Signature {
+        inputs: graph.input.iter().filter(|i| !initialized.contains(i.name.as_str())).map(decl).collect(),
+        outputs: graph.output.iter().map(decl).collect(),
+    }
+}
+
+/// An ONNX file's interface and metadata, without building it (what `inspect` shows first).
+pub fn read_interface(bytes: &[u8]) -> Result<(Signature, Vec<(String, String)>)> {
+    let proto = decode(bytes)?;
+    let graph = proto.graph.as_ref().expect("decode checked the graph");
+    Ok((signature(graph), proto.metadata_props.iter().map(|e| (e.key.clone(), e.value.clone())).collect()))
+}
+
+fn datum(d: DType) -> DatumType {
+    match d {
+        DType::F64 => f64::datum_type(),
+        DType::I64 => i64::datum_type(),
+        DType::I32 => i32::datum_type(),
+        _ => f32::datum_type(),
+    }
+}
+
+/// A tensor of `dtype` from f64 values.
+fn tensor(dtype: DType, shape: &[usize], values: &[f64]) -> Result<Tensor> {
+    let t = match dtype {
+        DType::F64 => Tensor::from_shape(shape, values),
+        DType::I64 => Tensor::from_shape(shape, &values.iter().map(|&v| v.round() as i64).collect::<Vec<_>>()),
+        DType::I32 => Tensor::from_shape(shape, &values.iter().map(|&v| v.round() as i32).collect::<Vec<_>>()),
+        _ => Tensor::from_shape(shape, &values.iter().map(|&v| v as f32).collect::<Vec<_>>()),
+    };
+    t.map_err(|e| Error(format!("cannot build an input tensor of shape {shape:?}: {e}")))
+}
+
+impl OnnxModel {
+    /// Loads an ONNX file's bytes with a card: `card` if given (named by `card_source`), else the
+    /// card in the file's metadata_props, else `fallback` (a diffusers scheduler config's card).
+    /// `dir` is the file's folder, where weights stored as external data are found.
+    pub fn load(bytes: &[u8], dir: Option<&str>, card: Option<(Card, String)>, fallback: Option<(Card, String)>) -> Result<OnnxModel> {
+        let proto = decode(bytes)?;
+        let graph = proto.graph.as_ref().expect("decode checked the graph");
+        let signature = signature(graph);
+        let metadata: Vec<(String, String)> = proto.metadata_props.iter().map(|e| (e.key.clone(), e.value.clone())).collect();
+        let (card, card_source) = match (card, Card::from_metadata(&metadata)?, fallback) {
+            (Some(c), _, _) => c,
+            (None, Some(c), _) => (c, "the model's metadata_props".into()),
+            (None, None, Some(c)) => c,
+            (None, None, None) => bail!(
+                "no card: write one beside the model (NAME.card.json, see docs/own-model.md), pass --card, or put a diffusers scheduler_config.json beside it"
+            ),
+        };
+        let binding = Binding::new(&card, &signature).map_err(|e| Error(format!("{e} (card: {card_source})")))?;
+
+        let onnx = tract_onnx::onnx();
+        let parsed = onnx.parse(&proto, dir).map_err(|e| Error(format!("cannot read the graph: {e:#}")))?;
+        let mut model = parsed.model;
+        let unsupported: Vec<String> = model
+            .nodes()
+            .iter()
+            .filter_map(|n| {
+                let name = n.op.name();
+                name.strip_prefix("Unimplemented(").map(|op| format!("{} (node \"{}\")", op.trim_end_matches(')'), n.name))
+            })
+            .collect();
+        if !unsupported.is_empty() {
+            bail!("the graph uses operators tract cannot run: {}", unsupported.join(", "));
+        }
+
+        // Facts for every input: one batch symbol shared by sample, noise and class.
+        let b = model.sym("batch");
+        let batch_dim = |fixed: Option<usize>| -> TDim { fixed.map_or_else(|| b.clone().into(), |n| n.into()) };
+        let bnd = &binding;
+        for (ix, outlet) in model.input_outlets().map_err(|e| Error(format!("{e}")))?.to_vec().into_iter().enumerate() {
+            let name = model.node(outlet.node).name.clone();
+            let fact = if name == bnd.sample {
+                let shape: Vec<TDim> = std::iter::once(batch_dim(bnd.batch)).chain(bnd.sample_dims.iter().map(|&d| d.into())).collect();
+                InferenceFact::dt_shape(datum(bnd.sample_dtype), shape)
+            } else if name == bnd.noise {
+                let shape: Vec<TDim> = match bnd.noise_layout {
+                    NoiseLayout::Scalar => vec![],
+                    NoiseLayout::One => vec![1.into()],
+                    NoiseLayout::Row => vec![batch_dim(bnd.batch)],
+                    NoiseLayout::RowColumn => vec![batch_dim(bnd.batch), 1.into()],
+                };
+                InferenceFact::dt_shape(datum(bnd.noise_dtype), shape)
+            } else if let Some(c) = bnd.class.as_ref().filter(|c| c.input == name) {
+                let shape: Vec<TDim> = if c.columns == 0 { vec![batch_dim(bnd.batch)] } else { vec![batch_dim(bnd.batch), c.columns.into()] };
+                InferenceFact::dt_shape(datum(c.dtype), shape)
+            } else {
+                bail!("graph input \"{name}\" is not bound by the card");
+            };
+            model.set_input_fact(ix, fact).map_err(|e| Error(format!("input \"{name}\": {e:#}")))?;
+        }
+        let output = *parsed.outlets_by_name.get(&bnd.output).ok_or_else(|| Error(format!("output \"{}\" not found in the graph", bnd.output)))?;
+        let model = model.with_output_outlets(&[output]).map_err(|e| Error(format!("{e:#}")))?;
+        let optimized = model.into_optimized().map_err(|e| Error(format!("tract cannot prepare the graph with the card's inputs: {e:#}")))?;
+        let plan = optimized.into_runnable().map_err(|e| Error(format!("tract cannot prepare the graph: {e:#}")))?;
+        Ok(OnnxModel { signature, binding, card, card_source, metadata, plan })
+    }
+
+    /// An ONNX file and its card: `card` if given, else NAME.card.json beside NAME.onnx, else
+    /// the card in the file's metadata_props, else a diffusers scheduler_config.json beside it
+    /// (or in ../scheduler/, optimum's layout). Also returns the file's sha256.
+    pub fn open(path: &Path, card: Option<&Path>) -> Result<(OnnxModel, String)> {
+        let read = |p: &Path| std::fs::read(p).map_err(|e| Error(format!("cannot read {}: {e}", p.display())));
+        let text = |p: &Path| String::from_utf8(read(p)?).map_err(|_| Error(format!("{}: not UTF-8 text", p.display())));
+        let bytes = read(path)?;
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let card_at = |p: &Path, diffusers: bool| -> Result<(Card, String)> {
+            let t = text(p)?;
+            let card = if diffusers { Card::diffusers(&t) } else { Card::from_json(&t) };
+            Ok((card.map_err(|e| Error(format!("{}: {e}", p.display())))?, p.display().to_string()))
+        };
+        let sidecar = path.with_extension("card.json");
+        let explicit = match card {
+            Some(p) => Some(card_at(p, false)?),
+            None if sidecar.exists() => Some(card_at(&sidecar, false)?),
+            None => None,
+        };
+        let configs = [dir.join("scheduler_config.json"), dir.join("../scheduler/scheduler_config.json")];
+        let fallback = match configs.iter().find(|p| p.exists()) {
+            Some(p) if explicit.is_none() => Some(card_at(p, true)?),
+            _ => None,
+        };
+        let model = OnnxModel::load(&bytes, dir.to_str(), explicit, fallback).map_err(|e| Error(format!("{}: {e}", path.display())))?;
+        Ok((model, crate::hash::sha256_hex(&bytes)))
+    }
+
+    /// Values per sample.
+    pub fn dim(&self) -> usize {
+        self.binding.dim()
+    }
+
+    /// Classes the model is conditioned on (0: unconditional).
+    pub fn classes(&self) -> usize {
+        self.binding.class.as_ref().map_or(0, |c| c.classes)
+    }
+
+    /// The raw network output for a batch already scaled to the graph's input (`x_in`, rows of
+    /// `dim`) at one noise level, rows of class values `class` (see [`Binding::class_values`]).
+    pub fn forward(&self, x_in: &[f64], noise_level: f64, class: &[f64]) -> Result<Vec<f64>> {
+        let bnd = &self.binding;
+        let dim = self.dim();
+        let rows = x_in.len() / dim;
+        let per_row = if bnd.class.is_some() { class.len() / rows.max(1) } else { 0 };
+        // A graph with a fixed batch runs in chunks of it, the last one padded.
+        let chunk = bnd.batch.unwrap_or(rows.max(1));
+        let mut out = Vec::with_capacity(x_in.len());
+        for start in (0..rows).step_by(chunk) {
+            let n = chunk.min(rows - start);
+            let mut xs = x_in[start * dim..(start + n) * dim].to_vec();
+            xs.resize(chunk * dim, 0.0);
+            let mut cs = class.get(start * per_row..(start + n) * per_row).unwrap_or(&[]).to_vec();
+            cs.resize(chunk * per_row, 0.0);
+            let shape: Vec<usize> = std::iter::once(chunk).chain(bnd.sample_dims.iter().copied()).collect();
+            let (noise_shape, noise_values) = match bnd.noise_layout {
+                NoiseLayout::Scalar => (vec![], vec![noise_level]),
+                NoiseLayout::One => (vec![1], vec![noise_level]),
+                NoiseLayout::Row => (vec![chunk], vec![noise_level; chunk]),
+                NoiseLayout::RowColumn => (vec![chunk, 1], vec![noise_level; chunk]),
+            };
+            let mut inputs: TVec<TValue> = TVec::new();
+            for outlet in self.plan.model().input_outlets().map_err(|e| Error(format!("{e}")))? {
+                let name = &self.plan.model().node(outlet.node).name;
+                let t = if *name == bnd.sample {
+                    tensor(bnd.sample_dtype, &shape, &xs)?
+                } else if *name == bnd.noise {
+                    tensor(bnd.noise_dtype, &noise_shape, &noise_values)?
+                } else {
+                    let c = bnd.class.as_ref().expect("every input is bound");
+                    let cshape = if c.columns == 0 { vec![chunk] } else { vec![chunk, c.columns] };
+                    tensor(c.dtype, &cshape, &cs)?
+                };
+                inputs.push(t.into_tvalue());
+            }
+            let result = self.plan.run(inputs).map_err(|e| Error(format!("the model failed to run: {e:#}")))?;
+            let y = result[0].cast_to::<f64>().map_err(|e| Error(format!("cannot read the output: {e}")))?;
+            let y = y.to_plain_array_view::<f64>().map(|v| v.iter().copied().collect::<Vec<f64>>()).map_err(|e| Error(format!("cannot read the output: {e}")))?;
+            if y.len() != chunk * dim {
+                bail!("output \"{}\" has {} values for {chunk} samples of {dim}: its shape is not the sample's", bnd.output, y.len());
+            }
+            out.extend_from_slice(&y[..n * dim]);
+        }
+        Ok(out)
+    }
+
+    /// The denoiser for rows with `labels` at guidance `guidance` (1: plain conditional).
+    pub fn denoiser(&self, labels: &[usize], guidance: f64) -> Result<OnnxDenoiser<'_>> {
+        if !guidance.is_finite() || !(0.0..=20.0).contains(&guidance) {
+            bail!("guidance scale {guidance} is out of range [0, 20]");
+        }
+        let classes = self.classes();
+        if let Some(bad) = labels.iter().find(|&&l| classes > 0 && l > classes) {
+            bail!("class label {bad} is out of range 0..={classes} ({classes} = unconditional)");
+        }
+        let guided = classes > 0 && guidance != 1.0 && labels.iter().any(|&l| l < classes);
+        if guided && !self.binding.has_null_class() {
+            bail!("guidance needs an unconditional label: the card's class.null");
+        }
+        if classes > 0 && !guided && labels.iter().any(|&l| l >= classes) && !self.binding.has_null_class() {
+            bail!("unconditional rows need the card's class.null");
+        }
+        let mut rows = labels.to_vec();
+        if guided {
+            rows.extend(std::iter::repeat_n(classes, labels.len()));
+        }
+        Ok(OnnxDenoiser { model: self, class: self.binding.class_values(&rows), rows: labels.len(), guidance: if guided { guidance } else { 1.0 }, evals: Cell::new(0) })
+    }
+}
+
+/// An ONNX model as a sampler's denoiser: D = c_skip x + c_out y(c_in x; c_noise), with
+/// classifier-free guidance on y (the same as on D: D is affine in y).
+pub struct OnnxDenoiser<'a> {
+    model: &'a OnnxModel,
+    /// Class input values: the rows' labels, then as many null rows when guided.
+    class: Vec<f64>,
+    rows: usize,
+    guidance: f64,
+    evals: Cell<usize>,
+}
+
+impl Denoiser<Vec<f64>> for OnnxDenoiser<'_> {
+    fn denoise(&self, x: &Vec<f64>, sigma: f64) -> Result<Vec<f64>> {
+        let dim = self.model.dim();
+        let batch = crate::denoiser::check_batch(x, dim)?;
+        let labelled = self.model.binding.class.is_some();
+        if labelled && batch != self.rows {
+            bail!("denoiser was set up for {} rows but the batch has {batch}", self.rows);
+        }
+        let k = self.evals.get() + 1;
+        self.evals.set(k);
+        let s = self.model.binding.adapter.scalings(sigma);
+        let mut x_in: Vec<f64> = x.iter().map(|v| v * s.c_in).collect();
+        if self.guidance != 1.0 {
+            x_in.extend_from_within(..);
+        }
+        let mut y = self.model.forward(&x_in, s.c_noise, &self.class).map_err(|e| Error(format!("evaluation {k} (sigma {sigma}): {e}")))?;
+        if self.guidance != 1.0 {
+            let (cond, uncond) = y.split_at(x.len());
+            y = cond.iter().zip(uncond).map(|(c, u)| u + self.guidance * (c - u)).collect();
+        }
+        if let Some(bad) = y.iter().position(|v| !v.is_finite()) {
+            bail!("the model's output \"{}\" is not finite at evaluation {k} (sigma {sigma}, noise input {}; value {} of sample {})", self.model.binding.output, s.c_noise, bad % dim, bad / dim);
+        }
+        Ok(x.iter().zip(&y).map(|(xv, yv)| s.c_skip * xv + s.c_out * yv).collect())
+    }
+}
