@@ -35,6 +35,10 @@ impl DiscreteVp {
         if let Some(s) = sigmas.iter().find(|s| !(s.is_finite() && **s <= limits::MAX_SIGMA)) {
             bail!("the schedule reaches sigma {s}, above the limit of {} (alpha_bar underflows)", limits::MAX_SIGMA);
         }
+        // The timestep map interpolates ln sigma between neighbours: they must differ.
+        if sigmas[0] <= 0.0 || sigmas.windows(2).any(|w| w[1] <= w[0]) {
+            bail!("the betas give sigmas that are not positive and strictly increasing (a beta too small for f64: 1 - beta rounds to 1)");
+        }
         Ok(DiscreteVp { sigmas })
     }
 

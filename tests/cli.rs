@@ -321,6 +321,7 @@ fn onnx_models_inspect_sample_and_search() {
     let sigmas: Vec<f64> = serde_json::from_value(v["sigmas"].clone()).unwrap();
     let vp = gits_sampler::vp_discrete::DiscreteVp::ddpm();
     assert_eq!((sigmas[0], *sigmas.last().unwrap()), (vp.range().1, vp.range().0), "the schedule runs over the model's own sigma range");
+    assert!((sigmas[0] - 157.4073).abs() < 1e-4 && (sigmas[sigmas.len() - 1] - 0.0100005).abs() < 1e-7, "DDPM's sigma range: {sigmas:?}");
     assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
 
     let gits = tmp("gmm-v.gits.json");

@@ -144,6 +144,11 @@ impl Binding {
     /// Binds `card` to `sig`, refusing every contradiction with a message that names it.
     pub fn new(card: &Card, sig: &Signature) -> Result<Binding> {
         let (schedule, parameterization) = card.resolve()?;
+        let names = [Some(&card.sample.input), Some(&card.noise.input), card.class.as_ref().map(|c| &c.input)];
+        let names: Vec<&String> = names.into_iter().flatten().collect();
+        if let Some(dup) = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)) {
+            bail!("the card binds input \"{}\" twice: sample, noise and class must be different inputs", dup.1);
+        }
         let input = |name: &str, role: &str| -> Result<&TensorDecl> {
             sig.inputs.iter().find(|i| i.name == name).ok_or_else(|| {
                 let names: Vec<&str> = sig.inputs.iter().map(|i| i.name.as_str()).collect();
@@ -161,7 +166,7 @@ impl Binding {
         }
         let batch = match dims[0] {
             Dim::Fixed(0) => bail!("sample input \"{}\" has a batch dimension of 0", s.name),
-            Dim::Fixed(n) => Some(n),
+            Dim::Fixed(n) => Some(limits::at_most("the graph's fixed batch", n, limits::MAX_BATCH)?),
             Dim::Symbol(_) => None,
         };
         let declared = &dims[1..];
@@ -179,8 +184,9 @@ impl Binding {
             Some(shape) => {
                 // A flattened graph: its fixed dimensions must hold the card's shape exactly.
                 let fixed: Option<Vec<usize>> = declared.iter().map(|d| if let Dim::Fixed(n) = d { Some(*n) } else { None }).collect();
+                let size = |dims: &[usize]| limits::product("sample", dims, limits::MAX_DIM).ok();
                 match fixed {
-                    Some(f) if f.iter().product::<usize>() == shape.iter().product::<usize>() => f,
+                    Some(f) if size(&f).is_some() && size(&f) == size(shape) => f,
                     _ => bail!("the card's sample shape {shape:?} does not fit the graph's {}", s.shape_text()),
                 }
             }
@@ -196,6 +202,7 @@ impl Binding {
             bail!("sample shape {sample_dims:?} has a zero dimension");
         }
         limits::product("sample", &sample_dims, limits::MAX_DIM)?;
+        limits::elements(batch.unwrap_or(1), sample_dims.iter().product())?;
         let sample_shape = card.sample.shape.clone().unwrap_or_else(|| sample_dims.clone());
 
         // The noise level: a scalar, [1], [batch] or [batch, 1].
@@ -237,11 +244,8 @@ impl Binding {
                     }
                 };
                 if let Some(null) = c.null {
-                    if c.encoding == ClassEncoding::OneHot && null > c.classes {
-                        bail!("class.null {null}: a one-hot null label is {} (its own column, or all zeros)", c.classes);
-                    }
-                    if null < c.classes {
-                        bail!("class.null {null} is one of the {} classes; the null label must be outside 0..{}", c.classes, c.classes);
+                    if c.encoding == ClassEncoding::OneHot && null != c.classes {
+                        bail!("class.null {null}: a one-hot null label is {} (its own column, or all zeros without one)", c.classes);
                     }
                 }
                 Some(ClassBinding { input: i.name.clone(), dtype: i.dtype, encoding: c.encoding, classes: c.classes, columns, null: c.null })
@@ -268,7 +272,7 @@ impl Binding {
         if let Some(od) = &o.dims {
             let fixed: Option<Vec<usize>> = od.iter().skip(1).map(|d| if let Dim::Fixed(n) = d { Some(*n) } else { None }).collect();
             if let Some(f) = fixed {
-                if od.len() > 1 && f.iter().product::<usize>() != sample_dims.iter().product::<usize>() {
+                if od.len() > 1 && limits::product("output", &f, limits::MAX_DIM).ok() != Some(sample_dims.iter().product::<usize>()) {
                     bail!("output \"{}\" has shape {}: it does not hold one value per sample value ({sample_dims:?})", o.name, o.shape_text());
                 }
             }
@@ -316,6 +320,6 @@ impl Binding {
 
     /// Whether classifier-free guidance is possible: a class input with a null label.
     pub fn has_null_class(&self) -> bool {
-        self.class.as_ref().is_some_and(|c| c.null.is_some() || c.encoding == ClassEncoding::OneHot)
+        self.class.as_ref().is_some_and(|c| c.null.is_some())
     }
 }

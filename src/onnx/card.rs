@@ -9,6 +9,9 @@ use crate::{Error, Result, bail, limits};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// The most classes (and the largest null label) a class input may have.
+pub const MAX_CLASSES: usize = 1 << 16;
+
 /// A card as written (every key but `schedule` has a diffusers default).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -151,7 +154,7 @@ impl Parameterization {
             "v_prediction" => Parameterization::V,
             "sample" => Parameterization::Denoised,
             "flow_prediction" => Parameterization::Velocity,
-            other => bail!("prediction_type \"{other}\" is not supported (epsilon, v_prediction, sample)"),
+            other => bail!("prediction_type \"{other}\" is not supported (epsilon, v_prediction, sample, flow_prediction)"),
         })
     }
 }
@@ -193,6 +196,20 @@ impl Schedule {
             }
         };
         let class_name = obj.get("_class_name").and_then(Value::as_str).unwrap_or("");
+        // diffusers schedulers that are not DDPM's discrete VP (or flow matching) would be read
+        // as one and give wrong samples: refuse them by name.
+        const NOT_VP: [&str; 5] = ["EDM", "ScoreSde", "LCM", "TCD", "Consistency"];
+        if let Some(other) = NOT_VP.iter().find(|n| class_name.contains(*n)) {
+            bail!("schedule: {class_name} ({other}) is not a discrete VP or flow-matching scheduler; write the card's schedule with \"kind\" (docs/own-model.md)");
+        }
+        if obj.get("kind").is_none() {
+            if let Some(t) = obj.get("timestep_type").filter(|t| t.as_str() != Some("discrete")) {
+                bail!("schedule: timestep_type {t} (continuous timesteps) is not supported; the model must take discrete timesteps");
+            }
+            if obj.contains_key("sigma_data") {
+                bail!("schedule: a scheduler config with sigma_data is EDM-style, not discrete VP; write the card's schedule with \"kind\": \"edm\"");
+            }
+        }
         let kind = match obj.get("kind").map(|k| k.as_str()) {
             Some(Some(k)) => k.to_string(),
             Some(None) => bail!("schedule.kind must be a string"),
@@ -205,7 +222,10 @@ impl Schedule {
             Some(t) if t.fract() == 0.0 && t >= 2.0 && t <= crate::vp_discrete::MAX_TIMESTEPS as f64 => t as usize,
             Some(t) => bail!("schedule.num_train_timesteps must be an integer in 2..={}, got {t}", crate::vp_discrete::MAX_TIMESTEPS),
         };
+        // A diffusers config without prediction_type means epsilon, diffusers' default.
+        let diffusers_vp = obj.get("kind").is_none() && kind == "vp";
         let prediction = match obj.get("prediction_type") {
+            None | Some(Value::Null) if diffusers_vp => Some(Parameterization::Epsilon),
             None | Some(Value::Null) => None,
             Some(Value::String(p)) => Some(Parameterization::from_prediction_type(p)?),
             Some(other) => bail!("schedule.prediction_type must be a string, got {other}"),
@@ -217,13 +237,22 @@ impl Schedule {
                     bail!("schedule: rescale_betas_zero_snr makes the last sigma infinite; it is not supported");
                 }
                 let vp = match obj.get("trained_betas") {
-                    Some(Value::Array(betas)) if !betas.is_empty() => {
+                    None | Some(Value::Null) => None,
+                    Some(Value::Array(betas)) => Some(betas),
+                    Some(other) => bail!("schedule.trained_betas must be a list of numbers, got {other}"),
+                };
+                let vp = match vp {
+                    Some(betas) if !betas.is_empty() => {
                         limits::at_most("schedule.trained_betas", betas.len(), crate::vp_discrete::MAX_TIMESTEPS)?;
                         let betas: Vec<f64> = betas.iter().map(|b| b.as_f64().ok_or_else(|| Error(format!("schedule.trained_betas holds {b}, not a number")))).collect::<Result<_>>()?;
                         DiscreteVp::from_betas(&betas)?
                     }
                     _ => {
-                        let beta_schedule = obj.get("beta_schedule").and_then(Value::as_str).unwrap_or("linear");
+                        let beta_schedule = match obj.get("beta_schedule") {
+                            None | Some(Value::Null) => "linear",
+                            Some(Value::String(b)) => b.as_str(),
+                            Some(other) => bail!("schedule.beta_schedule must be a string, got {other}"),
+                        };
                         let (start, end) = (num("beta_start")?.unwrap_or(1e-4), num("beta_end")?.unwrap_or(0.02));
                         DiscreteVp::named(beta_schedule, timesteps, start, end).map_err(|e| Error(format!("schedule: {e}")))?
                     }
@@ -252,6 +281,10 @@ impl Schedule {
         if !(sigma_min > 0.0 && sigma_min < sigma_max && sigma_max <= limits::MAX_SIGMA) {
             bail!("schedule: need 0 < sigma_min < sigma_max <= {}, got {sigma_min} and {sigma_max}", limits::MAX_SIGMA);
         }
+        // A discrete model knows no sigma outside its training timesteps: the range may only narrow.
+        if matches!(family, Family::Vp(_)) && (sigma_min < lo || sigma_max > hi) {
+            bail!("schedule: sigma_min/sigma_max [{sigma_min}, {sigma_max}] leave the training range [{lo}, {hi}] of the discrete schedule");
+        }
         Ok(Schedule { family, sigma_min, sigma_max, prediction })
     }
 }
@@ -271,8 +304,12 @@ impl Card {
     }
 
     /// A card from ONNX `metadata_props`: each card key an entry whose value is that key's JSON
-    /// (a bare string stands for itself). None when no entry names a card key.
+    /// (a value that is not JSON stands for itself as a string). None without a `schedule` entry:
+    /// other tools' metadata (a `name`, say) is not a card.
     pub fn from_metadata(props: &[(String, String)]) -> Result<Option<Card>> {
+        if !props.iter().any(|(k, _)| k == "schedule") {
+            return Ok(None);
+        }
         const KEYS: [&str; 8] = ["name", "sample", "noise", "class", "output", "schedule", "sigma_data", "data_range"];
         let mut obj = serde_json::Map::new();
         for (key, value) in props.iter().filter(|(k, _)| KEYS.contains(&k.as_str())) {
@@ -297,6 +334,9 @@ impl Card {
             (Some(a), _) | (None, Some(a)) => a,
             (None, None) => default.ok_or_else(|| Error("the card must give output.parameterization (denoised, epsilon, v or velocity): the schedule has no prediction_type".into()))?,
         };
+        if let (Family::Flow { .. }, Parameterization::V) = (&schedule.family, p) {
+            bail!("parameterization v is defined on VP (and EDM) schedules; a flow-matching model predicts velocity");
+        }
         match (&schedule.family, self.noise.kind) {
             (Family::Edm, NoiseAs::T | NoiseAs::Timestep) => bail!("noise.as = {} needs a vp or flow schedule; an edm model takes sigma", self.noise.kind),
             (Family::Vp(_), NoiseAs::T) => bail!("noise.as = t needs a flow schedule; a discrete VP model takes a timestep or sigma"),
@@ -312,9 +352,15 @@ impl Card {
             }
         }
         if let Some(c) = &self.class {
-            limits::at_most("class.classes", c.classes, 1 << 16)?;
+            limits::at_most("class.classes", c.classes, MAX_CLASSES)?;
             if c.classes == 0 {
                 bail!("class.classes must be at least 1");
+            }
+            if let Some(null) = c.null {
+                limits::at_most("class.null", null, MAX_CLASSES)?;
+                if null < c.classes {
+                    bail!("class.null {null} is one of the {} classes; the null label must be outside 0..{}", c.classes, c.classes);
+                }
             }
         }
         if let Some([lo, hi]) = self.data_range {

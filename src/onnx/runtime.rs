@@ -90,10 +90,11 @@ fn tensor(dtype: DType, shape: &[usize], values: &[f64]) -> Result<Tensor> {
 }
 
 impl OnnxModel {
-    /// Loads an ONNX file's bytes with a card: `card` if given (named by `card_source`), else the
-    /// card in the file's metadata_props, else `fallback` (a diffusers scheduler config's card).
-    /// `dir` is the file's folder, where weights stored as external data are found.
-    pub fn load(bytes: &[u8], dir: Option<&str>, card: Option<(Card, String)>, fallback: Option<(Card, String)>) -> Result<OnnxModel> {
+    /// Loads an ONNX file's bytes with a card: `card` if given (with where it came from), else
+    /// the card in the file's metadata_props, else `fallback` (a diffusers scheduler config's
+    /// card, read or refused: its error counts only when it is used). `dir` is the file's folder,
+    /// where weights stored as external data are found.
+    pub fn load(bytes: &[u8], dir: Option<&str>, card: Option<(Card, String)>, fallback: Option<Result<(Card, String)>>) -> Result<OnnxModel> {
         let proto = decode(bytes)?;
         let graph = proto.graph.as_ref().expect("decode checked the graph");
         let signature = signature(graph);
@@ -101,7 +102,7 @@ impl OnnxModel {
         let (card, card_source) = match (card, Card::from_metadata(&metadata)?, fallback) {
             (Some(c), _, _) => c,
             (None, Some(c), _) => (c, "the model's metadata_props".into()),
-            (None, None, Some(c)) => c,
+            (None, None, Some(c)) => c?,
             (None, None, None) => bail!(
                 "no card: write one beside the model (NAME.card.json, see docs/own-model.md), pass --card, or put a diffusers scheduler_config.json beside it"
             ),
@@ -159,9 +160,13 @@ impl OnnxModel {
     /// the card in the file's metadata_props, else a diffusers scheduler_config.json beside it
     /// (or in ../scheduler/, optimum's layout). Also returns the file's sha256.
     pub fn open(path: &Path, card: Option<&Path>) -> Result<(OnnxModel, String)> {
-        let read = |p: &Path| std::fs::read(p).map_err(|e| Error(format!("cannot read {}: {e}", p.display())));
-        let text = |p: &Path| String::from_utf8(read(p)?).map_err(|_| Error(format!("{}: not UTF-8 text", p.display())));
-        let bytes = read(path)?;
+        let read = |p: &Path, max: usize| {
+            let size = std::fs::metadata(p).map_err(|e| Error(format!("cannot read {}: {e}", p.display())))?.len();
+            limits::at_most(&format!("{}: size in bytes", p.display()), usize::try_from(size).unwrap_or(usize::MAX), max)?;
+            std::fs::read(p).map_err(|e| Error(format!("cannot read {}: {e}", p.display())))
+        };
+        let text = |p: &Path| String::from_utf8(read(p, limits::MAX_TEXT)?).map_err(|_| Error(format!("{}: not UTF-8 text", p.display())));
+        let bytes = read(path, MAX_ONNX_BYTES)?;
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let card_at = |p: &Path, diffusers: bool| -> Result<(Card, String)> {
             let t = text(p)?;
@@ -176,7 +181,7 @@ impl OnnxModel {
         };
         let configs = [dir.join("scheduler_config.json"), dir.join("../scheduler/scheduler_config.json")];
         let fallback = match configs.iter().find(|p| p.exists()) {
-            Some(p) if explicit.is_none() => Some(card_at(p, true)?),
+            Some(p) if explicit.is_none() => Some(card_at(p, true)),
             _ => None,
         };
         let model = OnnxModel::load(&bytes, dir.to_str(), explicit, fallback).map_err(|e| Error(format!("{}: {e}", path.display())))?;
@@ -199,7 +204,13 @@ impl OnnxModel {
         let bnd = &self.binding;
         let dim = self.dim();
         let rows = x_in.len() / dim;
-        let per_row = if bnd.class.is_some() { class.len() / rows.max(1) } else { 0 };
+        let per_row = match &bnd.class {
+            Some(c) => c.columns.max(1),
+            None => 0,
+        };
+        if class.len() != rows * per_row || !x_in.len().is_multiple_of(dim) {
+            bail!("a batch of {} values with {} class values does not fit {dim}-value samples with {per_row} class values each", x_in.len(), class.len());
+        }
         // A graph with a fixed batch runs in chunks of it, the last one padded.
         let chunk = bnd.batch.unwrap_or(rows.max(1));
         let mut out = Vec::with_capacity(x_in.len());
@@ -207,7 +218,7 @@ impl OnnxModel {
             let n = chunk.min(rows - start);
             let mut xs = x_in[start * dim..(start + n) * dim].to_vec();
             xs.resize(chunk * dim, 0.0);
-            let mut cs = class.get(start * per_row..(start + n) * per_row).unwrap_or(&[]).to_vec();
+            let mut cs = class[start * per_row..(start + n) * per_row].to_vec();
             cs.resize(chunk * per_row, 0.0);
             let shape: Vec<usize> = std::iter::once(chunk).chain(bnd.sample_dims.iter().copied()).collect();
             let (noise_shape, noise_values) = match bnd.noise_layout {

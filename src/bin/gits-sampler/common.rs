@@ -12,7 +12,14 @@ use gits_sampler::{Error, Result, bail};
 use std::path::Path;
 use std::time::Instant;
 
+/// A text file, refused unread when it is larger than any input the product takes (a noise batch
+/// at the limit of 2^26 numbers is about 1.6 GB of JSON).
 pub fn read(path: &Path) -> Result<String> {
+    const MAX_BYTES: u64 = 2 << 30;
+    let size = std::fs::metadata(path).map_err(|e| Error(format!("cannot read {}: {e}", path.display())))?.len();
+    if size > MAX_BYTES {
+        bail!("{}: {size} bytes is above the limit of {MAX_BYTES} for an input file", path.display());
+    }
     std::fs::read_to_string(path).map_err(|e| Error(format!("cannot read {}: {e}", path.display())))
 }
 

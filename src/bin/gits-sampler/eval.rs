@@ -24,7 +24,7 @@ pub struct EvalArgs {
     /// diffusers scheduler_config.json beside it).
     #[arg(long)]
     card: Option<PathBuf>,
-    /// The MNIST weights file to judge.
+    /// The MNIST model to judge: a weights file (*.gsw) or an ONNX export (*.onnx).
     #[arg(long, default_value = "models/mnist-unet.int8.gsw")]
     model: String,
     #[arg(long, default_value = "models/mnist-lenet.bpk")]

@@ -16,7 +16,8 @@ pub struct GitsArgs {
     /// diffusers scheduler_config.json beside it).
     #[arg(long)]
     card: Option<PathBuf>,
-    /// The denoiser to search for: gmm:FILE, kde:FILE or a network weights file (*.gsw).
+    /// The denoiser to search for: gmm:FILE, kde:FILE, a network weights file (*.gsw) or an ONNX
+    /// model (*.onnx).
     #[arg(long)]
     model: String,
     /// The teacher solver that draws the fine trajectories.

@@ -21,6 +21,8 @@ pub struct InspectArgs {
 }
 
 pub fn run(a: InspectArgs) -> Result<()> {
+    let size = std::fs::metadata(&a.model).map_err(|e| Error(format!("cannot read {}: {e}", a.model.display())))?.len();
+    gits_sampler::limits::at_most("ONNX file size in bytes", usize::try_from(size).unwrap_or(usize::MAX), gits_sampler::onnx::runtime::MAX_ONNX_BYTES)?;
     let bytes = std::fs::read(&a.model).map_err(|e| Error(format!("cannot read {}: {e}", a.model.display())))?;
     let (sig, metadata) = read_interface(&bytes).map_err(|e| Error(format!("{}: {e}", a.model.display())))?;
     let decl = |t: &TensorDecl| format!("  {:<24} {:<8} {}", t.name, t.dtype.name(), t.shape_text());
@@ -50,7 +52,11 @@ fn describe(b: &Binding) {
         NoiseLayout::Row => "one per row",
         NoiseLayout::RowColumn => "one per row, [batch, 1]",
     };
-    let quantized = if b.adapter.quantize { ", rounded to the nearest training timestep" } else { "" };
+    let quantized = match (&b.schedule.family, b.adapter.quantize) {
+        (Family::Vp(_), true) => ", rounded to the nearest training timestep",
+        (_, true) => ", rounded to an integer",
+        _ => "",
+    };
     println!("  noise    \"{}\": {} ({layout}, {}{quantized})", b.noise, b.adapter.noise, b.noise_dtype.name());
     if let Some(c) = &b.class {
         let enc = match c.encoding {

@@ -22,8 +22,8 @@ pub struct SampleArgs {
     plan: Option<PathBuf>,
     #[command(flatten)]
     spec: PlanArgs,
-    /// gmm:FILE.json, kde:FILE.json (or a JSON file whose "kind" says which), or a trained
-    /// network's weights file (*.gsw).
+    /// gmm:FILE.json, kde:FILE.json (or a JSON file whose "kind" says which), a trained
+    /// network's weights file (*.gsw), or an ONNX model (*.onnx, with its card).
     #[arg(long)]
     denoiser: String,
     /// Class of every sample for conditional networks: a label, `cycle` (row i gets i mod
