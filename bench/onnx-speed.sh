@@ -5,10 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --bin gits-sampler
-bin="${CARGO_TARGET_DIR:-target}/release/gits-sampler"
-mkdir -p bench/out
-for batch in 1 16; do
-  "$bin" bench --model tests/fixtures/onnx/mnist-unet.onnx --solvers euler --nfe 20 --batch "$batch" --reps 7 --gits-warmup 0 --out "bench/out/tract-mnist-$batch.json"
-  "$bin" bench --model tests/fixtures/onnx/diffusers-unet/model.onnx --solvers euler --nfe 20 --batch "$batch" --reps 7 --gits-warmup 0 --out "bench/out/tract-diffusers-$batch.json"
-done
-python3 bench/onnx_speed.py | python3 bench/section.py onnx-speed
+python3 bench/onnx_speed.py "${CARGO_TARGET_DIR:-target}/release/gits-sampler" | python3 bench/section.py onnx-speed

@@ -5,18 +5,24 @@ onnx-speed section of bench/RESULTS.md (bench/onnx-speed.sh runs both sides and 
 The peer runs the same sampler loop as ours: one session.run per evaluation, the Euler update in
 numpy, 20 evaluations on the model's own sigma range; its median time over the runs divided by 20
 is its time per evaluation. Ours is `gits-sampler bench --solvers euler --nfe 20` (the plan
-executor in f64 around tract), read from bench/out/tract-*.json. Both single-threaded, as tract
-is: onnxruntime with intra_op_num_threads=1 (its 2-thread time is shown beside for scale).
+executor in f64 around tract; its median of 7 runs). Both single-threaded, as tract is:
+onnxruntime with intra_op_num_threads=1 (its 2-thread time is shown beside for scale). The two
+sides alternate, three rounds per row, and each side's median over the rounds is reported, so a
+busy spell of this shared machine lands on both.
+
+    python3 bench/onnx_speed.py PATH/TO/gits-sampler    (bench/onnx-speed.sh builds it first)
 """
 import json
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
 import onnxruntime as ort
 
-NFE, REPS = 20, 7
+NFE, REPS, ROUNDS = 20, 7, 3
 MODELS = {
     "mnist": "tests/fixtures/onnx/mnist-unet.onnx",
     "diffusers": "tests/fixtures/onnx/diffusers-unet/model.onnx",
@@ -71,21 +77,30 @@ def peer(name, batch, threads):
     return 1e3 * statistics.median(times) / NFE
 
 
+def ours(binary, name, batch):
+    """gits-sampler bench's ms per evaluation (median of its 7 runs)."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        args = ["bench", "--model", MODELS[name], "--solvers", "euler", "--nfe", str(NFE), "--batch", str(batch), "--reps", "7", "--gits-warmup", "0", "--out", out.name]
+        subprocess.run([binary, *args], check=True, capture_output=True)
+        return json.load(open(out.name))["sampling"][0]["ms_per_nfe"]
+
+
 def main():
+    binary = sys.argv[1]
     rows = []
     for name in MODELS:
         for batch in (1, 16):
-            ours = json.load(open(f"bench/out/tract-{name}-{batch}.json"))["sampling"][0]["ms_per_nfe"]
-            one, two = peer(name, batch, 1), peer(name, batch, 2)
-            rows.append((name, batch, ours, one, ours / one, two))
-            print(f"{name} batch {batch}: tract {ours:.2f} ms, onnxruntime {one:.2f} ms (2 threads {two:.2f})", file=sys.stderr)
+            rounds = [(ours(binary, name, batch), peer(name, batch, 1), peer(name, batch, 2)) for _ in range(ROUNDS)]
+            mine, one, two = (statistics.median(r[i] for r in rounds) for i in range(3))
+            rows.append((name, batch, mine, one, mine / one, two))
+            print(f"{name} batch {batch}: tract {mine:.2f} ms, onnxruntime {one:.2f} ms (2 threads {two:.2f})", file=sys.stderr)
     print("## Native ONNX: tract against onnxruntime (CPU, per evaluation)\n")
-    print(__doc__.split("\n\n", 1)[1].strip().replace("\n", " ") + "\n")
-    print(f"onnxruntime {ort.__version__}; median of {REPS} runs of {NFE} evaluations.\n")
+    print(__doc__.split("\n\n")[1].strip().replace("\n", " ") + "\n")
+    print(f"onnxruntime {ort.__version__}; {ROUNDS} alternating rounds of {REPS} runs of {NFE} evaluations each.\n")
     print("| model | batch | tract ms/eval | onnxruntime ms/eval (1 thread) | ratio | onnxruntime, 2 threads |")
     print("|---|---|---|---|---|---|")
-    for name, batch, ours, one, ratio, two in rows:
-        print(f"| {name} | {batch} | {ours:.2f} | {one:.2f} | {ratio:.2f}x | {two:.2f} |")
+    for name, batch, mine, one, ratio, two in rows:
+        print(f"| {name} | {batch} | {mine:.2f} | {one:.2f} | {ratio:.2f}x | {two:.2f} |")
 
 
 if __name__ == "__main__":

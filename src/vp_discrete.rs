@@ -62,9 +62,17 @@ impl DiscreteVp {
         Self::from_betas(&betas)
     }
 
-    /// DDPM's linear beta schedule, beta_t from `beta_start` to `beta_end` over `steps`.
+    /// DDPM's linear beta schedule, beta_t from `beta_start` to `beta_end` over `steps` (trusted
+    /// constants: unchecked, so the browser build carries no schedule parsing).
     pub fn linear(steps: usize, beta_start: f64, beta_end: f64) -> Self {
-        Self::named("linear", steps, beta_start, beta_end).expect("a valid linear schedule")
+        let mut alpha_bar = 1.0;
+        let sigmas = (0..steps)
+            .map(|t| {
+                alpha_bar *= 1.0 - (beta_start + (beta_end - beta_start) * t as f64 / (steps - 1) as f64);
+                ((1.0 - alpha_bar) / alpha_bar).sqrt()
+            })
+            .collect();
+        DiscreteVp { sigmas }
     }
 
     /// The DDPM default: 1000 timesteps, beta 1e-4 .. 0.02.

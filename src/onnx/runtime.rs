@@ -21,7 +21,11 @@ pub struct OnnxModel {
     /// Where the card came from, for messages.
     pub card_source: String,
     pub metadata: Vec<(String, String)>,
-    plan: Arc<TypedRunnableModel>,
+    /// The graph with its batch symbolic, decluttered: each batch size gets its own plan from it.
+    typed: TypedModel,
+    batch: Symbol,
+    /// Optimized plans by batch size (tract picks its kernels for known shapes).
+    plans: std::sync::Mutex<std::collections::HashMap<usize, Arc<TypedRunnableModel>>>,
 }
 
 /// The most bytes of an ONNX file this loads (a 4-GB model does not fit a browser either).
@@ -151,9 +155,27 @@ impl OnnxModel {
         }
         let output = *parsed.outlets_by_name.get(&bnd.output).ok_or_else(|| Error(format!("output \"{}\" not found in the graph", bnd.output)))?;
         let model = model.with_output_outlets(&[output]).map_err(|e| Error(format!("{e:#}")))?;
-        let optimized = model.into_optimized().map_err(|e| Error(format!("tract cannot prepare the graph with the card's inputs: {e:#}")))?;
-        let plan = optimized.into_runnable().map_err(|e| Error(format!("tract cannot prepare the graph: {e:#}")))?;
-        Ok(OnnxModel { signature, binding, card, card_source, metadata, plan })
+        let typed = model.into_typed().and_then(|m| m.into_decluttered()).map_err(|e| Error(format!("tract cannot prepare the graph with the card's inputs: {e:#}")))?;
+        let onnx = OnnxModel { signature, binding, card, card_source, metadata, typed, batch: b, plans: Default::default() };
+        onnx.plan(onnx.binding.batch.unwrap_or(1))?; // refuse a graph tract cannot optimize now, not at the first evaluation
+        Ok(onnx)
+    }
+
+    /// The optimized plan for `rows` rows, built once per batch size.
+    fn plan(&self, rows: usize) -> Result<Arc<TypedRunnableModel>> {
+        let mut plans = self.plans.lock().map_err(|_| Error("the model's plan cache is poisoned".into()))?;
+        if let Some(p) = plans.get(&rows) {
+            return Ok(p.clone());
+        }
+        let subs = std::collections::HashMap::from([(self.batch.clone(), TDim::Val(rows as i64))]);
+        let plan = self
+            .typed
+            .set_symbols(&subs)
+            .and_then(|m| m.into_optimized())
+            .and_then(|m| m.into_runnable())
+            .map_err(|e| Error(format!("tract cannot prepare the graph for a batch of {rows}: {e:#}")))?;
+        plans.insert(rows, plan.clone());
+        Ok(plan)
     }
 
     /// An ONNX file and its card: `card` if given, else NAME.card.json beside NAME.onnx, else
@@ -227,9 +249,10 @@ impl OnnxModel {
                 NoiseLayout::Row => (vec![chunk], vec![noise_level; chunk]),
                 NoiseLayout::RowColumn => (vec![chunk, 1], vec![noise_level; chunk]),
             };
+            let plan = self.plan(chunk)?;
             let mut inputs: TVec<TValue> = TVec::new();
-            for outlet in self.plan.model().input_outlets().map_err(|e| Error(format!("{e}")))? {
-                let name = &self.plan.model().node(outlet.node).name;
+            for outlet in plan.model().input_outlets().map_err(|e| Error(format!("{e}")))? {
+                let name = &plan.model().node(outlet.node).name;
                 let t = if *name == bnd.sample {
                     tensor(bnd.sample_dtype, &shape, &xs)?
                 } else if *name == bnd.noise {
@@ -241,7 +264,7 @@ impl OnnxModel {
                 };
                 inputs.push(t.into_tvalue());
             }
-            let result = self.plan.run(inputs).map_err(|e| Error(format!("the model failed to run: {e:#}")))?;
+            let result = plan.run(inputs).map_err(|e| Error(format!("the model failed to run: {e:#}")))?;
             let y = result[0].cast_to::<f64>().map_err(|e| Error(format!("cannot read the output: {e}")))?;
             let y = y.to_plain_array_view::<f64>().map(|v| v.iter().copied().collect::<Vec<f64>>()).map_err(|e| Error(format!("cannot read the output: {e}")))?;
             if y.len() != chunk * dim {
