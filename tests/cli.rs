@@ -336,3 +336,23 @@ fn onnx_models_inspect_sample_and_search() {
     let (ok, _, err) = cli(&["sample", "--denoiser", "tests/fixtures/onnx/mnist-unet.onnx", "--solver", "euler", "--nfe", "4", "--backend", "flex"]);
     assert!(!ok && err.contains("--backend f64"), "{err}");
 }
+
+/// `export --model`: a flow-matching model's schedule is written in its own time t = sigma /
+/// (1 + sigma) for the other tools, ours stays in sigma; the default range is the model's.
+#[test]
+fn export_writes_a_flow_models_schedule_in_its_own_time() {
+    let flow = "tests/fixtures/onnx/gmm-velocity.onnx";
+    let args = |format: &str| ["export", "--model", flow, "--solver", "euler", "--nfe", "4", "--format", format].map(String::from);
+    let (ok, ours, err) = cli(&args("json").iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(ok, "{err}");
+    let sigmas: Vec<f64> = serde_json::from_str(&ours).unwrap();
+    assert!((sigmas[0] - 2997.0).abs() < 1e-6 && (sigmas[4] - 0.003003003).abs() < 1e-9, "the flow model's own range: {sigmas:?}");
+    let (ok, theirs, err) = cli(&args("kdiffusion").iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(ok && err.contains("t = sigma / (1 + sigma)"), "{err}");
+    let ts: Vec<f64> = serde_json::from_str(&theirs).unwrap();
+    assert_eq!(ts.len(), 6);
+    for (t, s) in ts.iter().zip(&sigmas) {
+        assert!((t - s / (1.0 + s)).abs() < 1e-15, "{t} vs sigma {s}");
+    }
+    assert_eq!(ts[5], 0.0);
+}

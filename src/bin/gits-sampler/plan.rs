@@ -130,11 +130,11 @@ impl PlanArgs {
         Ok((solver, sigmas, afs))
     }
 
-    /// The sigmas alone: a --sigmas list needs no solver.
-    pub fn schedule_sigmas(&self) -> Result<Vec<f64>> {
+    /// The sigmas alone: a --sigmas list needs no solver. `model`: as for [`Self::sigmas`].
+    pub fn schedule_sigmas(&self, model: Option<&ModelRef>) -> Result<Vec<f64>> {
         match (&self.sigmas, self.solver) {
             (Some(path), None) => read_sigmas(path),
-            _ => Ok(self.sigmas(None)?.1),
+            _ => Ok(self.sigmas(model)?.1),
         }
     }
 
