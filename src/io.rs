@@ -9,21 +9,6 @@ use std::fmt;
 /// A batch as JSON: an array of samples, each an array of `dim` numbers.
 pub type Rows = Vec<Vec<f64>>;
 
-/// Flattens rows to row-major data, checking they are non-empty, rectangular and finite.
-pub fn flatten(rows: &Rows) -> Result<(Vec<f64>, usize)> {
-    let dim = rows.first().map_or(0, |r| r.len());
-    if rows.is_empty() || dim == 0 {
-        bail!("a batch needs at least one sample of dimension >= 1");
-    }
-    if let Some(i) = rows.iter().position(|r| r.len() != dim) {
-        bail!("sample {i} has {} numbers, sample 0 has {dim}", rows[i].len());
-    }
-    if rows.iter().flatten().any(|v| !v.is_finite()) {
-        bail!("a batch must contain only finite numbers");
-    }
-    Ok((rows.concat(), dim))
-}
-
 /// Parses a JSON batch (an array of samples, each an array of numbers) straight into row-major
 /// data, checking the limits on rows and numbers while it reads: a huge file is refused before it
 /// is held in memory as rows.

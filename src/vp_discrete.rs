@@ -24,14 +24,7 @@ impl DiscreteVp {
         if let Some(b) = betas.iter().find(|b| !(**b > 0.0 && **b < 1.0)) {
             bail!("betas must lie in (0, 1), found {b}");
         }
-        let mut alpha_bar = 1.0;
-        let sigmas: Vec<f64> = betas
-            .iter()
-            .map(|b| {
-                alpha_bar *= 1.0 - b;
-                ((1.0 - alpha_bar) / alpha_bar).sqrt()
-            })
-            .collect();
+        let sigmas = sigmas_of_betas(betas.iter().copied());
         if let Some(s) = sigmas.iter().find(|s| !(s.is_finite() && **s <= limits::MAX_SIGMA)) {
             bail!("the schedule reaches sigma {s}, above the limit of {} (alpha_bar underflows)", limits::MAX_SIGMA);
         }
@@ -65,14 +58,7 @@ impl DiscreteVp {
     /// DDPM's linear beta schedule, beta_t from `beta_start` to `beta_end` over `steps` (trusted
     /// constants: unchecked, so the browser build carries no schedule parsing).
     pub fn linear(steps: usize, beta_start: f64, beta_end: f64) -> Self {
-        let mut alpha_bar = 1.0;
-        let sigmas = (0..steps)
-            .map(|t| {
-                alpha_bar *= 1.0 - (beta_start + (beta_end - beta_start) * t as f64 / (steps - 1) as f64);
-                ((1.0 - alpha_bar) / alpha_bar).sqrt()
-            })
-            .collect();
-        DiscreteVp { sigmas }
+        DiscreteVp { sigmas: sigmas_of_betas((0..steps).map(|t| beta_start + (beta_end - beta_start) * t as f64 / (steps - 1) as f64)) }
     }
 
     /// The DDPM default: 1000 timesteps, beta 1e-4 .. 0.02.
@@ -131,4 +117,15 @@ impl DiscreteVp {
     pub fn sigmas_of(&self, timesteps: &[usize]) -> std::result::Result<Vec<f64>, String> {
         timesteps.iter().map(|&t| self.sigma(t).ok_or_else(|| format!("timestep {t} is outside 0..{}", self.len()))).collect()
     }
+}
+
+/// sigma_t = sqrt((1 - alpha_bar_t) / alpha_bar_t), alpha_bar = cumprod(1 - beta) in f64.
+fn sigmas_of_betas(betas: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut alpha_bar = 1.0;
+    betas
+        .map(|b| {
+            alpha_bar *= 1.0 - b;
+            ((1.0 - alpha_bar) / alpha_bar).sqrt()
+        })
+        .collect()
 }

@@ -6,7 +6,7 @@
 
 use gits_sampler::denoiser::DenoiserSpec;
 use gits_sampler::gits::GitsFile;
-use gits_sampler::io::{Rows, flatten};
+use gits_sampler::io::parse_batch;
 use gits_sampler::model::Model;
 use gits_sampler::plan::{Plan, execute};
 use gits_sampler::schedule::{resample_loglinear, validate_sigmas};
@@ -243,8 +243,7 @@ fn gits_files() {
 #[test]
 fn noise_files() {
     assert_clean(fuzz("noise", mutations(&read("tests/fixtures/noise-64x2.json"), 1500, 3), |text| {
-        let rows = serde_json::from_str::<Rows>(text).map_err(|e| gits_sampler::Error(e.to_string()));
-        outcome(rows.and_then(|r| flatten(&r)), |(z, _)| all_finite("the noise", &z))
+        outcome(parse_batch(text), |(z, _)| all_finite("the noise", &z))
     }));
 }
 

@@ -1,6 +1,9 @@
 //! GITS: the dynamic programme against brute force, the schedule file's validation, and the
 //! method itself: on a 2-D toy mixture, GITS schedules beat the polynomial one at equal NFE.
 
+mod common;
+
+use common::search_config;
 use gits_sampler::denoiser::{DenoiserSpec, Gmm};
 use gits_sampler::gits::{Found, GitsFile, Metric, ModelRef, Timing, cost_matrix, dynamic_programming, warmup};
 use gits_sampler::model::block_on;
@@ -171,28 +174,6 @@ fn schedule_file_round_trips_and_is_validated() {
     nan.cost.as_mut().unwrap()[2][1] = f64::NAN;
     assert!(nan.validate(None).unwrap_err().to_string().contains("cost row 2 holds a value that is not finite"));
     assert!(GitsFile::load("{}", None).unwrap_err().to_string().contains("invalid GITS schedule file"));
-}
-
-/// The searches these tests run: iPNDM teacher on a polynomial grid over [0.002, 80], l2 cost,
-/// `steps` = (fewest, most) steps, nothing refined.
-fn search_config(grid_points: usize, warmup: usize, seed: u64, gammas: Vec<f64>, steps: (usize, usize)) -> gits_sampler::gits::SearchConfig {
-    gits_sampler::gits::SearchConfig {
-        teacher: Solver::Ipndm { max_order: 4 },
-        grid_schedule: Schedule::Polynomial { rho: 7.0 },
-        grid_points,
-        warmup,
-        seed,
-        metric: Metric::L2,
-        gammas,
-        min_steps: steps.0,
-        max_steps: steps.1,
-        sigma_min: 0.002,
-        sigma_max: 80.0,
-        afs_student: None,
-        propagation: None,
-        refine: None,
-        optimal_steps: None,
-    }
 }
 
 /// The cost matrix a file keeps gives back its schedules through the DP, and at another gamma the

@@ -3,9 +3,11 @@
 //! U-Net's export against its weights file, a diffusers UNet2DModel against torch, and the bad
 //! inputs the loader refuses by name. Fixtures and the scripts that made them: tests/fixtures/onnx.
 
+mod common;
+
 use burn::prelude::Device;
 use gits_sampler::denoiser::DenoiserSpec;
-use gits_sampler::gits::{GitsFile, Metric, Search, SearchConfig};
+use gits_sampler::gits::{GitsFile, Search};
 use gits_sampler::model::{BatchModel, Model, block_on};
 use gits_sampler::onnx::{Card, OnnxModel};
 use gits_sampler::plan::{Denoiser, Plan, execute};
@@ -186,23 +188,7 @@ fn mnist_export_equals_the_weights_file() {
 #[test]
 fn mnist_export_searches_the_same_gits_schedule() {
     let device = Device::flex();
-    let config = SearchConfig {
-        teacher: Solver::Ipndm { max_order: 4 },
-        grid_schedule: Schedule::Polynomial { rho: 7.0 },
-        grid_points: 21,
-        warmup: 8,
-        seed: 3,
-        metric: Metric::L2,
-        gammas: vec![1.15],
-        min_steps: 3,
-        max_steps: 6,
-        sigma_min: 0.002,
-        sigma_max: 80.0,
-        afs_student: None,
-        propagation: None,
-        refine: None,
-        optimal_steps: None,
-    };
+    let config = common::search_config(21, 8, 3, vec![1.15], (3, 6));
     let search = |model: Model| -> GitsFile {
         let id = model.model_ref();
         block_on(Search::new(config.clone(), model, id, || 0.0).unwrap().finish()).unwrap()

@@ -2,7 +2,7 @@
 //! classifier-free guidance, as a `Denoiser` on burn tensors.
 
 use super::mlp2d::{Mlp2d, Mlp2dConfig};
-use super::precond::{one_hot, scalings, scalings_per_row};
+use super::precond::{guided_rows, one_hot, scalings, scalings_per_row};
 use super::unet::{UNet, UNetConfig};
 use crate::Result;
 use crate::plan::Denoiser;
@@ -95,16 +95,9 @@ pub struct NetDenoiser {
 impl NetDenoiser {
     /// `labels[i]` is the class of row i; `classes` (or any larger value) means unconditional.
     pub fn new(net: Network, arch: &Architecture, sigma_data: f64, labels: &[usize], guidance: f64, device: &Device) -> Result<Self> {
-        if !guidance.is_finite() || !(0.0..=20.0).contains(&guidance) {
-            crate::bail!("guidance scale {guidance} is out of range [0, 20]");
-        }
         let classes = arch.classes();
-        let guided = classes > 0 && guidance != 1.0 && labels.iter().any(|&l| l < classes);
-        let mut rows = labels.to_vec();
-        if guided {
-            rows.extend(std::iter::repeat_n(classes, labels.len()));
-        }
-        Ok(NetDenoiser { net, sigma_data, guidance: if guided { guidance } else { 1.0 }, class: one_hot(&rows, classes, device) })
+        let (rows, guidance) = guided_rows(labels, classes, guidance)?;
+        Ok(NetDenoiser { net, sigma_data, guidance, class: one_hot(&rows, classes, device) })
     }
 }
 

@@ -48,6 +48,21 @@ pub fn noise_features(c_noise: Tensor<2>) -> Tensor<2> {
     Tensor::cat(vec![angles.clone().sin(), angles.cos()], 1)
 }
 
+/// The rows of a classifier-free-guided call: each row's label (`classes` is the null class),
+/// then as many null-class rows when guidance applies; and the scale that applies (1 where
+/// nothing is guided: no classes, w = 1, or only unconditional rows).
+pub fn guided_rows(labels: &[usize], classes: usize, guidance: f64) -> crate::Result<(Vec<usize>, f64)> {
+    if !guidance.is_finite() || !(0.0..=20.0).contains(&guidance) {
+        crate::bail!("guidance scale {guidance} is out of range [0, 20]");
+    }
+    let guided = classes > 0 && guidance != 1.0 && labels.iter().any(|&l| l < classes);
+    let mut rows = labels.to_vec();
+    if guided {
+        rows.extend(std::iter::repeat_n(classes, labels.len()));
+    }
+    Ok((rows, if guided { guidance } else { 1.0 }))
+}
+
 /// One-hot rows [batch, classes + 1] for class labels (`classes` = the null class).
 pub fn one_hot(labels: &[usize], classes: usize, device: &Device) -> Tensor<2> {
     let mut data = vec![0f32; labels.len() * (classes + 1)];

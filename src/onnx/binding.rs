@@ -297,6 +297,26 @@ impl Binding {
         })
     }
 
+    /// The element type and shape of graph input `name` as the card binds it, `None` standing
+    /// for the batch dimension where the graph leaves it open; None for an input it does not bind.
+    pub fn input_shape(&self, name: &str) -> Option<(DType, Vec<Option<usize>>)> {
+        let batch = self.batch;
+        if name == self.sample {
+            return Some((self.sample_dtype, std::iter::once(batch).chain(self.sample_dims.iter().map(|&d| Some(d))).collect()));
+        }
+        if name == self.noise {
+            let dims = match self.noise_layout {
+                NoiseLayout::Scalar => vec![],
+                NoiseLayout::One => vec![Some(1)],
+                NoiseLayout::Row => vec![batch],
+                NoiseLayout::RowColumn => vec![batch, Some(1)],
+            };
+            return Some((self.noise_dtype, dims));
+        }
+        let c = self.class.as_ref().filter(|c| c.input == name)?;
+        Some((c.dtype, if c.columns == 0 { vec![batch] } else { vec![batch, Some(c.columns)] }))
+    }
+
     /// The class input's values for rows with `labels` (the null label where a label is
     /// `classes` or more): indices, or one-hot rows (a null row is all zeros when the graph has
     /// no null column).

@@ -2,7 +2,7 @@
 //! interface, its card bound to it, the optimized plan with a symbolic batch, and the denoiser
 //! a sampler runs (the plan executor in f64; the graph in its own precision).
 
-use super::binding::{Binding, DType, Dim, NoiseLayout, Signature, TensorDecl};
+use super::binding::{Binding, DType, Dim, Signature, TensorDecl};
 use super::card::Card;
 use crate::plan::Denoiser;
 use crate::{Error, Result, bail, limits};
@@ -64,6 +64,18 @@ fn signature(graph: &pb::GraphProto) -> Signature {
         inputs: graph.input.iter().filter(|i| !initialized.contains(i.name.as_str())).map(decl).collect(),
         outputs: graph.output.iter().map(decl).collect(),
     }
+}
+
+/// An ONNX file's bytes, refused unread when it is larger than [`MAX_ONNX_BYTES`].
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    read_at_most(path, MAX_ONNX_BYTES)
+}
+
+/// A file's bytes, refused unread when it has more than `max`.
+fn read_at_most(p: &Path, max: usize) -> Result<Vec<u8>> {
+    let size = std::fs::metadata(p).map_err(|e| Error(format!("cannot read {}: {e}", p.display())))?.len();
+    limits::at_most(&format!("{}: size in bytes", p.display()), usize::try_from(size).unwrap_or(usize::MAX), max)?;
+    std::fs::read(p).map_err(|e| Error(format!("cannot read {}: {e}", p.display())))
 }
 
 /// An ONNX file's interface and metadata, without building it (what `inspect` shows first).
@@ -130,30 +142,13 @@ impl OnnxModel {
 
         // Facts for every input: one batch symbol shared by sample, noise and class.
         let b = model.sym("batch");
-        let batch_dim = |fixed: Option<usize>| -> TDim { fixed.map_or_else(|| b.clone().into(), |n| n.into()) };
-        let bnd = &binding;
         for (ix, outlet) in model.input_outlets().map_err(|e| Error(format!("{e}")))?.to_vec().into_iter().enumerate() {
             let name = model.node(outlet.node).name.clone();
-            let fact = if name == bnd.sample {
-                let shape: Vec<TDim> = std::iter::once(batch_dim(bnd.batch)).chain(bnd.sample_dims.iter().map(|&d| d.into())).collect();
-                InferenceFact::dt_shape(datum(bnd.sample_dtype), shape)
-            } else if name == bnd.noise {
-                let shape: Vec<TDim> = match bnd.noise_layout {
-                    NoiseLayout::Scalar => vec![],
-                    NoiseLayout::One => vec![1.into()],
-                    NoiseLayout::Row => vec![batch_dim(bnd.batch)],
-                    NoiseLayout::RowColumn => vec![batch_dim(bnd.batch), 1.into()],
-                };
-                InferenceFact::dt_shape(datum(bnd.noise_dtype), shape)
-            } else if let Some(c) = bnd.class.as_ref().filter(|c| c.input == name) {
-                let shape: Vec<TDim> = if c.columns == 0 { vec![batch_dim(bnd.batch)] } else { vec![batch_dim(bnd.batch), c.columns.into()] };
-                InferenceFact::dt_shape(datum(c.dtype), shape)
-            } else {
-                bail!("graph input \"{name}\" is not bound by the card");
-            };
-            model.set_input_fact(ix, fact).map_err(|e| Error(format!("input \"{name}\": {e:#}")))?;
+            let (dtype, dims) = binding.input_shape(&name).ok_or_else(|| Error(format!("graph input \"{name}\" is not bound by the card")))?;
+            let shape: Vec<TDim> = dims.iter().map(|d| d.map_or_else(|| b.clone().into(), TDim::from)).collect();
+            model.set_input_fact(ix, InferenceFact::dt_shape(datum(dtype), shape)).map_err(|e| Error(format!("input \"{name}\": {e:#}")))?;
         }
-        let output = *parsed.outlets_by_name.get(&bnd.output).ok_or_else(|| Error(format!("output \"{}\" not found in the graph", bnd.output)))?;
+        let output = *parsed.outlets_by_name.get(&binding.output).ok_or_else(|| Error(format!("output \"{}\" not found in the graph", binding.output)))?;
         let model = model.with_output_outlets(&[output]).map_err(|e| Error(format!("{e:#}")))?;
         let typed = model.into_typed().and_then(|m| m.into_decluttered()).map_err(|e| Error(format!("tract cannot prepare the graph with the card's inputs: {e:#}")))?;
         let onnx = OnnxModel { signature, binding, card, card_source, metadata, typed, batch: b, plans: Default::default() };
@@ -182,13 +177,12 @@ impl OnnxModel {
     /// the card in the file's metadata_props, else a diffusers scheduler_config.json beside it
     /// (or in ../scheduler/, optimum's layout). Also returns the file's sha256.
     pub fn open(path: &Path, card: Option<&Path>) -> Result<(OnnxModel, String)> {
-        let read = |p: &Path, max: usize| {
-            let size = std::fs::metadata(p).map_err(|e| Error(format!("cannot read {}: {e}", p.display())))?.len();
-            limits::at_most(&format!("{}: size in bytes", p.display()), usize::try_from(size).unwrap_or(usize::MAX), max)?;
-            std::fs::read(p).map_err(|e| Error(format!("cannot read {}: {e}", p.display())))
-        };
-        let text = |p: &Path| String::from_utf8(read(p, limits::MAX_TEXT)?).map_err(|_| Error(format!("{}: not UTF-8 text", p.display())));
-        let bytes = read(path, MAX_ONNX_BYTES)?;
+        Self::open_bytes(path, &read_file(path)?, card)
+    }
+
+    /// As [`Self::open`], for the file's bytes already read (with [`read_file`]).
+    pub fn open_bytes(path: &Path, bytes: &[u8], card: Option<&Path>) -> Result<(OnnxModel, String)> {
+        let text = |p: &Path| String::from_utf8(read_at_most(p, limits::MAX_TEXT)?).map_err(|_| Error(format!("{}: not UTF-8 text", p.display())));
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let card_at = |p: &Path, diffusers: bool| -> Result<(Card, String)> {
             let t = text(p)?;
@@ -206,8 +200,8 @@ impl OnnxModel {
             Some(p) if explicit.is_none() => Some(card_at(p, true)),
             _ => None,
         };
-        let model = OnnxModel::load(&bytes, dir.to_str(), explicit, fallback).map_err(|e| Error(format!("{}: {e}", path.display())))?;
-        Ok((model, crate::hash::sha256_hex(&bytes)))
+        let model = OnnxModel::load(bytes, dir.to_str(), explicit, fallback).map_err(|e| Error(format!("{}: {e}", path.display())))?;
+        Ok((model, crate::hash::sha256_hex(bytes)))
     }
 
     /// Values per sample.
@@ -242,27 +236,20 @@ impl OnnxModel {
             xs.resize(chunk * dim, 0.0);
             let mut cs = class[start * per_row..(start + n) * per_row].to_vec();
             cs.resize(chunk * per_row, 0.0);
-            let shape: Vec<usize> = std::iter::once(chunk).chain(bnd.sample_dims.iter().copied()).collect();
-            let (noise_shape, noise_values) = match bnd.noise_layout {
-                NoiseLayout::Scalar => (vec![], vec![noise_level]),
-                NoiseLayout::One => (vec![1], vec![noise_level]),
-                NoiseLayout::Row => (vec![chunk], vec![noise_level; chunk]),
-                NoiseLayout::RowColumn => (vec![chunk, 1], vec![noise_level; chunk]),
-            };
             let plan = self.plan(chunk)?;
             let mut inputs: TVec<TValue> = TVec::new();
             for outlet in plan.model().input_outlets().map_err(|e| Error(format!("{e}")))? {
                 let name = &plan.model().node(outlet.node).name;
-                let t = if *name == bnd.sample {
-                    tensor(bnd.sample_dtype, &shape, &xs)?
+                let (dtype, dims) = bnd.input_shape(name).expect("load bound every input");
+                let shape: Vec<usize> = dims.iter().map(|d| d.unwrap_or(chunk)).collect();
+                let values = if *name == bnd.sample {
+                    std::borrow::Cow::Borrowed(&xs)
                 } else if *name == bnd.noise {
-                    tensor(bnd.noise_dtype, &noise_shape, &noise_values)?
+                    std::borrow::Cow::Owned(vec![noise_level; shape.iter().product()])
                 } else {
-                    let c = bnd.class.as_ref().expect("every input is bound");
-                    let cshape = if c.columns == 0 { vec![chunk] } else { vec![chunk, c.columns] };
-                    tensor(c.dtype, &cshape, &cs)?
+                    std::borrow::Cow::Borrowed(&cs)
                 };
-                inputs.push(t.into_tvalue());
+                inputs.push(tensor(dtype, &shape, &values)?.into_tvalue());
             }
             let result = plan.run(inputs).map_err(|e| Error(format!("the model failed to run: {e:#}")))?;
             let y = result[0].cast_to::<f64>().map_err(|e| Error(format!("cannot read the output: {e}")))?;
@@ -277,25 +264,18 @@ impl OnnxModel {
 
     /// The denoiser for rows with `labels` at guidance `guidance` (1: plain conditional).
     pub fn denoiser(&self, labels: &[usize], guidance: f64) -> Result<OnnxDenoiser<'_>> {
-        if !guidance.is_finite() || !(0.0..=20.0).contains(&guidance) {
-            bail!("guidance scale {guidance} is out of range [0, 20]");
-        }
         let classes = self.classes();
         if let Some(bad) = labels.iter().find(|&&l| classes > 0 && l > classes) {
             bail!("class label {bad} is out of range 0..={classes} ({classes} = unconditional)");
         }
-        let guided = classes > 0 && guidance != 1.0 && labels.iter().any(|&l| l < classes);
-        if guided && !self.binding.has_null_class() {
+        let (rows, guidance) = crate::denoiser::precond::guided_rows(labels, classes, guidance)?;
+        if guidance != 1.0 && !self.binding.has_null_class() {
             bail!("guidance needs an unconditional label: the card's class.null");
         }
-        if classes > 0 && !guided && labels.iter().any(|&l| l >= classes) && !self.binding.has_null_class() {
+        if classes > 0 && labels.iter().any(|&l| l >= classes) && !self.binding.has_null_class() {
             bail!("unconditional rows need the card's class.null");
         }
-        let mut rows = labels.to_vec();
-        if guided {
-            rows.extend(std::iter::repeat_n(classes, labels.len()));
-        }
-        Ok(OnnxDenoiser { model: self, class: self.binding.class_values(&rows), rows: labels.len(), guidance: if guided { guidance } else { 1.0 }, evals: Cell::new(0) })
+        Ok(OnnxDenoiser { model: self, class: self.binding.class_values(&rows), rows: labels.len(), guidance, evals: Cell::new(0) })
     }
 }
 

@@ -34,3 +34,25 @@ pub fn order(nfes: &[u32], errs: &[f64]) -> f64 {
     let var: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
     -cov / var
 }
+
+/// The searches these tests run: iPNDM teacher on a polynomial grid over [0.002, 80], l2 cost,
+/// `steps` = (fewest, most) steps, nothing refined.
+pub fn search_config(grid_points: usize, warmup: usize, seed: u64, gammas: Vec<f64>, steps: (usize, usize)) -> gits_sampler::gits::SearchConfig {
+    gits_sampler::gits::SearchConfig {
+        teacher: gits_sampler::solver::Solver::Ipndm { max_order: 4 },
+        grid_schedule: gits_sampler::schedule::Schedule::Polynomial { rho: 7.0 },
+        grid_points,
+        warmup,
+        seed,
+        metric: gits_sampler::gits::Metric::L2,
+        gammas,
+        min_steps: steps.0,
+        max_steps: steps.1,
+        sigma_min: 0.002,
+        sigma_max: 80.0,
+        afs_student: None,
+        propagation: None,
+        refine: None,
+        optimal_steps: None,
+    }
+}

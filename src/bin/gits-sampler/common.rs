@@ -62,13 +62,14 @@ pub fn read_weights(path: &Path) -> Result<Weights> {
 }
 
 /// A model from the command line, on the CPU (burn flex): an ONNX file (*.onnx, with its card:
-/// `card`, else see [`load_onnx`]), a weights file (it starts with the weights magic, e.g.
-/// *.gsw), or an analytic denoiser `gmm:FILE`, `kde:FILE` or `FILE` (whose "kind" field
+/// `card`, else as `OnnxModel::open` finds it), a weights file (it starts with the weights magic,
+/// e.g. *.gsw), or an analytic denoiser `gmm:FILE`, `kde:FILE` or `FILE` (whose "kind" field
 /// decides). Its sha256 is that of the file's bytes.
 pub fn load_model(arg: &str, card: Option<&Path>) -> Result<Model> {
     let device = burn::prelude::Device::flex();
     if arg.ends_with(".onnx") {
-        return load_onnx(Path::new(arg), card, &device);
+        let (model, sha256) = gits_sampler::onnx::OnnxModel::open(Path::new(arg), card)?;
+        return Ok(Model::onnx(arg, sha256, model, &device));
     }
     if card.is_some() {
         bail!("--card describes an ONNX model; {arg} is not one (*.onnx)");
@@ -88,12 +89,6 @@ pub fn load_model(arg: &str, card: Option<&Path>) -> Result<Model> {
     }
     let spec = DenoiserSpec::from_json(&value.to_string()).map_err(|e| Error(format!("{path}: {e}")))?;
     Ok(Model::analytic(arg, spec, sha256_hex(&bytes), &device))
-}
-
-/// An ONNX model and its card (see [`gits_sampler::onnx::OnnxModel::open`]).
-pub fn load_onnx(path: &Path, card: Option<&Path>, device: &burn::prelude::Device) -> Result<Model> {
-    let (model, sha256) = gits_sampler::onnx::OnnxModel::open(path, card)?;
-    Ok(Model::onnx(&path.display().to_string(), sha256, model, device))
 }
 
 /// Class label of each row from `--class`: a label, `cycle` (row i gets i mod classes) or

@@ -2,10 +2,10 @@
 //! makes of them (which input gets what, the parameterization, the sigma range, the scalings),
 //! then whether tract can run it.
 
-use crate::common::load_onnx;
 use clap::Args;
 use gits_sampler::onnx::binding::{Binding, NoiseLayout, TensorDecl};
-use gits_sampler::onnx::runtime::read_interface;
+use gits_sampler::onnx::OnnxModel;
+use gits_sampler::onnx::runtime::{read_file, read_interface};
 use gits_sampler::onnx::{Family, card::ClassEncoding};
 use gits_sampler::{Error, Result};
 use std::path::PathBuf;
@@ -21,9 +21,7 @@ pub struct InspectArgs {
 }
 
 pub fn run(a: InspectArgs) -> Result<()> {
-    let size = std::fs::metadata(&a.model).map_err(|e| Error(format!("cannot read {}: {e}", a.model.display())))?.len();
-    gits_sampler::limits::at_most("ONNX file size in bytes", usize::try_from(size).unwrap_or(usize::MAX), gits_sampler::onnx::runtime::MAX_ONNX_BYTES)?;
-    let bytes = std::fs::read(&a.model).map_err(|e| Error(format!("cannot read {}: {e}", a.model.display())))?;
+    let bytes = read_file(&a.model)?;
     let (sig, metadata) = read_interface(&bytes).map_err(|e| Error(format!("{}: {e}", a.model.display())))?;
     let decl = |t: &TensorDecl| format!("  {:<24} {:<8} {}", t.name, t.dtype.name(), t.shape_text());
     println!("{} ({} bytes, sha256 {})", a.model.display(), bytes.len(), gits_sampler::hash::sha256_hex(&bytes));
@@ -35,8 +33,7 @@ pub fn run(a: InspectArgs) -> Result<()> {
         let keys: Vec<&str> = metadata.iter().map(|(k, _)| k.as_str()).collect();
         println!("metadata_props: {}", keys.join(", "));
     }
-    let model = load_onnx(&a.model, a.card.as_deref(), &burn::prelude::Device::flex())?;
-    let onnx = model.as_onnx().expect("load_onnx loads an ONNX model");
+    let (onnx, _) = OnnxModel::open_bytes(&a.model, &bytes, a.card.as_deref())?;
     println!("card: {}", onnx.card_source);
     describe(&onnx.binding);
     println!("tract: ready");
