@@ -29,6 +29,12 @@ cp www/pkg/gits_sampler_{webgpu,cpu}.js www/pkg/gits_sampler_{webgpu,cpu}_bg.was
 cp www/icon.svg www/index.html www/style.css www/embed.html www/embed.css www/embed-example.html www/embed-example.css dist/
 cp models/*.json models/*.gsw dist/models/
 cp schedules/*.json dist/schedules/
+# onnxruntime-web for ONNX models, fetched only when one is opened: the WebGPU build and the
+# smaller wasm-only one, each with its wasm binary.
+mkdir -p dist/ort
+for f in ort.min.mjs ort-wasm-simd-threaded.jsep.mjs ort-wasm-simd-threaded.jsep.wasm ort.wasm.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm; do
+  cp "node_modules/onnxruntime-web/dist/$f" dist/ort/
+done
 npx esbuild app=www/main.ts worker=www/worker.ts gits-sampler-widget=www/widget.ts embed=www/embed.ts --bundle --format=esm --target=es2022 --external:./pkg/* --outdir=dist --log-level=warning
 # Brotli and gzip beside each file, for servers that send them as they are (www/serve.mjs).
 node www/precompress.mjs dist "$target_dir/precompressed"

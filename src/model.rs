@@ -7,7 +7,8 @@ use crate::denoiser::network::{NetDenoiser, Network};
 use crate::denoiser::weights::{self, Manifest, Weights};
 use crate::denoiser::{DenoiserSpec, TensorDenoiser};
 use crate::hash::sha256_hex;
-use crate::plan::{Denoiser, Plan, Run, execute};
+use crate::onnx::{Graph, graph};
+use crate::plan::{AsyncDenoiser, Denoiser, Plan, Run, execute, execute_async};
 use crate::schedule::{SIGMA_MAX, SIGMA_MIN};
 use crate::tensor::{read_async, read_run, to_tensor};
 use crate::{Error, Result, bail};
@@ -35,9 +36,8 @@ enum Kind {
     /// The spec (exact f64 arithmetic) and its constants on the device, uploaded once.
     Analytic { spec: DenoiserSpec, tensors: TensorDenoiser },
     Network { net: Network, manifest: Manifest },
-    /// Run by tract; the plan executes in f64 around it.
-    #[cfg(not(target_arch = "wasm32"))]
-    Onnx(Box<crate::onnx::OnnxModel>),
+    /// Run by tract natively, by onnxruntime-web in the page; the plan executes in f64 around it.
+    Onnx(Box<crate::onnx::Runtime>),
 }
 
 impl Model {
@@ -66,14 +66,12 @@ impl Model {
     }
 
     /// A loaded ONNX model; `sha256` is that of the ONNX file's bytes.
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn onnx(id: &str, sha256: String, model: crate::onnx::OnnxModel, device: &Device) -> Model {
-        Model { id: id.into(), sha256, kind: Kind::Onnx(Box::new(model)), device: device.clone() }
+    pub fn onnx(id: &str, sha256: String, model: impl Into<crate::onnx::Runtime>, device: &Device) -> Model {
+        Model { id: id.into(), sha256, kind: Kind::Onnx(Box::new(model.into())), device: device.clone() }
     }
 
     /// The ONNX model, if this is one.
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn as_onnx(&self) -> Option<&crate::onnx::OnnxModel> {
+    pub fn as_onnx(&self) -> Option<&crate::onnx::Runtime> {
         match &self.kind {
             Kind::Onnx(m) => Some(m),
             _ => None,
@@ -95,7 +93,6 @@ impl Model {
         match &self.kind {
             Kind::Analytic { spec, .. } => spec.dim(),
             Kind::Network { manifest, .. } => manifest.model.architecture.dim(),
-            #[cfg(not(target_arch = "wasm32"))]
             Kind::Onnx(m) => m.dim(),
         }
     }
@@ -107,8 +104,7 @@ impl Model {
                 crate::denoiser::network::Architecture::Unet(c) => vec![1, c.size, c.size],
                 _ => vec![self.dim()],
             },
-            #[cfg(not(target_arch = "wasm32"))]
-            Kind::Onnx(m) => m.binding.sample_shape.clone(),
+            Kind::Onnx(m) => m.binding().sample_shape.clone(),
             _ => vec![self.dim()],
         }
     }
@@ -116,8 +112,7 @@ impl Model {
     /// The data's value range (an ONNX card may give one; [-1, 1] otherwise).
     pub fn data_range(&self) -> [f64; 2] {
         match &self.kind {
-            #[cfg(not(target_arch = "wasm32"))]
-            Kind::Onnx(m) => m.card.data_range.unwrap_or([-1.0, 1.0]),
+            Kind::Onnx(m) => m.card().data_range.unwrap_or([-1.0, 1.0]),
             _ => [-1.0, 1.0],
         }
     }
@@ -127,7 +122,6 @@ impl Model {
         match &self.kind {
             Kind::Analytic { .. } => 0,
             Kind::Network { manifest, .. } => manifest.model.architecture.classes(),
-            #[cfg(not(target_arch = "wasm32"))]
             Kind::Onnx(m) => m.classes(),
         }
     }
@@ -138,8 +132,7 @@ impl Model {
         match &self.kind {
             Kind::Analytic { .. } => (SIGMA_MIN, SIGMA_MAX),
             Kind::Network { manifest, .. } => (manifest.model.sigma_min, manifest.model.sigma_max),
-            #[cfg(not(target_arch = "wasm32"))]
-            Kind::Onnx(m) => (m.binding.schedule.sigma_min, m.binding.schedule.sigma_max),
+            Kind::Onnx(m) => (m.binding().schedule.sigma_min, m.binding().schedule.sigma_max),
         }
     }
 
@@ -169,7 +162,6 @@ impl Model {
                 let m = &manifest.model;
                 Ok(TensorDenoiser::Network(NetDenoiser::new(net.clone(), &m.architecture, m.sigma_data, labels, guidance, &self.device)?))
             }
-            #[cfg(not(target_arch = "wasm32"))]
             Kind::Onnx(_) => bail!("an ONNX model runs through its own runtime with the plan in f64, not on burn tensors (sample it with --backend f64)"),
         }
     }
@@ -234,10 +226,9 @@ impl BatchModel for Guided<'_> {
             return spec.run(plan, z, first_row, trajectory).await;
         }
         let dim = self.dim();
-        #[cfg(not(target_arch = "wasm32"))]
         if let Some(onnx) = self.model.as_onnx() {
             let labels = self.model.row_labels(z.len() / dim, first_row);
-            return execute(plan, z, &onnx.denoiser(&labels, self.guidance)?, trajectory);
+            return execute_async(plan, z, &graph::denoiser(onnx, &labels, self.guidance)?, trajectory, 0).await;
         }
         let den = self.model.row_denoiser(z.len() / dim, first_row, self.guidance)?;
         read_run(execute(plan, to_tensor(&z, dim, &self.model.device), &den, trajectory)?).await
@@ -248,10 +239,9 @@ impl BatchModel for Guided<'_> {
             return BatchModel::denoise(spec, x, sigma, first_row).await;
         }
         let dim = self.dim();
-        #[cfg(not(target_arch = "wasm32"))]
         if let Some(onnx) = self.model.as_onnx() {
             let labels = self.model.row_labels(x.len() / dim, first_row);
-            return onnx.denoiser(&labels, self.guidance)?.denoise(&x.to_vec(), sigma);
+            return AsyncDenoiser::denoise(&graph::denoiser(onnx, &labels, self.guidance)?, &x.to_vec(), sigma).await;
         }
         let out = self.model.row_denoiser(x.len() / dim, first_row, self.guidance)?.denoise(&to_tensor(x, dim, &self.model.device), sigma)?;
         Ok(read_async(out).await?.into_iter().map(f64::from).collect())

@@ -280,6 +280,35 @@ pub struct Run<V> {
     pub nfe: u32,
 }
 
+/// A denoiser whose evaluations complete later: a model run by another runtime (onnxruntime-web
+/// in the page answers with a promise). Every [`Denoiser`] is one through [`Ready`].
+#[allow(async_fn_in_trait)] // single-threaded callers only: the browser and a native loop
+pub trait AsyncDenoiser<V> {
+    async fn denoise(&self, x: &V, sigma: f64) -> Result<V>;
+    async fn threshold(&self, x0: V, t: &Thresholding) -> Result<V>;
+}
+
+/// A synchronous denoiser as an [`AsyncDenoiser`] whose futures are ready at once.
+pub struct Ready<'a, D: ?Sized>(pub &'a D);
+
+impl<V, D: Denoiser<V> + ?Sized> AsyncDenoiser<V> for Ready<'_, D> {
+    async fn denoise(&self, x: &V, sigma: f64) -> Result<V> {
+        self.0.denoise(x, sigma)
+    }
+    async fn threshold(&self, x0: V, t: &Thresholding) -> Result<V> {
+        self.0.threshold(x0, t)
+    }
+}
+
+/// The output of a future that completes without waiting (one whose awaits are all [`Ready`]).
+pub fn now<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(out) => out,
+        std::task::Poll::Pending => unreachable!("a synchronous denoiser's future is ready at once"),
+    }
+}
+
 /// Runs a plan from standard-normal `noise`. With `record`, keeps every emitted x and every
 /// denoiser output; without, only the sample (for long reference solves). Stochastic plans draw
 /// their step noise from seed 0; see [`execute_seeded`].
@@ -289,6 +318,11 @@ pub fn execute<V: Space, D: Denoiser<V> + ?Sized>(plan: &Plan, noise: V, denoise
 
 /// As [`execute`], with the seed of the `Noise` ops of stochastic plans.
 pub fn execute_seeded<V: Space, D: Denoiser<V> + ?Sized>(plan: &Plan, noise: V, denoiser: &D, record: bool, seed: u64) -> Result<Run<V>> {
+    now(execute_async(plan, noise, &Ready(denoiser), record, seed))
+}
+
+/// The one executor: as [`execute_seeded`], awaiting each evaluation.
+pub async fn execute_async<V: Space, D: AsyncDenoiser<V>>(plan: &Plan, noise: V, denoiser: &D, record: bool, seed: u64) -> Result<Run<V>> {
     plan.validate()?;
     let frees = frees_after(plan);
     let mut rng = StdRng::seed_from_u64(seed);
@@ -300,9 +334,9 @@ pub fn execute_seeded<V: Space, D: Denoiser<V> + ?Sized>(plan: &Plan, noise: V, 
     for (at, op) in plan.ops.iter().enumerate() {
         match op {
             Op::Eval { input, sigma, out, thresholding } => {
-                let mut d = denoiser.denoise(regs[*input as usize].as_ref().unwrap(), *sigma)?;
+                let mut d = denoiser.denoise(regs[*input as usize].as_ref().unwrap(), *sigma).await?;
                 if *thresholding {
-                    d = denoiser.threshold(d, plan.thresholding.as_ref().expect("validated"))?;
+                    d = denoiser.threshold(d, plan.thresholding.as_ref().expect("validated")).await?;
                 }
                 nfe += 1;
                 if record {

@@ -5,7 +5,10 @@
 
 use crate::gits::{GitsFile, OptimalSteps, Propagation, Refine, Search, SearchConfig, parse_grid};
 use crate::model;
-use crate::plan::{self, Denoiser, execute_seeded};
+use crate::onnx::binding::{DType, Dim, TensorDecl};
+use crate::onnx::external::{External, RunFn};
+use crate::onnx::{Card, Graph, proto};
+use crate::plan::{self, AsyncDenoiser, Denoiser, Ready, execute_async};
 use crate::schedule::Schedule;
 use crate::sigma_text::{self, FinalSigma};
 use crate::solver::{CompileOptions, REFERENCE_NFE, SamplingSpec, Solver, TEACHER_NFE};
@@ -141,6 +144,12 @@ impl Sampler {
     /// each evaluation is issued (on WebGPU the device may still be running it).
     #[allow(clippy::too_many_arguments)]
     pub fn sample(&self, plan: &Plan, model: &Model, noise: Vec<f64>, labels: Vec<u32>, guidance: f64, seed: Option<u64>, on_eval: Option<js_sys::Function>) -> js_sys::Promise {
+        if model.0.as_onnx().is_some() {
+            let (plan, model) = (plan.0.clone(), model.0.clone());
+            return wasm_bindgen_futures::future_to_promise(async move {
+                run_onnx(&plan, &model, noise, &labels, guidance, seed.unwrap_or(0), on_eval).await.map_err(|e| JsValue::from(js_err(e)))
+            });
+        }
         let prepared = self.prepare(plan, model, &noise, &labels, guidance);
         let (plan, model, device) = (plan.0.clone(), model.0.clone(), self.backend.device.clone());
         wasm_bindgen_futures::future_to_promise(async move {
@@ -155,22 +164,87 @@ impl Sampler {
             crate::bail!("the model was loaded by a sampler on another device; load it with this sampler");
         }
         let dim = m.dim();
-        if noise.is_empty() || noise.len() % dim != 0 {
-            crate::bail!("noise has {} numbers: not a whole batch of {dim}-dimensional samples", noise.len());
-        }
-        if noise.iter().any(|v| !v.is_finite()) {
-            crate::bail!("noise must be finite");
-        }
-        let batch = noise.len() / dim;
-        // The page gets every step and every evaluation back: bound them all before running.
-        let points = plan.0.steps() + 1 + plan.0.nfe as usize;
-        crate::limits::product("the trajectory (points x batch x dimension)", &[points, batch, dim], crate::limits::MAX_ELEMENTS)?;
+        let batch = check_noise(noise, dim)?;
+        check_trajectory(&plan.0, batch, dim)?;
         if m.spec().is_none() && labels.len() != batch {
             crate::bail!("{} class labels for a batch of {batch} samples", labels.len());
         }
         let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
         m.denoiser(&labels, guidance)
     }
+
+    /// Reads an ONNX model run by `run` (onnxruntime-web): `run(feeds, output)` gets `[{ name,
+    /// type, dims, data }]` (type an onnxruntime-web tensor type, data its typed array) and the
+    /// output's name, and resolves to that output's Float32Array or Float64Array. The card is `card` (JSON), else the one
+    /// in the file's metadata_props, else `scheduler_config` (a diffusers
+    /// scheduler_config.json). `id` names the model in GITS files; its sha256 is the file's.
+    #[wasm_bindgen(js_name = loadOnnx)]
+    pub fn load_onnx(&self, bytes: &[u8], id: &str, card: Option<String>, scheduler_config: Option<String>, run: js_sys::Function) -> std::result::Result<Model, JsError> {
+        let load = || -> Result<model::Model> {
+            let card = card.as_deref().map(|t| Card::from_json(t).map(|c| (c, "the card given".to_string()))).transpose()?;
+            let fallback = scheduler_config.as_deref().map(|t| Card::diffusers(t).map(|c| (c, "the scheduler_config.json given".to_string())));
+            let external = External::new(bytes, card, fallback, js_runner(run))?;
+            Ok(model::Model::onnx(id, crate::hash::sha256_hex(bytes), external, &self.backend.device))
+        };
+        Ok(Model(Rc::new(load().map_err(|e| js_err(Error(format!("{id}: {e}"))))?)))
+    }
+}
+
+/// An ONNX file's declared inputs and outputs and whether its metadata_props hold a card:
+/// `{ inputs, outputs: [{ name, type, shape }], metadataCard }` (shape entries: a number or the
+/// name of a symbolic dimension; `type` as ONNX names it). The page asks for a card when there
+/// is none.
+#[wasm_bindgen(js_name = inspectOnnx)]
+pub fn inspect_onnx(bytes: &[u8]) -> std::result::Result<JsValue, JsError> {
+    let (sig, metadata) = proto::read_interface(bytes).map_err(js_err)?;
+    let decl = |t: &TensorDecl| {
+        let shape: Option<Vec<serde_json::Value>> = t.dims.as_ref().map(|d| d.iter().map(|d| match d {
+            Dim::Fixed(n) => (*n).into(),
+            Dim::Symbol(s) => s.as_str().into(),
+        }).collect());
+        serde_json::json!({ "name": t.name, "type": t.dtype.name(), "shape": shape })
+    };
+    let info = serde_json::json!({
+        "inputs": sig.inputs.iter().map(decl).collect::<Vec<_>>(),
+        "outputs": sig.outputs.iter().map(decl).collect::<Vec<_>>(),
+        "metadataCard": Card::from_metadata(&metadata).ok().flatten().is_some(),
+    });
+    info.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&format!("cannot return the interface: {e}")))
+}
+
+/// `run` (see `Sampler.loadOnnx`) as the crate's runner: feeds out as typed arrays, the output in.
+fn js_runner(run: js_sys::Function) -> RunFn {
+    Box::new(move |feeds, output| {
+        let (run, output) = (run.clone(), JsValue::from(output));
+        Box::pin(async move {
+            let fail = |what: &str, e: JsValue| Error(format!("{what}: {}", e.as_string().or_else(|| e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message()))).unwrap_or_else(|| format!("{e:?}"))));
+            let list = js_sys::Array::new();
+            for f in feeds {
+                let (kind, data): (&str, JsValue) = match f.dtype {
+                    DType::F64 => ("float64", Float64Array::from(&f.values[..]).into()),
+                    DType::I64 => ("int64", js_sys::BigInt64Array::from(&f.values.iter().map(|&v| v.round() as i64).collect::<Vec<_>>()[..]).into()),
+                    DType::I32 => ("int32", js_sys::Int32Array::from(&f.values.iter().map(|&v| v.round() as i32).collect::<Vec<_>>()[..]).into()),
+                    _ => ("float32", Float32Array::from(&f.values.iter().map(|&v| v as f32).collect::<Vec<_>>()[..]).into()),
+                };
+                let feed = Object::new();
+                let dims = js_sys::Array::new();
+                f.shape.iter().for_each(|&d| _ = dims.push(&(d as u32).into()));
+                for (k, v) in [("name", JsValue::from(f.name.as_str())), ("type", kind.into()), ("dims", dims.into()), ("data", data)] {
+                    Reflect::set(&feed, &k.into(), &v).map_err(|e| fail("cannot build a feed", e))?;
+                }
+                list.push(&feed);
+            }
+            let promise = run.call2(&JsValue::NULL, &list, &output).map_err(|e| fail("the model failed to run", e))?;
+            let out = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&promise)).await.map_err(|e| fail("the model failed to run", e))?;
+            if let Some(a) = out.dyn_ref::<Float32Array>() {
+                Ok(a.to_vec().into_iter().map(f64::from).collect())
+            } else if let Some(a) = out.dyn_ref::<Float64Array>() {
+                Ok(a.to_vec())
+            } else {
+                crate::bail!("the model's output is not a float32 or float64 tensor")
+            }
+        })
+    })
 }
 
 /// A loaded model (analytic or a network) on a sampler's device; shared with the GITS
@@ -190,6 +264,31 @@ impl Model {
     #[wasm_bindgen(getter)]
     pub fn classes(&self) -> usize {
         self.0.classes()
+    }
+
+    /// One sample's shape: [C, H, W] for images, [D] otherwise.
+    #[wasm_bindgen(getter, js_name = sampleShape)]
+    pub fn sample_shape(&self) -> Vec<u32> {
+        self.0.sample_shape().into_iter().map(|d| d as u32).collect()
+    }
+
+    /// The data's value range [low, high] (for drawing samples).
+    #[wasm_bindgen(getter, js_name = dataRange)]
+    pub fn data_range(&self) -> Vec<f64> {
+        self.0.data_range().to_vec()
+    }
+
+    /// For an ONNX model, `{ card, cardSource, description }`: the card it runs with (JSON),
+    /// where it came from, and what the card makes of the graph in lines; undefined otherwise.
+    #[wasm_bindgen(getter)]
+    pub fn onnx(&self) -> JsValue {
+        let Some(g) = self.0.as_onnx() else { return JsValue::UNDEFINED };
+        let info = serde_json::json!({
+            "card": serde_json::to_string_pretty(g.card()).unwrap_or_default(),
+            "cardSource": g.card_source(),
+            "description": g.binding().describe(),
+        });
+        info.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::UNDEFINED)
     }
 
     /// sha256 of the file (the model id of GITS schedule files).
@@ -330,9 +429,9 @@ struct Reporting<'a, D> {
     on_eval: Option<js_sys::Function>,
 }
 
-impl<D: Denoiser<Tensor<2>>> Denoiser<Tensor<2>> for Reporting<'_, D> {
-    fn denoise(&self, x: &Tensor<2>, sigma: f64) -> Result<Tensor<2>> {
-        let d = self.inner.denoise(x, sigma)?;
+impl<V, D: AsyncDenoiser<V>> AsyncDenoiser<V> for Reporting<'_, D> {
+    async fn denoise(&self, x: &V, sigma: f64) -> Result<V> {
+        let d = self.inner.denoise(x, sigma).await?;
         self.done.set(self.done.get() + 1);
         if let Some(f) = &self.on_eval {
             // A throwing callback must not stop sampling: progress is only shown.
@@ -341,35 +440,80 @@ impl<D: Denoiser<Tensor<2>>> Denoiser<Tensor<2>> for Reporting<'_, D> {
         Ok(d)
     }
 
-    fn threshold(&self, x0: Tensor<2>, t: &crate::plan::Thresholding) -> Result<Tensor<2>> {
-        self.inner.threshold(x0, t)
+    async fn threshold(&self, x0: V, t: &crate::plan::Thresholding) -> Result<V> {
+        self.inner.threshold(x0, t).await
     }
 }
 
 async fn run(device: &Device, plan: &plan::Plan, denoiser: &impl Denoiser<Tensor<2>>, dim: usize, noise: &[f64], seed: u64, on_eval: Option<js_sys::Function>) -> Result<JsValue> {
-    let batch = noise.len() / dim;
-    let denoiser = Reporting { inner: denoiser, nfe: plan.nfe, done: Cell::new(0), on_eval };
-    let out = execute_seeded(plan, to_tensor(noise, dim, device), &denoiser, true, seed)?;
-    let step_sigmas: Vec<f64> = out.steps.iter().map(|s| s.sigma).collect();
-    let step_numbers: Vec<u32> = out.steps.iter().map(|s| s.step).collect();
-    let eval_sigmas: Vec<f64> = out.evals.iter().map(|e| e.sigma).collect();
+    let denoiser = Reporting { inner: &Ready(denoiser), nfe: plan.nfe, done: Cell::new(0), on_eval };
+    let out = execute_async(plan, to_tensor(noise, dim, device), &denoiser, true, seed).await?;
+    let (sigmas, numbers, eval_sigmas) = run_points(&out);
     // One readback for all steps and one for all evaluations.
     let steps = read_all(out.steps.into_iter().map(|s| s.x).collect()).await?;
     let evals = read_all(out.evals.into_iter().map(|e| e.denoised).collect()).await?;
+    result_object(dim, noise.len() / dim, out.nfe, &sigmas, &numbers, &eval_sigmas, &steps, &evals)
+}
+
+/// An ONNX model's run: the plan in f64, each evaluation awaited from the model's runtime.
+async fn run_onnx(plan: &plan::Plan, model: &model::Model, noise: Vec<f64>, labels: &[u32], guidance: f64, seed: u64, on_eval: Option<js_sys::Function>) -> Result<JsValue> {
+    let graph = model.as_onnx().expect("only ONNX models come here");
+    let dim = model.dim();
+    let batch = check_noise(&noise, dim)?;
+    check_trajectory(plan, batch, dim)?;
+    if model.classes() > 0 && labels.len() != batch {
+        crate::bail!("{} class labels for a batch of {batch} samples", labels.len());
+    }
+    let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
+    let denoiser = crate::onnx::graph::denoiser(graph, &labels, guidance)?;
+    let denoiser = Reporting { inner: &denoiser, nfe: plan.nfe, done: Cell::new(0), on_eval };
+    let out = execute_async(plan, noise, &denoiser, true, seed).await?;
+    let (sigmas, numbers, eval_sigmas) = run_points(&out);
+    let narrow = |v: Vec<Vec<f64>>| v.into_iter().flatten().map(|x| x as f32).collect::<Vec<f32>>();
+    let steps = narrow(out.steps.into_iter().map(|s| s.x).collect());
+    let evals = narrow(out.evals.into_iter().map(|e| e.denoised).collect());
+    result_object(dim, batch, out.nfe, &sigmas, &numbers, &eval_sigmas, &steps, &evals)
+}
+
+/// The sigma and number of every step, and the sigma of every evaluation.
+fn run_points<V>(out: &plan::Run<V>) -> (Vec<f64>, Vec<u32>, Vec<f64>) {
+    (out.steps.iter().map(|s| s.sigma).collect(), out.steps.iter().map(|s| s.step).collect(), out.evals.iter().map(|e| e.sigma).collect())
+}
+
+/// The batch size of `noise`, checked: whole rows of `dim` finite numbers.
+fn check_noise(noise: &[f64], dim: usize) -> Result<usize> {
+    if noise.is_empty() || noise.len() % dim != 0 {
+        crate::bail!("noise has {} numbers: not a whole batch of {dim}-dimensional samples", noise.len());
+    }
+    if noise.iter().any(|v| !v.is_finite()) {
+        crate::bail!("noise must be finite");
+    }
+    Ok(noise.len() / dim)
+}
+
+/// The page gets every step and every evaluation back: bound them all before running.
+fn check_trajectory(plan: &plan::Plan, batch: usize, dim: usize) -> Result<()> {
+    let points = plan.steps() + 1 + plan.nfe as usize;
+    crate::limits::product("the trajectory (points x batch x dimension)", &[points, batch, dim], crate::limits::MAX_ELEMENTS).map(|_| ())
+}
+
+/// What `Sampler.sample` resolves to, from x at every step and D at every evaluation.
+#[allow(clippy::too_many_arguments)]
+fn result_object(dim: usize, batch: usize, nfe: u32, step_sigmas: &[f64], step_numbers: &[u32], eval_sigmas: &[f64], steps: &[f32], evals: &[f32]) -> Result<JsValue> {
     let per = batch * dim;
     let finite = steps.chunks(per).map(|x| x.iter().all(|v| v.is_finite()));
-    plan::check_finite(step_numbers.iter().zip(&step_sigmas).zip(finite).map(|((&k, &sigma), ok)| (k, sigma, ok)))?;
+    plan::check_finite(step_numbers.iter().zip(step_sigmas).zip(finite).map(|((&k, &sigma), ok)| (k, sigma, ok)))?;
     let samples = &steps[steps.len() - per..];
     let obj = Object::new();
     let set = |k: &str, v: JsValue| Reflect::set(&obj, &k.into(), &v).map(|_| ()).map_err(|_| Error("cannot build the result object".into()));
     set("dim", (dim as u32).into())?;
     set("batch", (batch as u32).into())?;
-    set("nfe", out.nfe.into())?;
+    set("nfe", nfe.into())?;
     set("samples", Float32Array::from(samples).into())?;
-    set("stepSigmas", Float64Array::from(&step_sigmas[..]).into())?;
-    set("steps", Float32Array::from(&steps[..]).into())?;
-    set("evalSigmas", Float64Array::from(&eval_sigmas[..]).into())?;
-    set("evals", Float32Array::from(&evals[..]).into())?;
+    set("stepSigmas", Float64Array::from(step_sigmas).into())?;
+    set("steps", Float32Array::from(steps).into())?;
+    set("evalSigmas", Float64Array::from(eval_sigmas).into())?;
+    set("evals", Float32Array::from(evals).into())?;
     Ok(obj.into())
 }
 

@@ -98,7 +98,7 @@ fn integer_timesteps_are_quantized_like_k_diffusion() {
     let exact = mixture();
     let model = open("gmm-epsilon-int64.onnx");
     let vp = DiscreteVp::ddpm();
-    let den = model.as_onnx().unwrap().denoiser(&[], 1.0).unwrap();
+    let den = model.as_onnx().unwrap().tract().unwrap().denoiser(&[], 1.0).unwrap();
     let x = noise::standard_normal(3, 16, 2);
     let (lo, hi) = model.sigma_range();
     let mut worst_to_exact: f64 = 0.0;
@@ -172,12 +172,12 @@ fn mnist_export_equals_the_weights_file() {
     let gsw = Model::from_bytes("models/mnist-unet.int8.gsw", &std::fs::read("models/mnist-unet.int8.gsw").unwrap(), &device).unwrap();
     let onnx = open("mnist-unet.onnx");
     assert_eq!((onnx.dim(), onnx.classes(), onnx.sigma_range()), (gsw.dim(), gsw.classes(), gsw.sigma_range()));
-    assert!(onnx.as_onnx().unwrap().card_source.contains("metadata_props"));
+    assert!(onnx.as_onnx().unwrap().card_source().contains("metadata_props"));
     let plan = plan(Solver::Ipndm { max_order: 4 }, 8, gsw.sigma_range());
     let z = noise::standard_normal(11, 6, 784);
     let labels = [0, 3, 7, 9, 10, 5]; // 10: unconditional
     let want = block_on(tensor::read_run(execute(&plan, tensor::to_tensor(&z, 784, &device), &gsw.denoiser(&labels, 2.0).unwrap(), true).unwrap())).unwrap();
-    let got = execute(&plan, z, &onnx.as_onnx().unwrap().denoiser(&labels, 2.0).unwrap(), true).unwrap();
+    let got = execute(&plan, z, &onnx.as_onnx().unwrap().tract().unwrap().denoiser(&labels, 2.0).unwrap(), true).unwrap();
     let worst_eval = want.evals.iter().zip(&got.evals).map(|(a, b)| max_abs(&a.denoised, &b.denoised)).fold(0.0, f64::max);
     let err = max_abs(&want.sample, &got.sample);
     println!("MNIST export vs weights file: sample {err:.2e}, worst evaluation {worst_eval:.2e}");
@@ -209,7 +209,7 @@ fn mnist_export_searches_the_same_gits_schedule() {
 #[test]
 fn diffusers_unet_matches_torch() {
     let model = open("diffusers-unet/model.onnx");
-    let onnx = model.as_onnx().unwrap();
+    let onnx = model.as_onnx().unwrap().tract().unwrap();
     assert!(onnx.card_source.ends_with("scheduler_config.json"), "{}", onnx.card_source);
     let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{DIR}/diffusers-unet/reference.json")).unwrap()).unwrap();
     let floats = |k: &str| r[k].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect::<Vec<_>>();
@@ -341,4 +341,79 @@ fn fixed_batches_and_scalar_noise_inputs_run() {
     // epsilon = 0.5 x_in: D = x - sigma 0.5 x / sqrt(1 + sigma^2).
     let want: Vec<f64> = x.iter().map(|v| v - sigma * 0.5 * v / (1.0 + sigma * sigma).sqrt()).collect();
     assert!(max_abs(&block_on(model.denoise(&x, sigma, 0)).unwrap(), &want) < 1e-5);
+}
+
+/// The page reads an ONNX file's interface without tract (onnx::proto): on every fixture it
+/// equals tract's reading, metadata included, and it refuses what tract refuses as not ONNX.
+#[test]
+fn the_page_reads_the_interface_tract_reads() {
+    let mut files = Vec::new();
+    for dir in [DIR.to_string(), format!("{DIR}/bad"), format!("{DIR}/gmm-epsilon"), format!("{DIR}/diffusers-unet"), format!("{DIR}/bad/text-conditioned")] {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.extension().is_some_and(|e| e == "onnx") {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() >= 15, "found only {} fixtures", files.len());
+    for p in files {
+        let bytes = std::fs::read(&p).unwrap();
+        match (gits_sampler::onnx::runtime::read_interface(&bytes), gits_sampler::onnx::proto::read_interface(&bytes)) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{}", p.display()),
+            (Err(_), Err(e)) => assert!(e.to_string().contains("not an ONNX model"), "{}: {e}", p.display()),
+            (a, b) => panic!("{}: tract says {:?}, the page's reader {:?}", p.display(), a.map(|_| ()), b.map(|_| ())),
+        }
+    }
+    // Truncated anywhere, the reader fails with a message, never a panic.
+    let bytes = std::fs::read(format!("{DIR}/gmm-v.onnx")).unwrap();
+    for cut in (0..bytes.len()).step_by(7) {
+        let _ = gits_sampler::onnx::proto::read_interface(&bytes[..cut]);
+    }
+}
+
+/// The page's ONNX model (a runtime outside the crate, answering later) samples through the
+/// same adapter and executor: with tract as that runtime, behind a future that is not ready at
+/// first, it equals the tract model on a class-conditional, guided MNIST run.
+#[test]
+fn an_outside_runtime_samples_as_tract_does() {
+    use gits_sampler::onnx::external::{External, RunFn};
+    use gits_sampler::onnx::{Feed, Graph};
+    use std::rc::Rc;
+    let path = format!("{DIR}/mnist-unet.onnx");
+    let bytes = std::fs::read(&path).unwrap();
+    let (tract, sha) = OnnxModel::open(Path::new(&path), None).unwrap();
+    let inner = Rc::new(OnnxModel::open(Path::new(&path), None).unwrap().0);
+    let run: RunFn = Box::new(move |feeds: Vec<Feed>, output: &str| {
+        assert_eq!(output, "denoised");
+        let (inner, rows) = (inner.clone(), feeds[0].shape[0]);
+        Box::pin(async move {
+            Pending(true).await; // an answer that comes later, as a promise's does
+            inner.run(rows, feeds).await
+        })
+    });
+    let external = External::new(&bytes, None, None, run).unwrap();
+    assert_eq!(external.card_source, "the model's metadata_props");
+    let a = Model::onnx(&path, sha.clone(), external, &Device::flex());
+    let b = Model::onnx(&path, sha, tract, &Device::flex());
+    let p = plan(Solver::Ipndm { max_order: 4 }, 4, a.sigma_range());
+    let z = noise::standard_normal(5, 3, a.dim());
+    let ra = block_on(a.guided(2.0).run(&p, z.clone(), 0, true)).unwrap();
+    let rb = block_on(b.guided(2.0).run(&p, z, 0, true)).unwrap();
+    assert_eq!(ra.sample, rb.sample);
+    assert_eq!(ra.evals.len(), 4);
+}
+
+/// A future that is pending once, then ready (and wakes its task).
+struct Pending(bool);
+
+impl std::future::Future for Pending {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if std::mem::take(&mut self.0) {
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        std::task::Poll::Ready(())
+    }
 }

@@ -15,3 +15,22 @@ export function setAssetBase(url: string): void {
   if (next.origin !== location.origin) throw new Error(`the gits-sampler files must be on this page's origin (${location.origin}), not ${next.origin}`);
   base = next;
 }
+
+/** The Trusted Types policy pages under `require-trusted-types-for 'script'` need before a
+ * worker starts: it passes only the worker's own URL (docs/embed.md). */
+type Policy = { createScriptURL(url: string): unknown };
+let policy: Policy | undefined;
+
+/** The sampling worker's URL, as a TrustedScriptURL where the page enforces Trusted Types. */
+export function workerUrl(): string | URL {
+  const url = assetUrl('worker.js');
+  const tt = (globalThis as { trustedTypes?: { createPolicy(name: string, rules: { createScriptURL(u: string): string }): Policy } }).trustedTypes;
+  if (!tt) return url;
+  policy ??= tt.createPolicy('gits-sampler', {
+    createScriptURL: (u) => {
+      if (u !== assetUrl('worker.js').href) throw new Error(`gits-sampler starts only its own worker, not ${u}`);
+      return u;
+    },
+  });
+  return policy.createScriptURL(url.href) as string;
+}

@@ -5,7 +5,7 @@ import { FIELDS } from './settings.js';
 
 const params = new URLSearchParams(location.search);
 const widget = document.createElement('gits-sampler');
-for (const name of FIELDS) {
+for (const name of [...FIELDS, 'card']) {
   const value = params.get(name);
   if (value !== null) widget.setAttribute(name, value);
 }

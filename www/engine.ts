@@ -3,8 +3,8 @@
 // job is split by rows over helper workers, each its own CPU wasm instance (every core without
 // cross-origin isolation); the rows equal the whole batch's, since each row's noise and class
 // are its own.
-import { assetUrl } from './base.js';
-import type { BackendInfo, CostMap, GitsOptions, Imported, Projection, Reply, Request, SampleArgs, SampledRows, SampleResult, WarmRows } from './protocol.js';
+import { workerUrl } from './base.js';
+import type { BackendInfo, CostMap, GitsOptions, Imported, OnnxInfo, OnnxInterface, OnnxSource, Projection, Reply, Request, SampleArgs, SampledRows, SampleResult, WarmRows } from './protocol.js';
 
 /** Solvers whose plans draw step noise (for the rows in the job): sampled in one piece. */
 const STOCHASTIC = /^ddim_eta/;
@@ -87,11 +87,36 @@ export class Engine {
   }
 
   private start(): void {
-    this.worker = new Worker(assetUrl('worker.js'), { type: 'module' });
+    this.worker = new Worker(workerUrl(), { type: 'module' });
     this.worker.onmessage = (ev: MessageEvent<Reply>) => this.receive(ev.data);
     this.worker.onerror = (ev) => this.restart(`the sampling worker stopped: ${ev.message || 'it could not start'}`);
     this.backend = this.call<BackendInfo>({ op: 'init', preferWebgpu: this.preferWebgpu, module: this.module }).done as Promise<BackendInfo>;
     this.backend.catch(() => {}); // a caller that awaits it sees the failure
+    // A fresh worker knows no opened model: open them again (requests queue behind these).
+    for (const source of this.opened.values()) void this.call({ op: 'openOnnx', source }).done.catch(() => {});
+  }
+
+  /** ONNX models opened on this engine, by key (a restarted worker opens them again). */
+  private readonly opened = new Map<string, OnnxSource>();
+
+  /** Opens an ONNX model (onnxruntime-web is loaded then); later requests name it by
+   * `source.key`. `onProgress` gets the bytes downloaded of a URL. */
+  openOnnx(source: OnnxSource, onProgress?: (done: number, total: number) => void): Promise<OnnxInfo> {
+    const done = this.call<OnnxInfo>({ op: 'openOnnx', source }, onProgress).done as Promise<OnnxInfo>;
+    return done.then((info) => {
+      this.opened.set(source.key, source);
+      return info;
+    });
+  }
+
+  /** The inputs and outputs an ONNX file declares, and whether it carries its card. */
+  inspectOnnx(model: Blob | string): Promise<OnnxInterface> {
+    return this.call<OnnxInterface>({ op: 'inspectOnnx', model }).done as Promise<OnnxInterface>;
+  }
+
+  /** ONNX models run in this engine's worker only (one onnxruntime session, not one per worker). */
+  private alone(model: string): boolean {
+    return this.opened.has(model);
   }
 
   /** A wasm trap leaves the module's memory in an unknown state: every request in flight
@@ -129,7 +154,7 @@ export class Engine {
   async sample(args: SampleArgs, onProgress?: (done: number, total: number) => void, onRows?: (rows: SampledRows) => void): Promise<SampleResult> {
     this.prefetch(args.model);
     const { backend, module } = await this.backend;
-    const engines = backend === 'cpu' && !STOCHASTIC.test(args.plan.solver) && args.batch > 1 ? this.pool(module) : [this];
+    const engines = backend === 'cpu' && !STOCHASTIC.test(args.plan.solver) && args.batch > 1 && !this.alone(args.model) ? this.pool(module) : [this];
     if (engines.length === 1) {
       const r = await this.one(args, onProgress);
       onRows?.({ start: 0, end: r.batch, samples: r.samples });
@@ -202,7 +227,7 @@ export class Engine {
     let job: Job<string> | undefined;
     const done = this.backend.then(async ({ backend, module }) => {
       if (stopped) return null;
-      const engines = backend === 'cpu' && options.warmup > 1 ? this.pool(module) : [this];
+      const engines = backend === 'cpu' && options.warmup > 1 && !this.alone(model) ? this.pool(module) : [this];
       if (engines.length === 1) {
         job = this.call<string>({ op: 'gits', model, options }, onProgress);
         return job.done;

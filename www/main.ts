@@ -1,7 +1,7 @@
 // The playground: settings (form <-> URL) -> the sampling worker -> views of the samples and
 // their trajectories, animated step by step; the GITS panel searches a schedule for the model.
 import { Engine, MAX_WORKERS } from './engine.js';
-import { drawShown, sampleWith, type SampleOptions, type Shown } from './view.js';
+import { drawShown, layoutOf, sampleWith, type SampleOptions, type Shown } from './view.js';
 import { offerComputed, readGitsOptions, wireGitsPanel } from './gits.js';
 import { drawStrip, fillingGrid } from './digits.js';
 import { boomerang, type Boomerang } from './boomerang.js';
@@ -13,7 +13,9 @@ import { runCompare, runSweep, type ComparePage } from './compare-panel.js';
 import { renderPlan } from './plan-table.js';
 import { Lab } from './lab.js';
 import { GitsMap } from './gits-map.js';
-import { MODELS, modelById } from './models.js';
+import { MODELS, modelById, type CatalogueEntry } from './models.js';
+import { showInfo, wireOwnModel } from './own-model-panel.js';
+import { openHosted } from './own-model.js';
 import { FIELDS, SCHEDULES, SOLVERS, defaults, parseSettings, shippedGits, sigmaList, toParams, type Settings } from './settings.js';
 import type { Projection, SampledRows, SampleResult } from './protocol.js';
 
@@ -65,6 +67,22 @@ function setState(state: 'loading' | 'sampling' | 'ready' | 'error', message: st
   if (state === 'sampling') bar.removeAttribute('value'); // indeterminate until the first evaluation reports
 }
 
+/** A user timing of the page's first sample: marked once, so entries do not pile up. */
+function markOnce(name: string): void {
+  if (performance.getEntriesByName(name, 'mark').length === 0) performance.mark(name);
+}
+
+/** The class picker's options for the model's classes (the first 100 by number). */
+function fillClasses(model: CatalogueEntry): void {
+  const select = field<HTMLSelectElement>('label');
+  const classes = Math.min(model.classes ?? 0, 100);
+  if (select.dataset.classes === String(classes)) return;
+  select.dataset.classes = String(classes);
+  select.replaceChildren(new Option(classes ? `0–${classes - 1} in turn` : 'in turn', 'cycle'));
+  for (let c = 0; c < classes; c++) select.add(new Option(String(c), String(c)));
+  select.add(new Option('unconditional', 'none'));
+}
+
 function fill(select: HTMLSelectElement, options: [string, string][]): void {
   for (const [value, label] of options) select.add(new Option(label, value));
 }
@@ -73,6 +91,9 @@ function fill(select: HTMLSelectElement, options: [string, string][]): void {
 function applySettings(s: Settings): void {
   const model = modelById(s.model);
   for (const el of form.querySelectorAll<HTMLElement>('[data-classes]')) el.hidden = !model.classes;
+  fillClasses(model);
+  showInfo(model.onnx);
+  if (![...field<HTMLSelectElement>('model').options].some((o) => o.value === model.id)) field<HTMLSelectElement>('model').add(new Option(model.label, model.id));
   for (const name of ['schedule', 'b-schedule']) {
     for (const option of field<HTMLSelectElement>(name).options) {
       if (option.value === 'gits' || option.value === 'gits-paper') option.disabled = !shippedGits(model, option.value);
@@ -110,7 +131,7 @@ function writeUrl(s: Settings): void {
   const params = toParams({ ...s, sigmas: s.schedule === 'custom' || bCustom ? s.sigmas : undefined });
   if (comparing) for (const name of B_FIELDS) params.set(`b-${name}`, field(`b-${name}`).value);
   const page = new URLSearchParams(location.search);
-  for (const name of ['backend', 'workers']) {
+  for (const name of ['backend', 'workers', ...(s.model.startsWith('url:') ? ['card'] : [])]) {
     const value = page.get(name);
     if (value) params.set(name, value);
   }
@@ -201,17 +222,17 @@ async function generateOnce(engine: Engine): Promise<void> {
     const bar = $<HTMLProgressElement>('#progress');
     const queued = document.body.dataset.backend === 'webgpu' ? ' queued on the GPU' : '';
     const onProgress = (done: number, total: number) => {
-      if (done === 1) performance.mark('gits:first-evaluation');
+      if (done === 1) markOnce('gits:first-evaluation');
       bar.max = total;
       bar.value = done;
       result.textContent = `Sampling: ${done} / ${total} evaluations${queued}…`;
     };
     // Digits fill the grid as rows of a split job are done (the whole batch at once otherwise).
-    const fill = model.kind === 'image' ? fillingGrid(canvas, s.batch) : undefined;
+    const fill = model.kind === 'image' ? fillingGrid(canvas, s.batch, layoutOf(model)) : undefined;
     let rowsShown = 0;
     document.body.dataset.rowsShown = '0';
     const onRows = (rows: SampledRows) => {
-      if (rowsShown === 0) performance.mark('gits:first-rows');
+      if (rowsShown === 0) markOnce('gits:first-rows');
       rowsShown += rows.end - rows.start;
       document.body.dataset.rowsShown = String(rowsShown);
       fill?.(rows);
@@ -225,10 +246,10 @@ async function generateOnce(engine: Engine): Promise<void> {
     stepInput.max = String(r.stepSigmas.length - 1);
     stepInput.value = stepInput.max;
     drawStep(r.stepSigmas.length - 1);
-    performance.mark('gits:sample-drawn');
+    markOnce('gits:sample-drawn');
     const strip = $<HTMLCanvasElement>('#strip');
     strip.hidden = model.kind !== 'image';
-    if (model.kind === 'image') drawStrip(strip, r);
+    if (model.kind === 'image') drawStrip(strip, r, layoutOf(model));
     const b = boomerang(r);
     window.boomerangLast = b;
     drawPanels($<HTMLCanvasElement>('#boomerang'), [
@@ -237,7 +258,7 @@ async function generateOnce(engine: Engine): Promise<void> {
     ]);
     renderPlan($<HTMLTableElement>('#plan'), r.plan);
     await showOrbit(engine);
-    const what = model.kind === 'image' ? 'digits' : 'samples';
+    const what = model.kind === 'image' && !model.onnx ? 'digits' : 'samples';
     const guided = model.classes ? `, guidance ${s.guidance}` : '';
     setState('ready', `${r.batch} ${what} with ${s.solver} on ${s.schedule}, NFE ${r.nfe}${guided}, in ${ms.toFixed(0)} ms`);
     void lab?.shown(s, r);
@@ -313,7 +334,19 @@ async function main(): Promise<void> {
   fill(field('b-schedule'), SCHEDULES);
   const params = new URLSearchParams(location.search);
   let problem: string | undefined;
+  const engine = Engine.shared(params.get('backend') !== 'cpu');
   try {
+    const model = params.get('model');
+    if (model?.startsWith('url:')) {
+      setState('loading', `Opening ${model.slice(4)}…`);
+      const bar = $<HTMLProgressElement>('#open-progress');
+      bar.hidden = false;
+      await openHosted(engine, model.slice(4), params.get('card'), (done, total) => {
+        if (total) bar.max = total;
+        bar.value = done;
+        result.textContent = `Downloading ${model.slice(4)}: ${(done / 1e6).toFixed(1)}${total ? ` / ${(total / 1e6).toFixed(1)}` : ''} MB…`;
+      }).finally(() => (bar.hidden = true));
+    }
     const backend = params.get('backend');
     if (backend !== null && backend !== 'cpu' && backend !== 'webgpu') throw new Error(`backend must be cpu or webgpu, got "${backend}"`);
     const axes = params.get('axes') ?? 'fit';
@@ -335,9 +368,8 @@ async function main(): Promise<void> {
     problem = `Error in the URL: ${e instanceof Error ? e.message : String(e)}`;
     applySettings(defaults());
   }
-  const engine = Engine.shared(params.get('backend') !== 'cpu');
   if (workers !== undefined) engine.workers = workers;
-  engine.prefetch(modelById(field('model').value).url); // the weights download beside the wasm module's
+  if (!modelById(field('model').value).onnx) engine.prefetch(modelById(field('model').value).url); // the weights download beside the wasm module's
   window.engine = engine;
   lab = new Lab({
     engine,
@@ -360,6 +392,24 @@ async function main(): Promise<void> {
       await generate(engine);
     }, (e: unknown) => setState('error', `Error: ${why}, and the CPU backend failed too: ${e instanceof Error ? e.message : String(e)}`));
   field('model').addEventListener('change', () => switchModel(field('model').value));
+  wireOwnModel({
+    engine,
+    opened: async (model) => {
+      field('model').value = model.id;
+      switchModel(model.id);
+      await generate(engine);
+    },
+    gits: async (name, text) => {
+      const model = modelById(field('model').value);
+      await engine.gitsMap(model.url, text, name, 1.15); // checks that it was searched for this model
+      computed.set(model.id, text);
+      window.gitsFile = text;
+      offerComputed(field('schedule'), 'gits-here');
+      field('schedule').value = 'gits-here';
+      await generate(engine);
+    },
+    failed: (message) => setState('error', `Error: ${message}`),
+  });
   const slider = field<HTMLInputElement>('nfe-slider');
   slider.addEventListener('input', () => { field('nfe').value = slider.value; });
   field('nfe').addEventListener('input', () => { slider.value = field('nfe').value; });
@@ -391,7 +441,7 @@ async function main(): Promise<void> {
     await generate(engine);
   });
   const info = await engine.backend;
-  performance.mark('gits:backend-ready'); // user timings: bench/browser-bench.mjs reads them
+  markOnce('gits:backend-ready'); // user timings: bench/browser-bench.mjs reads them
   status.textContent = `Backend: ${info.description}${info.backend === 'webgpu' ? await adapterInfo() : ''}`;
   document.body.dataset.backend = info.backend;
   if (problem) setState('error', problem);

@@ -21,7 +21,8 @@ export interface PlanRequest {
   afs?: boolean;
 }
 
-/** `model` is a URL: a weights file (*.gsw) or an analytic denoiser's JSON. */
+/** `model` is a URL: a weights file (*.gsw) or an analytic denoiser's JSON; or the key of an
+ * ONNX model opened with 'openOnnx'. */
 export interface SampleArgs {
   model: string;
   plan: PlanRequest;
@@ -140,6 +141,53 @@ export interface Imported {
   last: string;
 }
 
+/** An ONNX model to open: the file (picked, dropped) or a same-origin URL, and its card. */
+export interface OnnxSource {
+  /** The name the page uses for it in requests (its `model`). */
+  key: string;
+  /** What GITS files and messages call it (the file's name or URL). */
+  name: string;
+  model: Blob | string;
+  /** The card's JSON text; without it, the card in the file's metadata_props, else `scheduler`. */
+  card?: string;
+  /** A diffusers scheduler_config.json's text. */
+  scheduler?: string;
+}
+
+/** A graph input or output as the ONNX file declares it (shape entries: sizes or names). */
+export interface TensorInfo {
+  name: string;
+  type: string;
+  shape: (number | string)[] | null;
+}
+
+/** An ONNX file's interface, read before any card (`metadataCard`: its metadata_props hold one). */
+export interface OnnxInterface {
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+  metadataCard: boolean;
+}
+
+/** An opened ONNX model, as the page shows it. */
+export interface OnnxInfo extends OnnxInterface {
+  key: string;
+  name: string;
+  sha256: string;
+  bytes: number;
+  dim: number;
+  classes: number;
+  /** One sample's shape: [C, H, W] or [D]. */
+  sampleShape: number[];
+  dataRange: [number, number];
+  sigmaRange: [number, number];
+  /** The card it runs with (JSON), where that came from, what it makes of the graph. */
+  card: string;
+  cardSource: string;
+  description: string[];
+  /** onnxruntime-web's execution provider: webgpu or wasm. */
+  runtime: string;
+}
+
 export interface BackendInfo {
   backend: 'webgpu' | 'cpu';
   description: string;
@@ -161,6 +209,10 @@ export type Request =
   | { id: number; op: 'gitsMap'; model: string; gits: string; gitsName: string; gamma: number }
   | { id: number; op: 'importSigmas'; model: string; text: string; zeroToSigmaMin: boolean }
   | { id: number; op: 'exportSigmas'; sigmas: number[]; format: string }
+  /** Opens an ONNX model with onnxruntime-web (loaded then); progress: bytes downloaded. */
+  | { id: number; op: 'openOnnx'; source: OnnxSource }
+  /** An ONNX file's declared interface, without a card or a runtime. */
+  | { id: number; op: 'inspectOnnx'; model: Blob | string }
   /** Starts downloading a model file (beside the wasm module's download); answers at once. */
   | { id: number; op: 'prefetch'; model: string }
   | { id: number; op: 'cancel'; target: number }

@@ -6,7 +6,7 @@ import { memo } from './memo.js';
 import type { Engine } from './engine.js';
 import { densityGrid, type Gmm } from './density.js';
 import { drawDensity, drawTrajectories, type View } from './plot.js';
-import { drawDigits } from './digits.js';
+import { drawDigits, type ImageLayout } from './digits.js';
 import { modelById, type CatalogueEntry } from './models.js';
 import type { SampledRows, SampleResult } from './protocol.js';
 import { shippedGits, type Settings } from './settings.js';
@@ -28,8 +28,13 @@ const POINTS_BANDWIDTH = 0.06;
 export type Underlay = { density: Float32Array } | null;
 const underlays = new Map<string, Promise<Underlay>>();
 
+/** How an image model's samples are drawn: its shape and value range (digits by default). */
+export function layoutOf(model: CatalogueEntry): ImageLayout {
+  return { shape: model.shape ?? [1, 28, 28], range: model.range ?? [-1, 1] };
+}
+
 function underlay(model: CatalogueEntry): Promise<Underlay> {
-  if (model.kind === 'image') return Promise.resolve(null);
+  if (model.kind === 'image' || model.kind === 'points') return Promise.resolve(null);
   const path = model.kind === 'gmm' ? model.url : model.data!;
   return memo(underlays, model.id, () =>
     fetchShipped(path)
@@ -101,10 +106,13 @@ export async function sampleWith(engine: Engine, s: Settings, o: SampleOptions =
   const model = modelById(s.model);
   const { text: gits, name: gitsName } = await gitsFile(s, o);
   const plan = { solver: s.solver, schedule: s.schedule.startsWith('gits') ? 'gits' : s.schedule, nfe: s.nfe, sigmas: s.sigmas, gits, gitsName, afs: o.afs };
-  const [r, u] = await Promise.all([
-    engine.sample({ model: model.url, plan, seed: s.seed, batch: s.batch, label: s.label, guidance: s.guidance }, o.onProgress, o.onRows),
-    underlay(model),
-  ]);
+  const sampled = engine.sample({ model: model.url, plan, seed: s.seed, batch: s.batch, label: s.label, guidance: s.guidance }, o.onProgress, o.onRows);
+  // A bad underlay fails the sample only once the sampler is done: no progress may follow the error.
+  const u = await underlay(model).catch(async (e: unknown) => {
+    await sampled.catch(() => {});
+    throw e;
+  });
+  const r = await sampled;
   return { r, model, underlay: u, gits: gits === undefined ? undefined : { text: gits, name: gitsName } };
 }
 
@@ -116,7 +124,7 @@ export function drawShown(canvas: HTMLCanvasElement, { r, model, underlay: u }: 
     // D(x) of the evaluation at this step's sigma (none at the final one: the sample itself).
     const e = r.evalSigmas.findIndex((s) => s <= r.stepSigmas[k]);
     const showD = denoised && k < last && e >= 0;
-    drawDigits(canvas, showD ? r.evals.subarray(e * per, (e + 1) * per) : r.steps.subarray(k * per, (k + 1) * per), r.batch);
+    drawDigits(canvas, showD ? r.evals.subarray(e * per, (e + 1) * per) : r.steps.subarray(k * per, (k + 1) * per), r.batch, layoutOf(model));
     return;
   }
   canvas.width = canvas.height = 640;

@@ -1,12 +1,15 @@
-// <gits-sampler model solver schedule sigmas nfe seed batch label guidance controls autoplay base>:
+// <gits-sampler model card solver schedule sigmas nfe seed batch label guidance controls autoplay
+// base>:
 // samples and their trajectory in a documentation page, from one ES module. Every widget of a
 // page shares one sampling worker, so one WebGPU device. Attribute values are validated like URL
 // parameters; a bad one is shown as text in the widget. `base` (read before the first sample)
-// says where the worker, wasm and models are when they are not next to this module.
+// says where the worker, wasm and models are when they are not next to this module. An ONNX model
+// on the page's site is `model="url:PATH"`, with its card at `card="PATH"` (docs/embed.md).
 import { setAssetBase } from './base.js';
 import { Engine } from './engine.js';
 import { drawShown, sampleWith, type Shown } from './view.js';
 import { FIELDS, SCHEDULES, SOLVERS, parseSettings } from './settings.js';
+import { openHosted } from './own-model.js';
 
 const FRAME_MS = 300;
 
@@ -22,7 +25,7 @@ button { background: #3b5bdb; border-color: #3b5bdb; cursor: pointer; }
 `;
 
 export class GitsSamplerElement extends HTMLElement {
-  static observedAttributes = [...FIELDS, 'sigmas'];
+  static observedAttributes = [...FIELDS, 'sigmas', 'card'];
   private readonly canvas = document.createElement('canvas');
   private readonly caption = document.createElement('p');
   private shown?: Shown;
@@ -95,18 +98,24 @@ export class GitsSamplerElement extends HTMLElement {
   private async run(): Promise<void> {
     clearInterval(this.timer);
     try {
+      const base = this.getAttribute('base');
+      if (base !== null && !Engine.started) setAssetBase(base);
+      const engine = Engine.shared();
+      const model = this.getAttribute('model');
+      if (model?.startsWith('url:')) {
+        this.dataset.state = 'sampling';
+        this.caption.textContent = `Opening ${model.slice(4)}…`;
+        await openHosted(engine, model.slice(4), this.getAttribute('card'));
+      }
       const s = parseSettings((name) => this.getAttribute(name));
       this.syncControls(s as unknown as Record<string, unknown>);
       this.dataset.state = 'sampling';
       this.caption.textContent = 'Sampling…';
-      const base = this.getAttribute('base');
-      if (base !== null && !Engine.started) setAssetBase(base);
-      const engine = Engine.shared();
       const shown = await sampleWith(engine, s);
       this.shown = shown;
       this.last = shown.r;
       const { r } = shown;
-      const what = `${r.batch} ${shown.model.kind === 'image' ? 'digits' : 'samples'}, ${s.solver} on ${s.schedule}, NFE ${r.nfe}`;
+      const what = `${r.batch} ${shown.model.kind === 'image' && !shown.model.onnx ? 'digits' : 'samples'}, ${s.solver} on ${s.schedule}, NFE ${r.nfe}`;
       this.canvas.setAttribute('aria-label', `${what}: ${shown.model.label}`);
       this.caption.textContent = `${what} (${(await engine.backend).backend === 'webgpu' ? 'WebGPU' : 'CPU'})`;
       this.dataset.state = 'ready';

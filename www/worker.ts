@@ -2,9 +2,10 @@
 // loaded models, so sampling and GITS searches never block the page.
 import type * as Wasm from './pkg/gits_sampler_cpu.js';
 import { MAX_MODEL_BYTES, boundedBytes } from './bounded.js';
+import { openOnnx, onnxInterface } from './onnx-runtime.js';
 import { labels } from './labels.js';
 import { memo } from './memo.js';
-import type { BackendInfo, CostMap, GitsOptions, Imported, PlanRequest, PlanSummary, Projection, Reply, Request, SampleArgs, SampleResult, WarmRows } from './protocol.js';
+import type { BackendInfo, CostMap, GitsOptions, Imported, OnnxInfo, OnnxSource, PlanRequest, PlanSummary, Projection, Reply, Request, SampleArgs, SampleResult, WarmRows } from './protocol.js';
 
 const scope = self as unknown as {
   onmessage: ((ev: MessageEvent<Request>) => void) | null;
@@ -108,6 +109,15 @@ function load(url: string): Promise<Wasm.Model> {
   });
 }
 
+/** Opens an ONNX model under its key: later requests name it like a URL. */
+async function openOnnxModel(id: number, source: OnnxSource): Promise<OnnxInfo> {
+  const { wasm, sampler } = await backend();
+  const opened = openOnnx(wasm, sampler, source, (done, total) => scope.postMessage({ id, progress: [done, total] }));
+  models.set(source.key, opened.then((o) => o.model));
+  opened.catch(() => models.delete(source.key));
+  return (await opened).info;
+}
+
 /** The GITS file `text` loaded (and checked) for `model` once. */
 function gitsFor(wasm: Module, url: string, model: Wasm.Model, text: string, name: string): Wasm.GitsSchedules {
   const key = `${url}\n${text}`;
@@ -131,8 +141,15 @@ function compile(wasm: Module, req: PlanRequest, url: string, model: Wasm.Model)
     return model.planOn(req.solver, Float64Array.from(req.sigmas), req.afs ?? false);
   }
   if (req.schedule !== 'gits') return model.plan(req.solver, req.schedule, req.nfe, false, false);
+  if (req.gits === '') throw new Error(`${req.gitsName ?? 'the GITS schedule file'} is empty: not a GITS schedule file`);
   if (!req.gits) throw new Error('compute a GITS schedule first');
-  return gitsFor(wasm, url, model, req.gits, req.gitsName ?? 'the GITS schedule file').plan(req.solver, req.nfe, req.afs, undefined);
+  const name = req.gitsName ?? 'the GITS schedule file';
+  try {
+    return gitsFor(wasm, url, model, req.gits, name).plan(req.solver, req.nfe, req.afs, undefined);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    throw new Error(message.startsWith(`${name}: `) ? message : `${name}: ${message}`);
+  }
 }
 
 async function sample(id: number, args: SampleArgs): Promise<SampleResult> {
@@ -233,6 +250,12 @@ async function handle(req: Request): Promise<unknown> {
     case 'exportSigmas': {
       const { wasm } = await backend();
       return wasm.exportSigmas(Float64Array.from(req.sigmas), req.format);
+    }
+    case 'openOnnx':
+      return openOnnxModel(req.id, req.source);
+    case 'inspectOnnx': {
+      const { wasm } = await backend();
+      return onnxInterface(wasm, req.model);
     }
     case 'prefetch':
       // A loaded model needs no bytes; a failed fetch is reported by the load that needs it.

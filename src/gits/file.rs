@@ -235,7 +235,9 @@ impl GitsFile {
             Some(f) => Ok((f.sigmas.iter().cloned().chain(to_zero.then_some(0.0)).collect(), afs)),
             None => {
                 let usable = |f: &&Found| f.gamma == gamma && f.afs == afs && (f.student.is_none() || own(f));
-                let have: Vec<String> = self.schedules.iter().filter(usable).map(|f| f.steps.to_string()).collect();
+                // A step count with entries for several solvers is listed once.
+                let have: std::collections::BTreeSet<usize> = self.schedules.iter().filter(usable).map(|f| f.steps).collect();
+                let have: Vec<String> = have.iter().map(usize::to_string).collect();
                 let kind = if afs { "AFS " } else { "" };
                 let mut msg = format!("{solver} with NFE {nfe} needs a {steps}-step {kind}schedule; this file has {} for gamma {gamma}", if have.is_empty() { "none".into() } else { have.join(", ") + " steps" });
                 if let Some(other) = self.schedules.iter().filter(|f| afs && f.afs && !own(f)).find_map(|f| f.student.as_deref()) {

@@ -3,7 +3,7 @@
 //! layout, checked so that a card that contradicts the graph is refused before anything runs.
 
 use super::adapter::Adapter;
-use super::card::{Card, ClassEncoding, NoiseAs, Parameterization, Schedule};
+use super::card::{Card, ClassEncoding, Family, NoiseAs, Parameterization, Schedule};
 use crate::{Result, bail, limits};
 
 /// An ONNX element type (TensorProto.DataType).
@@ -341,5 +341,41 @@ impl Binding {
     /// Whether classifier-free guidance is possible: a class input with a null label.
     pub fn has_null_class(&self) -> bool {
         self.class.as_ref().is_some_and(|c| c.null.is_some())
+    }
+
+    /// What the card makes of the graph, in lines a person reads (`inspect`, the page).
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        let batch = self.batch.map_or("any batch".to_string(), |n| format!("batch fixed at {n} (larger batches run in chunks)"));
+        lines.push(format!("sample   \"{}\": one sample {:?} ({} values), {batch}", self.sample, self.sample_shape, self.dim()));
+        let layout = match self.noise_layout {
+            NoiseLayout::Scalar => "one scalar per call",
+            NoiseLayout::One => "[1] per call",
+            NoiseLayout::Row => "one per row",
+            NoiseLayout::RowColumn => "one per row, [batch, 1]",
+        };
+        let quantized = match (&self.schedule.family, self.adapter.quantize) {
+            (Family::Vp(_), true) => ", rounded to the nearest training timestep",
+            (_, true) => ", rounded to an integer",
+            _ => "",
+        };
+        lines.push(format!("noise    \"{}\": {} ({layout}, {}{quantized})", self.noise, self.adapter.noise, self.noise_dtype.name()));
+        if let Some(c) = &self.class {
+            let enc = match c.encoding {
+                ClassEncoding::Index => "indices".to_string(),
+                ClassEncoding::OneHot => format!("one-hot, {} columns", c.columns),
+            };
+            let null = c.null.map_or("no null label (no guidance)".to_string(), |n| format!("null label {n}"));
+            lines.push(format!("class    \"{}\": {} classes, {enc}, {null}", c.input, c.classes));
+        }
+        lines.push(format!("output   \"{}\": {}", self.output, self.adapter.parameterization));
+        lines.push(format!("schedule {}; sampling runs over sigma {} .. {}", self.schedule.family.describe(), self.schedule.sigma_min, self.schedule.sigma_max));
+        lines.push("D(x; sigma) = c_skip x + c_out y(c_in x, noise input):".into());
+        let (lo, hi) = (self.schedule.sigma_min, self.schedule.sigma_max);
+        for sigma in [hi, (lo * hi).sqrt(), lo] {
+            let s = self.adapter.scalings(sigma);
+            lines.push(format!("  sigma {sigma:<10.4}  c_in {:<10.6}  c_skip {:<10.6}  c_out {:<11.6}  noise input {:.6}", s.c_in, s.c_skip, s.c_out, s.c_noise));
+        }
+        lines
     }
 }

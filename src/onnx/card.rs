@@ -171,6 +171,17 @@ pub enum Family {
     Flow { shift: f64, timesteps: usize },
 }
 
+impl Family {
+    /// The family in words.
+    pub fn describe(&self) -> String {
+        match self {
+            Family::Edm => "edm (variance exploding)".to_string(),
+            Family::Vp(vp) => format!("discrete vp, {} timesteps", vp.len()),
+            Family::Flow { shift, timesteps } => format!("flow matching, shift {shift}, {timesteps} timesteps"),
+        }
+    }
+}
+
 /// A schedule as the card's `schedule` key says, resolved.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Schedule {
@@ -289,6 +300,9 @@ impl Schedule {
     }
 }
 
+/// Said when a model comes with no card.
+pub const NO_CARD: &str = "no card: write one beside the model (NAME.card.json, see docs/own-model.md), pass --card, or put a diffusers scheduler_config.json beside it";
+
 impl Card {
     /// A card from its JSON text.
     pub fn from_json(text: &str) -> Result<Card> {
@@ -320,6 +334,18 @@ impl Card {
             return Ok(None);
         }
         serde_json::from_value(Value::Object(obj)).map(Some).map_err(|e| Error(format!("invalid card in the model's metadata_props: {e}")))
+    }
+
+    /// The card a model runs with: `card` if given (with where it came from), else the card in
+    /// the file's metadata_props, else `fallback` (a diffusers scheduler config's card, read or
+    /// refused: its error counts only when it is used).
+    pub fn pick(card: Option<(Card, String)>, metadata: &[(String, String)], fallback: Option<Result<(Card, String)>>) -> Result<(Card, String)> {
+        match (card, Card::from_metadata(metadata)?, fallback) {
+            (Some(c), _, _) => Ok(c),
+            (None, Some(c), _) => Ok((c, "the model's metadata_props".into())),
+            (None, None, Some(c)) => c,
+            (None, None, None) => Err(Error(NO_CARD.into())),
+        }
     }
 
     /// The schedule, resolved and checked, and the parameterization the card and schedule agree on.

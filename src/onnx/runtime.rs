@@ -4,9 +4,9 @@
 
 use super::binding::{Binding, DType, Dim, Signature, TensorDecl};
 use super::card::Card;
-use crate::plan::Denoiser;
+use super::graph::{self, Feed, Graph};
+use crate::plan::{AsyncDenoiser, Denoiser, Thresholding, now};
 use crate::{Error, Result, bail, limits};
-use std::cell::Cell;
 use std::path::Path;
 use std::sync::Arc;
 use tract_onnx::pb;
@@ -115,14 +115,7 @@ impl OnnxModel {
         let graph = proto.graph.as_ref().expect("decode checked the graph");
         let signature = signature(graph);
         let metadata: Vec<(String, String)> = proto.metadata_props.iter().map(|e| (e.key.clone(), e.value.clone())).collect();
-        let (card, card_source) = match (card, Card::from_metadata(&metadata)?, fallback) {
-            (Some(c), _, _) => c,
-            (None, Some(c), _) => (c, "the model's metadata_props".into()),
-            (None, None, Some(c)) => c?,
-            (None, None, None) => bail!(
-                "no card: write one beside the model (NAME.card.json, see docs/own-model.md), pass --card, or put a diffusers scheduler_config.json beside it"
-            ),
-        };
+        let (card, card_source) = Card::pick(card, &metadata, fallback)?;
         let binding = Binding::new(&card, &signature).map_err(|e| Error(format!("{e} (card: {card_source})")))?;
 
         let onnx = tract_onnx::onnx();
@@ -204,115 +197,52 @@ impl OnnxModel {
         Ok((model, crate::hash::sha256_hex(bytes)))
     }
 
-    /// Values per sample.
-    pub fn dim(&self) -> usize {
-        self.binding.dim()
-    }
-
-    /// Classes the model is conditioned on (0: unconditional).
-    pub fn classes(&self) -> usize {
-        self.binding.class.as_ref().map_or(0, |c| c.classes)
-    }
-
-    /// The raw network output for a batch already scaled to the graph's input (`x_in`, rows of
-    /// `dim`) at one noise level, rows of class values `class` (see [`Binding::class_values`]).
+    /// The raw network output for a batch already scaled to the graph's input (see
+    /// [`graph::forward`]).
     pub fn forward(&self, x_in: &[f64], noise_level: f64, class: &[f64]) -> Result<Vec<f64>> {
-        let bnd = &self.binding;
-        let dim = self.dim();
-        let rows = x_in.len() / dim;
-        let per_row = match &bnd.class {
-            Some(c) => c.columns.max(1),
-            None => 0,
-        };
-        if class.len() != rows * per_row || !x_in.len().is_multiple_of(dim) {
-            bail!("a batch of {} values with {} class values does not fit {dim}-value samples with {per_row} class values each", x_in.len(), class.len());
-        }
-        // A graph with a fixed batch runs in chunks of it, the last one padded.
-        let chunk = bnd.batch.unwrap_or(rows.max(1));
-        let mut out = Vec::with_capacity(x_in.len());
-        for start in (0..rows).step_by(chunk) {
-            let n = chunk.min(rows - start);
-            let mut xs = x_in[start * dim..(start + n) * dim].to_vec();
-            xs.resize(chunk * dim, 0.0);
-            let mut cs = class[start * per_row..(start + n) * per_row].to_vec();
-            cs.resize(chunk * per_row, 0.0);
-            let plan = self.plan(chunk)?;
-            let mut inputs: TVec<TValue> = TVec::new();
-            for outlet in plan.model().input_outlets().map_err(|e| Error(format!("{e}")))? {
-                let name = &plan.model().node(outlet.node).name;
-                let (dtype, dims) = bnd.input_shape(name).expect("load bound every input");
-                let shape: Vec<usize> = dims.iter().map(|d| d.unwrap_or(chunk)).collect();
-                let values = if *name == bnd.sample {
-                    std::borrow::Cow::Borrowed(&xs)
-                } else if *name == bnd.noise {
-                    std::borrow::Cow::Owned(vec![noise_level; shape.iter().product()])
-                } else {
-                    std::borrow::Cow::Borrowed(&cs)
-                };
-                inputs.push(tensor(dtype, &shape, &values)?.into_tvalue());
-            }
-            let result = plan.run(inputs).map_err(|e| Error(format!("the model failed to run: {e:#}")))?;
-            let y = result[0].cast_to::<f64>().map_err(|e| Error(format!("cannot read the output: {e}")))?;
-            let y = y.to_plain_array_view::<f64>().map(|v| v.iter().copied().collect::<Vec<f64>>()).map_err(|e| Error(format!("cannot read the output: {e}")))?;
-            if y.len() != chunk * dim {
-                bail!("output \"{}\" has {} values for {chunk} samples of {dim}: its shape is not the sample's", bnd.output, y.len());
-            }
-            out.extend_from_slice(&y[..n * dim]);
-        }
-        Ok(out)
+        now(graph::forward(self, x_in, noise_level, class))
     }
 
     /// The denoiser for rows with `labels` at guidance `guidance` (1: plain conditional).
     pub fn denoiser(&self, labels: &[usize], guidance: f64) -> Result<OnnxDenoiser<'_>> {
-        let classes = self.classes();
-        if let Some(bad) = labels.iter().find(|&&l| classes > 0 && l > classes) {
-            bail!("class label {bad} is out of range 0..={classes} ({classes} = unconditional)");
-        }
-        let (rows, guidance) = crate::denoiser::precond::guided_rows(labels, classes, guidance)?;
-        if guidance != 1.0 && !self.binding.has_null_class() {
-            bail!("guidance needs an unconditional label: the card's class.null");
-        }
-        if classes > 0 && labels.iter().any(|&l| l >= classes) && !self.binding.has_null_class() {
-            bail!("unconditional rows need the card's class.null");
-        }
-        Ok(OnnxDenoiser { model: self, class: self.binding.class_values(&rows), rows: labels.len(), guidance, evals: Cell::new(0) })
+        graph::denoiser(self, labels, guidance)
     }
 }
 
-/// An ONNX model as a sampler's denoiser: D = c_skip x + c_out y(c_in x; c_noise), with
-/// classifier-free guidance on y (the same as on D: D is affine in y).
-pub struct OnnxDenoiser<'a> {
-    model: &'a OnnxModel,
-    /// Class input values: the rows' labels, then as many null rows when guided.
-    class: Vec<f64>,
-    rows: usize,
-    guidance: f64,
-    evals: Cell<usize>,
+/// A tract model's denoiser (its runs complete at once: drive it with [`crate::plan::now`]).
+pub type OnnxDenoiser<'a> = graph::OnnxDenoiser<'a, OnnxModel>;
+
+impl Graph for OnnxModel {
+    fn binding(&self) -> &Binding {
+        &self.binding
+    }
+
+    fn card(&self) -> &Card {
+        &self.card
+    }
+
+    async fn run(&self, rows: usize, mut feeds: Vec<Feed>) -> Result<Vec<f64>> {
+        let plan = self.plan(rows)?;
+        let mut inputs: TVec<TValue> = TVec::new();
+        for outlet in plan.model().input_outlets().map_err(|e| Error(format!("{e}")))? {
+            let name = &plan.model().node(outlet.node).name;
+            let at = feeds.iter().position(|f| f.name == *name).ok_or_else(|| Error(format!("graph input \"{name}\" is not bound by the card")))?;
+            let f = feeds.swap_remove(at);
+            inputs.push(tensor(f.dtype, &f.shape, &f.values)?.into_tvalue());
+        }
+        let result = plan.run(inputs).map_err(|e| Error(format!("the model failed to run: {e:#}")))?;
+        let y = result[0].cast_to::<f64>().map_err(|e| Error(format!("cannot read the output: {e}")))?;
+        y.to_plain_array_view::<f64>().map(|v| v.iter().copied().collect()).map_err(|e| Error(format!("cannot read the output: {e}")))
+    }
 }
 
+/// tract's runs complete at once, so its denoiser is a plain [`Denoiser`] too.
 impl Denoiser<Vec<f64>> for OnnxDenoiser<'_> {
     fn denoise(&self, x: &Vec<f64>, sigma: f64) -> Result<Vec<f64>> {
-        let dim = self.model.dim();
-        let batch = crate::denoiser::check_batch(x, dim)?;
-        let labelled = self.model.binding.class.is_some();
-        if labelled && batch != self.rows {
-            bail!("denoiser was set up for {} rows but the batch has {batch}", self.rows);
-        }
-        let k = self.evals.get() + 1;
-        self.evals.set(k);
-        let s = self.model.binding.adapter.scalings(sigma);
-        let mut x_in: Vec<f64> = x.iter().map(|v| v * s.c_in).collect();
-        if self.guidance != 1.0 {
-            x_in.extend_from_within(..);
-        }
-        let mut y = self.model.forward(&x_in, s.c_noise, &self.class).map_err(|e| Error(format!("evaluation {k} (sigma {sigma}): {e}")))?;
-        if self.guidance != 1.0 {
-            let (cond, uncond) = y.split_at(x.len());
-            y = cond.iter().zip(uncond).map(|(c, u)| u + self.guidance * (c - u)).collect();
-        }
-        if let Some(bad) = y.iter().position(|v| !v.is_finite()) {
-            bail!("the model's output \"{}\" is not finite at evaluation {k} (sigma {sigma}, noise input {}; value {} of sample {})", self.model.binding.output, s.c_noise, bad % dim, bad / dim);
-        }
-        Ok(x.iter().zip(&y).map(|(xv, yv)| s.c_skip * xv + s.c_out * yv).collect())
+        now(AsyncDenoiser::denoise(self, x, sigma))
+    }
+
+    fn threshold(&self, x0: Vec<f64>, t: &Thresholding) -> Result<Vec<f64>> {
+        now(AsyncDenoiser::threshold(self, x0, t))
     }
 }

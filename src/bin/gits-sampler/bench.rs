@@ -5,7 +5,8 @@ use crate::common::{load_model, seconds, write};
 use clap::Args;
 use gits_sampler::gits::{Search, SearchConfig};
 use gits_sampler::model::block_on;
-use gits_sampler::plan::{Plan, execute};
+use gits_sampler::onnx::graph;
+use gits_sampler::plan::{Plan, execute, execute_async};
 use gits_sampler::schedule::Schedule;
 use gits_sampler::solver::{SamplingSpec, Solver};
 use gits_sampler::{Result, bail, noise, tensor};
@@ -64,8 +65,8 @@ pub fn run(a: BenchArgs) -> Result<()> {
     let run_once: Box<dyn Fn(&Plan) -> Result<()>> = match (model.spec(), model.as_onnx()) {
         (Some(spec), _) => Box::new(|plan: &Plan| execute(plan, z.clone(), spec, false).map(|_| ())),
         (None, Some(onnx)) => {
-            let den = onnx.denoiser(&labels, 1.0)?;
-            Box::new(move |plan: &Plan| execute(plan, z.clone(), &den, false).map(|_| ()))
+            let den = graph::denoiser(onnx, &labels, 1.0)?;
+            Box::new(move |plan: &Plan| block_on(execute_async(plan, z.clone(), &den, false, 0)).map(|_| ()))
         }
         (None, None) => {
             let den = model.denoiser(&labels, 1.0)?;

@@ -4,7 +4,7 @@ use crate::common::{load_model, write};
 use crate::plan::PlanArgs;
 use clap::Args;
 use gits_sampler::Result;
-use gits_sampler::onnx::Family;
+use gits_sampler::onnx::{Family, Graph};
 use gits_sampler::sigma_text::{Format, export};
 use std::path::PathBuf;
 
@@ -32,7 +32,7 @@ pub fn run(a: ExportArgs) -> Result<()> {
     let Some(arg) = &a.model else { return write(a.out.as_deref(), &export(&a.spec.schedule_sigmas(None)?, a.format)?) };
     let model = load_model(arg, a.card.as_deref())?;
     let mut sigmas = a.spec.on_model(model.sigma_range()).schedule_sigmas(Some(&model.model_ref()))?;
-    let flow = model.as_onnx().is_some_and(|m| matches!(m.binding.schedule.family, Family::Flow { .. }));
+    let flow = model.as_onnx().is_some_and(|m| matches!(m.binding().schedule.family, Family::Flow { .. }));
     if flow && a.format != Format::Json {
         sigmas.iter_mut().for_each(|s| *s /= 1.0 + *s);
         eprintln!("export: {arg} is a flow-matching model: written as its time t = sigma / (1 + sigma)");

@@ -7,7 +7,8 @@ use clap::{Args, ValueEnum};
 use gits_sampler::io::{SampleOutput, parse_batch};
 use gits_sampler::model::block_on;
 use gits_sampler::output::write_atomic;
-use gits_sampler::plan::{Plan, execute_seeded};
+use gits_sampler::onnx::graph;
+use gits_sampler::plan::{Plan, execute_async, execute_seeded};
 use gits_sampler::{Error, Result, bail, limits, noise, tensor};
 use std::path::{Path, PathBuf};
 
@@ -86,7 +87,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
         (None, Backend::F64) => match model.as_onnx() {
             Some(onnx) => {
                 let labels = labels(&a.class, z.len() / dim, model.classes())?;
-                execute_seeded(&plan, z, &onnx.denoiser(&labels, a.guidance)?, true, a.seed)?
+                block_on(execute_async(&plan, z, &graph::denoiser(onnx, &labels, a.guidance)?, true, a.seed))?
             }
             None => bail!("trained networks run on burn tensors: pass --backend flex"),
         },
