@@ -109,9 +109,10 @@ export class Engine {
     });
   }
 
-  /** The inputs and outputs an ONNX file declares, and whether it carries its card. */
-  inspectOnnx(model: Blob | string): Promise<OnnxInterface> {
-    return this.call<OnnxInterface>({ op: 'inspectOnnx', model }).done as Promise<OnnxInterface>;
+  /** The inputs and outputs an ONNX file declares, and whether it carries its card (a URL's
+   * bytes are kept for the open that follows; `onProgress` gets the bytes downloaded). */
+  inspectOnnx(model: Blob | string, onProgress?: (done: number, total: number) => void): Promise<OnnxInterface> {
+    return this.call<OnnxInterface>({ op: 'inspectOnnx', model }, onProgress).done as Promise<OnnxInterface>;
   }
 
   /** ONNX models run in this engine's worker only (one onnxruntime session, not one per worker). */

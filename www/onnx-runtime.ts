@@ -55,11 +55,20 @@ async function bytesOf(model: Blob | string, name: string, onProgress?: (done: n
   return boundedBytes(counted, name, MAX_ONNX_BYTES);
 }
 
+/** A URL's bytes read for its interface, kept for the open that follows (one download). */
+const fetched = new Map<string, Promise<Uint8Array>>();
+
 /** The interface an ONNX file declares (no card, no runtime): what the card form offers. */
-export async function onnxInterface(wasm: Module, model: Blob | string): Promise<OnnxInterface> {
+export async function onnxInterface(wasm: Module, model: Blob | string, onProgress?: (done: number, total: number) => void): Promise<OnnxInterface> {
   const name = typeof model === 'string' ? model : (model as File).name ?? 'the file';
   try {
-    return wasm.inspectOnnx(await bytesOf(model, name)) as OnnxInterface;
+    const bytes = bytesOf(model, name, onProgress);
+    if (typeof model === 'string') {
+      fetched.clear();
+      fetched.set(model, bytes);
+      bytes.catch(() => fetched.delete(model));
+    }
+    return wasm.inspectOnnx(await bytes) as OnnxInterface;
   } catch (e) {
     throw new Error(`${name}: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -80,7 +89,9 @@ export const timings = { runs: 0, sessionMs: 0 };
 export async function openOnnx(wasm: Module, sampler: Wasm.Sampler, source: OnnxSource, onProgress: (done: number, total: number) => void): Promise<{ model: Wasm.Model; info: OnnxInfo }> {
   const { name } = source;
   try {
-    const bytes = await bytesOf(source.model, name, onProgress);
+    const kept = typeof source.model === 'string' ? fetched.get(source.model) : undefined;
+    fetched.clear();
+    const bytes = await (kept ?? bytesOf(source.model, name, onProgress));
     const iface = wasm.inspectOnnx(bytes) as OnnxInterface;
     const webgpu = sampler.backend === 'webgpu';
     const o = await ort(webgpu);

@@ -55,13 +55,15 @@ async function openHostedOnce(engine: Engine, path: string, card: string | null,
   let scheduler: string | undefined;
   if (card) cardText = await text(card, 'card');
   else {
-    // Without a card: the one in the file, else NAME.card.json beside it, else a diffusers
-    // export's scheduler_config.json beside it (as the CLI looks).
-    const iface = await engine.inspectOnnx(url);
-    const beside = async (name: string) => ((await fetch(new URL(name, url), { method: 'HEAD' })).ok ? text(new URL(name, url).href, name) : undefined);
+    // Without a card: the one in the file; else, for a diffusers/optimum export (a model.onnx
+    // with inputs sample and timestep), its scheduler_config.json beside it; else NAME.card.json
+    // beside it. One guess, not a probe of each: a missing file is an error in the console.
+    const iface = await engine.inspectOnnx(url, onProgress);
     if (!iface.metadataCard) {
-      cardText = await beside(`${new URL(url).pathname.split('/').pop()!.replace(/\.onnx$/, '')}.card.json`);
-      if (cardText === undefined) scheduler = await beside('scheduler_config.json');
+      const has = (name: string) => iface.inputs.some((t) => t.name === name);
+      const file = new URL(url).pathname.split('/').pop()!;
+      if (file === 'model.onnx' && has('sample') && has('timestep')) scheduler = await text(new URL('scheduler_config.json', url).href, 'scheduler config');
+      else cardText = await text(new URL(`${file.replace(/\.onnx$/, '')}.card.json`, url).href, 'card');
     }
   }
   const info = await engine.openOnnx({ key: id, name: path, model: url, card: cardText, scheduler }, onProgress);

@@ -107,6 +107,7 @@ export async function sampleWith(engine: Engine, s: Settings, o: SampleOptions =
   const { text: gits, name: gitsName } = await gitsFile(s, o);
   const plan = { solver: s.solver, schedule: s.schedule.startsWith('gits') ? 'gits' : s.schedule, nfe: s.nfe, sigmas: s.sigmas, gits, gitsName, afs: o.afs };
   const sampled = engine.sample({ model: model.url, plan, seed: s.seed, batch: s.batch, label: s.label, guidance: s.guidance }, o.onProgress, o.onRows);
+  sampled.catch(() => {}); // its failure is thrown below, once the underlay is in
   // A bad underlay fails the sample only once the sampler is done: no progress may follow the error.
   const u = await underlay(model).catch(async (e: unknown) => {
     await sampled.catch(() => {});

@@ -113,8 +113,9 @@ function load(url: string): Promise<Wasm.Model> {
 async function openOnnxModel(id: number, source: OnnxSource): Promise<OnnxInfo> {
   const { wasm, sampler } = await backend();
   const opened = openOnnx(wasm, sampler, source, (done, total) => scope.postMessage({ id, progress: [done, total] }));
-  models.set(source.key, opened.then((o) => o.model));
-  opened.catch(() => models.delete(source.key));
+  const model = opened.then((o) => o.model);
+  model.catch(() => models.delete(source.key)); // a failed open is reported by this request
+  models.set(source.key, model);
   return (await opened).info;
 }
 
@@ -255,7 +256,7 @@ async function handle(req: Request): Promise<unknown> {
       return openOnnxModel(req.id, req.source);
     case 'inspectOnnx': {
       const { wasm } = await backend();
-      return onnxInterface(wasm, req.model);
+      return onnxInterface(wasm, req.model, (done, total) => scope.postMessage({ id: req.id, progress: [done, total] }));
     }
     case 'prefetch':
       // A loaded model needs no bytes; a failed fetch is reported by the load that needs it.

@@ -65,10 +65,10 @@ for (const [webgpu, files] of [
     const { browser, page, errors } = await launch(webgpu);
     try {
       for (const file of files) {
-        const shown = await openPage(page, `?model=url:fixtures/${file}&solver=heun&nfe=13&seed=1&batch=16${webgpu ? '' : '&backend=cpu'}`);
+        const shown = await openPage(page, `?model=url:fixtures/${file}&solver=heun&nfe=14&seed=1&batch=16${webgpu ? '' : '&backend=cpu'}`);
         assert.equal(shown.state, 'ready', `${file}: ${shown.result}`);
         const got = await lastSamples(page);
-        const want = native(file, ['--solver', 'heun', '--nfe', '13', '--seed', '1', '--batch', '16']);
+        const want = native(file, ['--solver', 'heun', '--nfe', '14', '--seed', '1', '--batch', '16']);
         // f64 graphs differ by the page's f32 samples alone; f32 graphs by their own rounding.
         const tol = /f32/.test(file) ? 1e-4 : 1e-5;
         const d = maxDiff(got.samples, want);
@@ -144,8 +144,11 @@ test('the widget shows a hosted ONNX model', { timeout: 600_000 }, async () => {
 test('bad files get a named error and leave the page working', { timeout: 600_000 }, async () => {
   const { browser, page, errors } = await launch(false);
   try {
+    const asked = site.requests.length;
     const home = await openPage(page, '?backend=cpu&batch=16');
     assert.equal(home.state, 'ready', home.result);
+    // The default page downloads nothing of onnxruntime-web.
+    assert.deepEqual(site.requests.slice(asked).filter((r) => r.includes('/ort/')), []);
     const cases = [
       [['bad/not-onnx.onnx'], /not-onnx\.onnx: not an ONNX model/],
       [['bad/unsupported-op.onnx', 'bad/unsupported-op.card.json'], /unsupported-op\.onnx: onnxruntime-web \(wasm\) cannot run the graph/],
