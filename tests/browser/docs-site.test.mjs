@@ -35,10 +35,10 @@ test('the package holds the library part of the site and nothing else', () => {
   assert.equal(dependency, `file:${packed.filename}`, 'the example installs the tarball npm pack writes');
   const files = packed.files.map((f) => f.path).sort();
   for (const f of ['dist/gits-sampler-widget.js', 'dist/worker.js', 'dist/pkg/gits_sampler_webgpu_bg.wasm', 'dist/pkg/gits_sampler_cpu.js',
-    'dist/models/mnist-unet.int8.gsw', 'dist/models/eight-gaussians.gmm.json', 'dist/schedules/mnist-unet.gits.json', 'package.json']) {
+    'dist/models/mnist-unet.int8.gsw', 'dist/models/eight-gaussians.gmm.json', 'dist/schedules/mnist-unet.gits.json', 'dist/ort/ort.wasm.min.mjs', 'dist/ort/ort-wasm-simd-threaded.wasm', 'package.json']) {
     assert.ok(files.includes(f), `${f} is packed`);
   }
-  const stray = files.filter((f) => !/^(dist\/(gits-sampler-widget\.js|worker\.js|pkg\/|models\/|schedules\/)|docs\/embed\.md|package\.json|README\.md)/.test(f) || f.endsWith('.f32.gsw'));
+  const stray = files.filter((f) => !/^(dist\/(gits-sampler-widget\.js|worker\.js|pkg\/|models\/|schedules\/|ort\/)|docs\/embed\.md|package\.json|README\.md)/.test(f) || f.endsWith('.f32.gsw'));
   assert.deepEqual(stray, []);
 });
 
