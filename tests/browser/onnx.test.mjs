@@ -221,3 +221,29 @@ test('the probe findings: toy data, empty and short GITS files, Trusted Types, u
     server.close();
   }
 });
+
+test('a file without a card opens through the card form, which offers the card it made', { timeout: 600_000 }, async () => {
+  const { browser, page, errors } = await launch(false);
+  try {
+    const home = await openPage(page, '?backend=cpu');
+    assert.equal(home.state, 'ready', home.result);
+    // Alone, without its card: the form asks, prefilled from the graph's names.
+    await page.setInputFiles('#open-model', [`${FIXTURES}/gmm-denoised-f32.onnx`]);
+    await page.waitForSelector('#card-form:not([hidden])', { timeout: PAGE_TIMEOUT });
+    assert.deepEqual(await page.evaluate(() => ['sample', 'noise', 'output', 'noise-as', 'parameterization', 'schedule'].map((id) => document.querySelector(`#card-${id}`).value)), ['x', 'sigma', 'denoised', 'sigma', 'denoised', 'edm']);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#card-download')]);
+    const card = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    assert.deepEqual(card, { sample: { input: 'x' }, noise: { input: 'sigma', as: 'sigma' }, output: { name: 'denoised', parameterization: 'denoised' }, schedule: { kind: 'edm', sigma_min: 0.002, sigma_max: 80 } });
+    await page.click('#card-use');
+    await page.waitForFunction(() => document.body.dataset.open === 'opened' && document.body.dataset.state === 'ready' && window.last?.dim === 2, null, { timeout: PAGE_TIMEOUT });
+    assert.match(await page.textContent('#model-info'), /the card given/);
+    const viaForm = await lastSamples(page);
+    // The same model with its own card file samples the same.
+    const withCard = await openPage(page, `?model=url:fixtures/gmm-denoised-f32.onnx&backend=cpu&batch=${viaForm.batch}`);
+    assert.equal(withCard.state, 'ready', withCard.result);
+    assert.deepEqual((await lastSamples(page)).samples, viaForm.samples);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
