@@ -31,6 +31,11 @@ export const SOLVERS: [string, string][] = [
   ['dpmpp:3', 'DPM-Solver++(3M)'],
   ['unipc:3', 'UniPC-3 (bh2)'],
   ['unipc_bh1:2', 'UniPC-2 (bh1)'],
+  ['euler_ancestral', 'Euler ancestral (stochastic)'],
+  ['dpm_2_ancestral', 'DPM-Solver-2 ancestral (stochastic)'],
+  ['dpmpp_2s_ancestral', 'DPM-Solver++(2S) ancestral (stochastic)'],
+  ['dpmpp_2m_sde', 'DPM-Solver++(2M) SDE (stochastic)'],
+  ['dpmpp_2m_sde_heun', 'DPM-Solver++(2M) SDE, heun (stochastic)'],
 ];
 
 export const SCHEDULES: [string, string][] = [

@@ -1,12 +1,17 @@
 //! Solvers as plan compilers: pure f64 code that turns a sigma schedule into a [`Plan`].
 //! One file per solver; each is one short step function in the style of k-diffusion.
 
+pub mod ancestral;
 pub mod builder;
 pub mod ddim_eta;
 pub mod deis;
 pub mod dpm2;
+pub mod dpm2_ancestral;
 pub mod dpmpp;
+pub mod dpmpp_2m_sde;
+pub mod dpmpp_2s_ancestral;
 pub mod euler;
+pub mod euler_ancestral;
 pub mod heun;
 pub mod ipndm;
 pub mod ipndm_v;
@@ -46,6 +51,17 @@ pub enum Solver {
     UniPc { order: usize, variant: unipc::Variant, corrector: bool, lower_order_final: bool },
     /// Classical Runge–Kutta 4, used as the high-accuracy reference.
     Rk4,
+    /// Euler ancestral (k-diffusion): Euler to s_down, then noise of level s_up. Stochastic.
+    EulerAncestral { eta: f64, s_noise: f64 },
+    /// DPM-Solver-2 ancestral (k-diffusion `dpm_2_ancestral`). Stochastic, 2 NFE per step.
+    #[serde(rename = "dpm_2_ancestral")]
+    Dpm2Ancestral { eta: f64, s_noise: f64 },
+    /// DPM-Solver++(2S) ancestral (k-diffusion). Stochastic, 2 NFE per step.
+    #[serde(rename = "dpmpp_2s_ancestral")]
+    DpmPp2sAncestral { eta: f64, s_noise: f64 },
+    /// DPM-Solver++(2M) SDE (k-diffusion), midpoint or heun correction. Stochastic.
+    #[serde(rename = "dpmpp_2m_sde")]
+    DpmPp2mSde { eta: f64, s_noise: f64, heun: bool },
 }
 
 /// One line per solver for `gits-sampler solvers` and error messages.
@@ -61,6 +77,10 @@ pub const SOLVERS: &[(&str, &str)] = &[
     ("dpmpp[:1|2|3] (dpmpp_2m, dpmpp_3m)", "DPM-Solver++ multistep in data prediction, order 1..3 (default 3), lower order on the last steps when there are fewer than 15; NFE = steps"),
     ("unipc[_bh1|_bh2][:order] (unip...: no corrector)", "UniPC predictor-corrector in data prediction, order 1..3 (default 3), B(h) = h (bh1) or expm1(h) (bh2, default); the corrector reuses the next evaluation; NFE = steps"),
     ("rk4", "classical Runge-Kutta 4, the reference solver; NFE = 4 x steps"),
+    ("euler_ancestral[:eta[:s_noise]]", "Euler ancestral (k-diffusion), eta and s_noise in [0, 2] (default 1, 1), seeded step noise; eta 0 is Euler; NFE = steps"),
+    ("dpm_2_ancestral[:eta[:s_noise]]", "DPM-Solver-2 ancestral (k-diffusion); eta 0 is dpm2; NFE = 2 x steps"),
+    ("dpmpp_2s_ancestral[:eta[:s_noise]]", "DPM-Solver++(2S) ancestral (k-diffusion); NFE = 2 x steps"),
+    ("dpmpp_2m_sde[_heun][:eta[:s_noise]]", "DPM-Solver++(2M) SDE (k-diffusion), midpoint (default) or heun correction; eta 0 with midpoint is dpmpp_2m; NFE = steps"),
 ];
 
 impl Solver {
@@ -68,7 +88,8 @@ impl Solver {
     pub fn nfe_per_step(&self) -> u32 {
         match self {
             Solver::Euler | Solver::DdimEta { .. } | Solver::Ipndm { .. } | Solver::IpndmV { .. } | Solver::AbExact { .. } | Solver::DeisTab { .. } | Solver::DpmPp { .. } | Solver::UniPc { .. } => 1,
-            Solver::Heun | Solver::Dpm2 { .. } => 2,
+            Solver::EulerAncestral { .. } | Solver::DpmPp2mSde { .. } => 1,
+            Solver::Heun | Solver::Dpm2 { .. } | Solver::Dpm2Ancestral { .. } | Solver::DpmPp2sAncestral { .. } => 2,
             Solver::Rk4 => 4,
         }
     }
@@ -108,6 +129,11 @@ impl Solver {
             Solver::DeisTab { order } | Solver::DpmPp { order, .. } | Solver::UniPc { order, .. } => in_range("order", order, 3),
             Solver::DdimEta { eta } if !(0.0..=1.0).contains(&eta) => bail!("ddim_eta eta must be in [0, 1], got {eta}"),
             Solver::Dpm2 { r } if !(r > 0.0 && r < 1.0) => bail!("dpm2 r must be in (0, 1), got {r}"),
+            Solver::EulerAncestral { eta, s_noise } | Solver::Dpm2Ancestral { eta, s_noise } | Solver::DpmPp2sAncestral { eta, s_noise } | Solver::DpmPp2mSde { eta, s_noise, .. }
+                if !((0.0..=2.0).contains(&eta) && (0.0..=2.0).contains(&s_noise)) =>
+            {
+                bail!("{} eta and s_noise must be in [0, 2], got {eta} and {s_noise}", self.name())
+            }
             _ => Ok(()),
         }
     }
@@ -139,6 +165,13 @@ impl Solver {
             Solver::Heun => builder::build(sigmas, afs, |b, x, i| heun::step(b, sigmas, x, i)),
             Solver::Dpm2 { r } => builder::build(sigmas, afs, |b, x, i| dpm2::step(b, sigmas, r, x, i)),
             Solver::Rk4 => builder::build(sigmas, afs, |b, x, i| rk4::step(b, sigmas, x, i)),
+            Solver::EulerAncestral { eta, s_noise } => builder::build(sigmas, afs, |b, x, i| euler_ancestral::step(b, sigmas, eta, s_noise, x, i)),
+            Solver::Dpm2Ancestral { eta, s_noise } => builder::build(sigmas, afs, |b, x, i| dpm2_ancestral::step(b, sigmas, eta, s_noise, x, i)),
+            Solver::DpmPp2sAncestral { eta, s_noise } => builder::build(sigmas, afs, |b, x, i| dpmpp_2s_ancestral::step(b, sigmas, eta, s_noise, x, i)),
+            Solver::DpmPp2mSde { eta, s_noise, heun } => {
+                let mut s = dpmpp_2m_sde::DpmPp2mSde::new(eta, s_noise, heun);
+                builder::build(sigmas, afs, |b, x, i| s.step(b, sigmas, x, i))
+            }
             Solver::Ipndm { max_order } => {
                 let mut s = ipndm::Ipndm::new(max_order);
                 builder::build(sigmas, afs, |b, x, i| s.step(b, sigmas, x, i))
@@ -198,6 +231,11 @@ impl Solver {
             Solver::UniPc { corrector: true, .. } => "unipc",
             Solver::UniPc { corrector: false, .. } => "unip",
             Solver::Rk4 => "rk4",
+            Solver::EulerAncestral { .. } => "euler_ancestral",
+            Solver::Dpm2Ancestral { .. } => "dpm_2_ancestral",
+            Solver::DpmPp2sAncestral { .. } => "dpmpp_2s_ancestral",
+            Solver::DpmPp2mSde { heun: false, .. } => "dpmpp_2m_sde",
+            Solver::DpmPp2mSde { heun: true, .. } => "dpmpp_2m_sde_heun",
         }
         .into()
     }
@@ -216,6 +254,13 @@ impl fmt::Display for Solver {
             Solver::UniPc { order, variant, corrector, .. } => {
                 let v = if *variant == unipc::Variant::Bh1 { "bh1" } else { "bh2" };
                 write!(f, "{}_{v}:{order}", if *corrector { "unipc" } else { "unip" })
+            }
+            Solver::EulerAncestral { eta, s_noise } | Solver::Dpm2Ancestral { eta, s_noise } | Solver::DpmPp2sAncestral { eta, s_noise } | Solver::DpmPp2mSde { eta, s_noise, .. } => {
+                write!(f, "{}:{eta}", self.name())?;
+                if *s_noise != 1.0 {
+                    write!(f, ":{s_noise}")?;
+                }
+                Ok(())
             }
             other => f.write_str(&other.name()),
         }
@@ -239,6 +284,21 @@ impl FromStr for Solver {
             "euler" | "ddim" => no_arg(Solver::Euler)?,
             "heun" => no_arg(Solver::Heun)?,
             "rk4" => no_arg(Solver::Rk4)?,
+            "euler_ancestral" | "dpm_2_ancestral" | "dpm2_ancestral" | "dpmpp_2s_ancestral" | "dpmpp_2m_sde" | "dpmpp_2m_sde_heun" => {
+                // eta[:s_noise], both defaulting to 1 (k-diffusion's and ComfyUI's defaults).
+                let mut nums = arg.map(|a| a.split(':').map(|v| v.parse::<f64>().map_err(|_| Error(format!("bad number '{v}' in solver '{s}'")))).collect::<Result<Vec<f64>>>()).transpose()?.unwrap_or_default();
+                if nums.len() > 2 {
+                    bail!("solver '{name}' takes eta[:s_noise], got '{s}'");
+                }
+                nums.resize(2, 1.0);
+                let (eta, s_noise) = (nums[0], nums[1]);
+                match name {
+                    "euler_ancestral" => Solver::EulerAncestral { eta, s_noise },
+                    "dpm_2_ancestral" | "dpm2_ancestral" => Solver::Dpm2Ancestral { eta, s_noise },
+                    "dpmpp_2s_ancestral" => Solver::DpmPp2sAncestral { eta, s_noise },
+                    _ => Solver::DpmPp2mSde { eta, s_noise, heun: name.ends_with("heun") },
+                }
+            }
             "ddim_eta" => Solver::DdimEta { eta: real(1.0)? },
             "dpm2" => Solver::Dpm2 { r: real(0.5)? },
             "ipndm" => Solver::Ipndm { max_order: int(4)? },

@@ -88,6 +88,13 @@ test('every wasm export rejects hostile arguments with a message, never a trap',
         'sample: noise of a wrong length': () => sampler.sample(plan, gmm, noise(3), new Uint32Array(0), 1, 0n),
         'sample: NaN noise': () => sampler.sample(plan, gmm, new Float64Array([NaN, 0]), new Uint32Array(0), 1, 0n),
         'sample: guidance 1e308': () => sampler.sample(plan, sampler.loadModel(mlpBytes, 'toy.gsw'), noise(2), new Uint32Array(0), 1e308, 0n),
+        'inspectOnnx: empty': () => m.inspectOnnx(new Uint8Array(0)),
+        'inspectOnnx: pseudo-random bytes': () => m.inspectOnnx(new Uint8Array(4096).map((_, i) => (i * 2654435761) >>> 24)),
+        'inspectOnnx: varint of 11 bytes': () => m.inspectOnnx(new Uint8Array([0x08, ...Array(11).fill(0xff)])),
+        'inspectOnnx: length past the end': () => m.inspectOnnx(new Uint8Array([0x3a, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2])),
+        'loadOnnx: not ONNX': () => sampler.loadOnnx(new Uint8Array([1, 2, 3]), 'x.onnx', undefined, undefined, () => {}),
+        'loadOnnx: card markup': () => sampler.loadOnnx(new Uint8Array(0), 'x.onnx', '<img src=x onerror=alert(1)>', undefined, () => {}),
+        'loadOnnx: scheduler config garbage': () => sampler.loadOnnx(new Uint8Array(0), 'x.onnx', undefined, '{"num_train_timesteps": 1e300}', () => {}),
         'sample: 10^8 noise numbers on a long plan': () => sampler.sample(gmm.plan('euler', 'polynomial:7', 5000, false, false), gmm, noise(2e6), new Uint32Array(0), 1, 0n),
       };
       const out = {};

@@ -1,0 +1,150 @@
+//! The stochastic samplers of k-diffusion as plan compilers: with eta = 0 each is its ODE sibling,
+//! and with noise each equals a direct transcription of k-diffusion's loop (`sampling.py`) fed
+//! the same normal draws, on the exact Gaussian mixture in f64.
+
+use gits_sampler::denoiser::{DenoiserSpec, Gmm};
+use gits_sampler::plan::{Denoiser, Op, execute, execute_seeded};
+use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule};
+use gits_sampler::solver::{CompileOptions, Solver};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+const DIM: usize = 8;
+
+fn setup() -> (DenoiserSpec, Vec<f64>, Vec<f64>) {
+    let spec = DenoiserSpec::Gmm(Gmm::benchmark_8d());
+    let sigmas = Schedule::Polynomial { rho: 7.0 }.sigmas(9, SIGMA_MIN, SIGMA_MAX).unwrap();
+    (spec, sigmas, gits_sampler::noise::standard_normal(3, 5, DIM))
+}
+
+fn run(solver: Solver, sigmas: &[f64], z: &[f64], spec: &DenoiserSpec, seed: u64) -> Vec<f64> {
+    execute_seeded(&solver.compile(sigmas, &CompileOptions::PLAIN).unwrap(), z.to_vec(), spec, false, seed).unwrap().sample
+}
+
+fn max_diff(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+}
+
+#[test]
+fn eta_zero_is_the_ode_sibling() {
+    let (spec, sigmas, z) = setup();
+    let pairs = [
+        ("euler_ancestral:0", Solver::Euler),
+        ("dpm_2_ancestral:0", Solver::Dpm2 { r: 0.5 }),
+        ("dpmpp_2m_sde:0", Solver::DpmPp { order: 2, lower_order_final: false }),
+    ];
+    for (name, sibling) in pairs {
+        let a = run(name.parse().unwrap(), &sigmas, &z, &spec, 0);
+        let b = execute(&sibling.compile(&sigmas, &CompileOptions::PLAIN).unwrap(), z.clone(), &spec, false).unwrap().sample;
+        let d = max_diff(&a, &b);
+        assert!(d < 1e-12, "{name} against {sibling}: {d}");
+    }
+    for name in ["euler_ancestral:0", "dpm_2_ancestral:0", "dpmpp_2s_ancestral:0", "dpmpp_2m_sde:0", "dpmpp_2m_sde_heun:0", "euler_ancestral:1:0"] {
+        let plan = name.parse::<Solver>().unwrap().compile(&sigmas, &CompileOptions::PLAIN).unwrap();
+        assert!(!plan.ops.iter().any(|op| matches!(op, Op::Noise { .. })), "{name} draws noise");
+    }
+    for name in ["euler_ancestral", "dpm_2_ancestral:0.5", "dpmpp_2s_ancestral", "dpmpp_2m_sde:1:0.9", "dpmpp_2m_sde_heun"] {
+        let plan = name.parse::<Solver>().unwrap().compile(&sigmas, &CompileOptions::PLAIN).unwrap();
+        assert_eq!(plan.ops.iter().filter(|op| matches!(op, Op::Noise { .. })).count(), sigmas.len() - 1, "{name}: one draw per step");
+    }
+}
+
+/// k-diffusion's `get_ancestral_step`.
+fn ancestral(s: f64, s_next: f64, eta: f64) -> (f64, f64) {
+    let up = s_next.min(eta * (s_next * s_next * (s * s - s_next * s_next) / (s * s)).sqrt());
+    ((s_next * s_next - up * up).sqrt(), up)
+}
+
+/// k-diffusion's loops, transcribed: `kind` picks the sampler; `noise()` gives the next draw.
+fn reference(kind: &str, eta: f64, s_noise: f64, sigmas: &[f64], z: &[f64], spec: &DenoiserSpec, seed: u64) -> Vec<f64> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut noise = || gits_sampler::noise::draw(&mut rng, z.len());
+    let den = |x: &[f64], s: f64| spec.denoise(&x.to_vec(), s).unwrap();
+    let axpy = |a: f64, x: &[f64], b: f64, y: &[f64]| x.iter().zip(y).map(|(u, v)| a * u + b * v).collect::<Vec<f64>>();
+    let mut x: Vec<f64> = z.iter().map(|v| v * sigmas[0]).collect();
+    let mut old: Option<(Vec<f64>, f64)> = None;
+    for i in 0..sigmas.len() - 1 {
+        let (s, sn) = (sigmas[i], sigmas[i + 1]);
+        let d0 = den(&x, s);
+        match kind {
+            "euler_ancestral" | "dpm_2_ancestral" | "dpmpp_2s_ancestral" => {
+                let (down, up) = ancestral(s, sn, eta);
+                let d = axpy(1.0 / s, &x, -1.0 / s, &d0); // (x - D) / s
+                x = match kind {
+                    "euler_ancestral" => axpy(1.0, &x, down - s, &d),
+                    "dpm_2_ancestral" => {
+                        let mid = (s.ln() + 0.5 * (down.ln() - s.ln())).exp();
+                        let x2 = axpy(1.0, &x, mid - s, &d);
+                        let d2 = axpy(1.0 / mid, &x2, -1.0 / mid, &den(&x2, mid));
+                        axpy(1.0, &x, down - s, &d2)
+                    }
+                    _ => {
+                        let (t, t_next) = (-s.ln(), -down.ln());
+                        let h = t_next - t;
+                        let sm = (-(t + 0.5 * h)).exp();
+                        let x2 = axpy(sm / s, &x, -(-0.5 * h).exp_m1(), &d0);
+                        axpy(down / s, &x, -(-h).exp_m1(), &den(&x2, sm))
+                    }
+                };
+                if up > 0.0 {
+                    x = axpy(1.0, &x, s_noise * up, &noise());
+                }
+            }
+            _ => {
+                // sample_dpmpp_2m_sde, solver_type midpoint or heun.
+                let (t, tn) = (-s.ln(), -sn.ln());
+                let h = tn - t;
+                let eta_h = eta * h;
+                let phi = -(-h - eta_h).exp_m1();
+                x = axpy(sn / s * (-eta_h).exp(), &x, phi, &d0);
+                if let Some((od, h_last)) = &old {
+                    let r = h_last / h;
+                    let w = if kind.ends_with("heun") { phi / (-h - eta_h) + 1.0 } else { 0.5 * phi };
+                    x = axpy(1.0, &x, w / r, &axpy(1.0, &d0, -1.0, od));
+                }
+                if eta > 0.0 {
+                    x = axpy(1.0, &x, sn * (-(-2.0 * eta_h).exp_m1()).sqrt() * s_noise, &noise());
+                }
+                old = Some((d0, h));
+            }
+        }
+    }
+    x
+}
+
+#[test]
+fn each_equals_k_diffusion_on_the_same_draws() {
+    let (spec, sigmas, z) = setup();
+    for (kind, eta, s_noise) in [
+        ("euler_ancestral", 1.0, 1.0),
+        ("euler_ancestral", 0.6, 0.9),
+        ("dpm_2_ancestral", 1.0, 1.0),
+        ("dpmpp_2s_ancestral", 1.0, 1.0),
+        ("dpmpp_2s_ancestral", 0.3, 1.0),
+        ("dpmpp_2m_sde", 1.0, 1.0),
+        ("dpmpp_2m_sde", 0.5, 1.1),
+        ("dpmpp_2m_sde_heun", 1.0, 1.0),
+    ] {
+        let ours = run(format!("{kind}:{eta}:{s_noise}").parse().unwrap(), &sigmas, &z, &spec, 7);
+        let theirs = reference(kind, eta, s_noise, &sigmas, &z, &spec, 7);
+        let d = max_diff(&ours, &theirs);
+        assert!(d < 1e-10, "{kind} eta {eta} s_noise {s_noise}: {d}");
+        // The draws matter: another seed moves the samples.
+        let other = run(format!("{kind}:{eta}:{s_noise}").parse().unwrap(), &sigmas, &z, &spec, 8);
+        assert!(max_diff(&ours, &other) > 1e-3, "{kind}: the seed does not matter");
+    }
+}
+
+#[test]
+fn names_round_trip_and_bad_parameters_are_refused() {
+    for name in ["euler_ancestral:1", "dpm_2_ancestral:0.5:0.8", "dpmpp_2s_ancestral:1", "dpmpp_2m_sde:1", "dpmpp_2m_sde_heun:0.7"] {
+        let s: Solver = name.parse().unwrap();
+        assert_eq!(s.to_string(), name);
+        assert_eq!(s.to_string().parse::<Solver>().unwrap(), s);
+    }
+    assert_eq!("euler_ancestral".parse::<Solver>().unwrap(), Solver::EulerAncestral { eta: 1.0, s_noise: 1.0 });
+    for bad in ["euler_ancestral:-1", "euler_ancestral:1:3", "dpmpp_2m_sde:x", "euler_ancestral:1:1:1"] {
+        assert!(bad.parse::<Solver>().is_err(), "{bad} accepted");
+    }
+    assert_eq!("dpm_2_ancestral".parse::<Solver>().unwrap().nfe_per_step(), 2);
+}
