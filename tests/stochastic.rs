@@ -39,11 +39,11 @@ fn eta_zero_is_the_ode_sibling() {
         let d = max_diff(&a, &b);
         assert!(d < 1e-12, "{name} against {sibling}: {d}");
     }
-    for name in ["euler_ancestral:0", "dpm_2_ancestral:0", "dpmpp_2s_ancestral:0", "dpmpp_2m_sde:0", "dpmpp_2m_sde_heun:0", "euler_ancestral:1:0"] {
+    for name in ["euler_ancestral:0", "dpm_2_ancestral:0", "dpmpp_2s_ancestral:0", "dpmpp_2m_sde:0", "dpmpp_2m_sde_heun:0", "dpmpp_3m_sde:0", "euler_ancestral:1:0"] {
         let plan = name.parse::<Solver>().unwrap().compile(&sigmas, &CompileOptions::PLAIN).unwrap();
         assert!(!plan.ops.iter().any(|op| matches!(op, Op::Noise { .. })), "{name} draws noise");
     }
-    for name in ["euler_ancestral", "dpm_2_ancestral:0.5", "dpmpp_2s_ancestral", "dpmpp_2m_sde:1:0.9", "dpmpp_2m_sde_heun"] {
+    for name in ["euler_ancestral", "dpm_2_ancestral:0.5", "dpmpp_2s_ancestral", "dpmpp_2m_sde:1:0.9", "dpmpp_2m_sde_heun", "dpmpp_3m_sde"] {
         let plan = name.parse::<Solver>().unwrap().compile(&sigmas, &CompileOptions::PLAIN).unwrap();
         assert_eq!(plan.ops.iter().filter(|op| matches!(op, Op::Noise { .. })).count(), sigmas.len() - 1, "{name}: one draw per step");
     }
@@ -63,6 +63,7 @@ fn reference(kind: &str, eta: f64, s_noise: f64, sigmas: &[f64], z: &[f64], spec
     let axpy = |a: f64, x: &[f64], b: f64, y: &[f64]| x.iter().zip(y).map(|(u, v)| a * u + b * v).collect::<Vec<f64>>();
     let mut x: Vec<f64> = z.iter().map(|v| v * sigmas[0]).collect();
     let mut old: Option<(Vec<f64>, f64)> = None;
+    let mut older: Option<(Vec<f64>, f64)> = None;
     for i in 0..sigmas.len() - 1 {
         let (s, sn) = (sigmas[i], sigmas[i + 1]);
         let d0 = den(&x, s);
@@ -89,6 +90,34 @@ fn reference(kind: &str, eta: f64, s_noise: f64, sigmas: &[f64], z: &[f64], spec
                 if up > 0.0 {
                     x = axpy(1.0, &x, s_noise * up, &noise());
                 }
+            }
+            "dpmpp_3m_sde" => {
+                let h = (s / sn).ln();
+                let h_eta = h * (eta + 1.0);
+                x = axpy((-h_eta).exp(), &x, -(-h_eta).exp_m1(), &d0);
+                let phi_2 = (-h_eta).exp_m1() / h_eta + 1.0;
+                match (&old, &older) {
+                    (Some((d1, h1)), Some((d2, h2))) => {
+                        let (r0, r1) = (h1 / h, h2 / h);
+                        let d1_0 = axpy(1.0 / r0, &d0, -1.0 / r0, d1);
+                        let d1_1 = axpy(1.0 / r1, d1, -1.0 / r1, d2);
+                        let dd1 = axpy(1.0 + r0 / (r0 + r1), &d1_0, -r0 / (r0 + r1), &d1_1);
+                        let dd2 = axpy(1.0 / (r0 + r1), &d1_0, -1.0 / (r0 + r1), &d1_1);
+                        let phi_3 = phi_2 / h_eta - 0.5;
+                        x = axpy(1.0, &x, phi_2, &dd1);
+                        x = axpy(1.0, &x, -phi_3, &dd2);
+                    }
+                    (Some((d1, h1)), None) => {
+                        let r = h1 / h;
+                        x = axpy(1.0, &x, phi_2 / r, &axpy(1.0, &d0, -1.0, d1));
+                    }
+                    _ => {}
+                }
+                if eta > 0.0 {
+                    x = axpy(1.0, &x, sn * (-(-2.0 * h * eta).exp_m1()).sqrt() * s_noise, &noise());
+                }
+                older = old.take();
+                old = Some((d0, h));
             }
             _ => {
                 // sample_dpmpp_2m_sde, solver_type midpoint or heun.
@@ -124,6 +153,8 @@ fn each_equals_k_diffusion_on_the_same_draws() {
         ("dpmpp_2m_sde", 1.0, 1.0),
         ("dpmpp_2m_sde", 0.5, 1.1),
         ("dpmpp_2m_sde_heun", 1.0, 1.0),
+        ("dpmpp_3m_sde", 1.0, 1.0),
+        ("dpmpp_3m_sde", 0.5, 0.8),
     ] {
         let ours = run(format!("{kind}:{eta}:{s_noise}").parse().unwrap(), &sigmas, &z, &spec, 7);
         let theirs = reference(kind, eta, s_noise, &sigmas, &z, &spec, 7);
@@ -137,7 +168,7 @@ fn each_equals_k_diffusion_on_the_same_draws() {
 
 #[test]
 fn names_round_trip_and_bad_parameters_are_refused() {
-    for name in ["euler_ancestral:1", "dpm_2_ancestral:0.5:0.8", "dpmpp_2s_ancestral:1", "dpmpp_2m_sde:1", "dpmpp_2m_sde_heun:0.7"] {
+    for name in ["euler_ancestral:1", "dpm_2_ancestral:0.5:0.8", "dpmpp_2s_ancestral:1", "dpmpp_2m_sde:1", "dpmpp_2m_sde_heun:0.7", "dpmpp_3m_sde:1"] {
         let s: Solver = name.parse().unwrap();
         assert_eq!(s.to_string(), name);
         assert_eq!(s.to_string().parse::<Solver>().unwrap(), s);
@@ -147,4 +178,55 @@ fn names_round_trip_and_bad_parameters_are_refused() {
         assert!(bad.parse::<Solver>().is_err(), "{bad} accepted");
     }
     assert_eq!("dpm_2_ancestral".parse::<Solver>().unwrap().nfe_per_step(), 2);
+    // k-diffusion's LMS integrates the Lagrange interpolant of d in sigma: our exact Adams-Bashforth.
+    assert_eq!("lms".parse::<Solver>().unwrap(), Solver::AbExact { max_order: 4 });
+    assert_eq!("lms:2".parse::<Solver>().unwrap(), Solver::AbExact { max_order: 2 });
+}
+
+/// EDM's churn (k-diffusion `sample_euler`/`sample_heun` with s_churn), transcribed.
+fn churn_reference(heun: bool, [churn, tmin, tmax, s_noise]: [f64; 4], sigmas: &[f64], z: &[f64], spec: &DenoiserSpec, seed: u64) -> Vec<f64> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let d_of = |x: &[f64], s: f64| -> Vec<f64> { x.iter().zip(spec.denoise(&x.to_vec(), s).unwrap()).map(|(a, b)| (a - b) / s).collect() };
+    let mut x: Vec<f64> = z.iter().map(|v| v * sigmas[0]).collect();
+    let steps = (sigmas.len() - 1) as f64;
+    for i in 0..sigmas.len() - 1 {
+        let (s, sn) = (sigmas[i], sigmas[i + 1]);
+        let gamma = if tmin <= s && s <= tmax { (churn / steps).min(2f64.sqrt() - 1.0) } else { 0.0 };
+        let s_hat = s * (gamma + 1.0);
+        if gamma > 0.0 {
+            let eps = gits_sampler::noise::draw(&mut rng, x.len());
+            x = x.iter().zip(&eps).map(|(a, e)| a + e * s_noise * (s_hat * s_hat - s * s).sqrt()).collect();
+        }
+        let d = d_of(&x, s_hat);
+        let x2: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a + b * (sn - s_hat)).collect();
+        x = if heun {
+            let d2 = d_of(&x2, sn);
+            x.iter().zip(d.iter().zip(&d2)).map(|(a, (b, c))| a + (b + c) / 2.0 * (sn - s_hat)).collect()
+        } else {
+            x2
+        };
+    }
+    x
+}
+
+#[test]
+fn edm_churn_is_k_diffusions_and_churn_zero_is_the_ode_solver() {
+    let (spec, sigmas, z) = setup();
+    for (name, ode) in [("euler_churn:0", Solver::Euler), ("heun_churn:0", Solver::Heun)] {
+        let a = run(name.parse().unwrap(), &sigmas, &z, &spec, 0);
+        let b = execute(&ode.compile(&sigmas, &CompileOptions::PLAIN).unwrap(), z.clone(), &spec, false).unwrap().sample;
+        assert!(max_diff(&a, &b) < 1e-12, "{name}");
+    }
+    for (heun, params) in [(false, [40.0, 0.05, 50.0, 1.003]), (true, [40.0, 0.05, 50.0, 1.003]), (true, [5.0, 0.0, 1e5, 1.0])] {
+        let name = format!("{}:{}", if heun { "heun_churn" } else { "euler_churn" }, params.map(|v| v.to_string()).join(":"));
+        let solver: Solver = name.parse().unwrap();
+        assert_eq!(solver.to_string(), name);
+        let ours = run(solver, &sigmas, &z, &spec, 9);
+        let theirs = churn_reference(heun, params, &sigmas, &z, &spec, 9);
+        assert!(max_diff(&ours, &theirs) < 1e-10, "{name}: {}", max_diff(&ours, &theirs));
+    }
+    assert_eq!("heun_churn".parse::<Solver>().unwrap(), Solver::HeunChurn { churn: 40.0, tmin: 0.05, tmax: 50.0, s_noise: 1.003 });
+    for bad in ["euler_churn:-1", "heun_churn:1:2:1", "euler_churn:1:0:1:1:1"] {
+        assert!(bad.parse::<Solver>().is_err(), "{bad} accepted");
+    }
 }

@@ -7,7 +7,7 @@ import { workerUrl } from './base.js';
 import type { BackendInfo, CostMap, GitsOptions, Imported, OnnxInfo, OnnxInterface, OnnxSource, Projection, Reply, Request, SampleArgs, SampledRows, SampleResult, WarmRows } from './protocol.js';
 
 /** Solvers whose plans draw step noise (for the rows in the job): sampled in one piece. */
-const STOCHASTIC = /^ddim_eta|_ancestral|_sde/;
+const STOCHASTIC = /^ddim_eta|_ancestral|_sde|_churn/;
 
 /** Most workers a CPU job is split over. */
 export const MAX_WORKERS = 16;

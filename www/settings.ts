@@ -36,6 +36,9 @@ export const SOLVERS: [string, string][] = [
   ['dpmpp_2s_ancestral', 'DPM-Solver++(2S) ancestral (stochastic)'],
   ['dpmpp_2m_sde', 'DPM-Solver++(2M) SDE (stochastic)'],
   ['dpmpp_2m_sde_heun', 'DPM-Solver++(2M) SDE, heun (stochastic)'],
+  ['dpmpp_3m_sde', 'DPM-Solver++(3M) SDE (stochastic)'],
+  ['euler_churn', "Euler with EDM's churn (stochastic)"],
+  ['heun_churn', "Heun with EDM's churn (stochastic)"],
 ];
 
 export const SCHEDULES: [string, string][] = [

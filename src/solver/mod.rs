@@ -3,6 +3,7 @@
 
 pub mod ancestral;
 pub mod builder;
+pub mod churn;
 pub mod ddim_eta;
 pub mod deis;
 pub mod dpm2;
@@ -10,6 +11,7 @@ pub mod dpm2_ancestral;
 pub mod dpmpp;
 pub mod dpmpp_2m_sde;
 pub mod dpmpp_2s_ancestral;
+pub mod dpmpp_3m_sde;
 pub mod euler;
 pub mod euler_ancestral;
 pub mod heun;
@@ -62,6 +64,13 @@ pub enum Solver {
     /// DPM-Solver++(2M) SDE (k-diffusion), midpoint or heun correction. Stochastic.
     #[serde(rename = "dpmpp_2m_sde")]
     DpmPp2mSde { eta: f64, s_noise: f64, heun: bool },
+    /// DPM-Solver++(3M) SDE (k-diffusion). Stochastic.
+    #[serde(rename = "dpmpp_3m_sde")]
+    DpmPp3mSde { eta: f64, s_noise: f64 },
+    /// EDM's stochastic Euler: churn noise in [S_tmin, S_tmax], then Euler. Stochastic.
+    EulerChurn { churn: f64, tmin: f64, tmax: f64, s_noise: f64 },
+    /// EDM's stochastic Heun (Algorithm 2 of Karras et al. 2022). Stochastic, 2 NFE per step.
+    HeunChurn { churn: f64, tmin: f64, tmax: f64, s_noise: f64 },
 }
 
 /// One line per solver for `gits-sampler solvers` and error messages.
@@ -81,6 +90,9 @@ pub const SOLVERS: &[(&str, &str)] = &[
     ("dpm_2_ancestral[:eta[:s_noise]]", "DPM-Solver-2 ancestral (k-diffusion); eta 0 is dpm2; NFE = 2 x steps"),
     ("dpmpp_2s_ancestral[:eta[:s_noise]]", "DPM-Solver++(2S) ancestral (k-diffusion); NFE = 2 x steps"),
     ("dpmpp_2m_sde[_heun][:eta[:s_noise]]", "DPM-Solver++(2M) SDE (k-diffusion), midpoint (default) or heun correction; eta 0 with midpoint is dpmpp_2m; NFE = steps"),
+    ("dpmpp_3m_sde[:eta[:s_noise]]", "DPM-Solver++(3M) SDE (k-diffusion); NFE = steps"),
+    ("euler_churn|heun_churn[:churn[:tmin[:tmax[:s_noise]]]]", "EDM's stochastic Euler or Heun (S_churn, S_tmin, S_tmax, S_noise; default EDM's ImageNet 40:0.05:50:1.003); churn 0 is Euler or Heun; NFE = steps or 2 x steps"),
+    ("lms[:order]", "k-diffusion's linear multistep: the same method as ab_exact (exact variable-step Adams-Bashforth in sigma), order 1..4 (default 4); NFE = steps"),
 ];
 
 impl Solver {
@@ -88,7 +100,8 @@ impl Solver {
     pub fn nfe_per_step(&self) -> u32 {
         match self {
             Solver::Euler | Solver::DdimEta { .. } | Solver::Ipndm { .. } | Solver::IpndmV { .. } | Solver::AbExact { .. } | Solver::DeisTab { .. } | Solver::DpmPp { .. } | Solver::UniPc { .. } => 1,
-            Solver::EulerAncestral { .. } | Solver::DpmPp2mSde { .. } => 1,
+            Solver::EulerAncestral { .. } | Solver::DpmPp2mSde { .. } | Solver::DpmPp3mSde { .. } | Solver::EulerChurn { .. } => 1,
+            Solver::HeunChurn { .. } => 2,
             Solver::Heun | Solver::Dpm2 { .. } | Solver::Dpm2Ancestral { .. } | Solver::DpmPp2sAncestral { .. } => 2,
             Solver::Rk4 => 4,
         }
@@ -129,7 +142,12 @@ impl Solver {
             Solver::DeisTab { order } | Solver::DpmPp { order, .. } | Solver::UniPc { order, .. } => in_range("order", order, 3),
             Solver::DdimEta { eta } if !(0.0..=1.0).contains(&eta) => bail!("ddim_eta eta must be in [0, 1], got {eta}"),
             Solver::Dpm2 { r } if !(r > 0.0 && r < 1.0) => bail!("dpm2 r must be in (0, 1), got {r}"),
-            Solver::EulerAncestral { eta, s_noise } | Solver::Dpm2Ancestral { eta, s_noise } | Solver::DpmPp2sAncestral { eta, s_noise } | Solver::DpmPp2mSde { eta, s_noise, .. }
+            Solver::EulerChurn { churn, tmin, tmax, s_noise } | Solver::HeunChurn { churn, tmin, tmax, s_noise }
+                if !((0.0..=1000.0).contains(&churn) && tmin >= 0.0 && tmin <= tmax && tmax <= crate::limits::MAX_SIGMA && (0.0..=2.0).contains(&s_noise)) =>
+            {
+                bail!("{} needs churn in [0, 1000], 0 <= tmin <= tmax <= {} and s_noise in [0, 2], got {churn}:{tmin}:{tmax}:{s_noise}", self.name(), crate::limits::MAX_SIGMA)
+            }
+            Solver::EulerAncestral { eta, s_noise } | Solver::Dpm2Ancestral { eta, s_noise } | Solver::DpmPp2sAncestral { eta, s_noise } | Solver::DpmPp2mSde { eta, s_noise, .. } | Solver::DpmPp3mSde { eta, s_noise }
                 if !((0.0..=2.0).contains(&eta) && (0.0..=2.0).contains(&s_noise)) =>
             {
                 bail!("{} eta and s_noise must be in [0, 2], got {eta} and {s_noise}", self.name())
@@ -171,6 +189,14 @@ impl Solver {
             Solver::DpmPp2mSde { eta, s_noise, heun } => {
                 let mut s = dpmpp_2m_sde::DpmPp2mSde::new(eta, s_noise, heun);
                 builder::build(sigmas, afs, |b, x, i| s.step(b, sigmas, x, i))
+            }
+            Solver::DpmPp3mSde { eta, s_noise } => {
+                let mut s = dpmpp_3m_sde::DpmPp3mSde::new(eta, s_noise);
+                builder::build(sigmas, afs, |b, x, i| s.step(b, sigmas, x, i))
+            }
+            Solver::EulerChurn { churn, tmin, tmax, s_noise } | Solver::HeunChurn { churn, tmin, tmax, s_noise } => {
+                let (c, heun) = (churn::Churn { churn, tmin, tmax, s_noise }, matches!(self, Solver::HeunChurn { .. }));
+                builder::build(sigmas, afs, |b, x, i| churn::step(b, sigmas, &c, heun, x, i))
             }
             Solver::Ipndm { max_order } => {
                 let mut s = ipndm::Ipndm::new(max_order);
@@ -236,6 +262,9 @@ impl Solver {
             Solver::DpmPp2sAncestral { .. } => "dpmpp_2s_ancestral",
             Solver::DpmPp2mSde { heun: false, .. } => "dpmpp_2m_sde",
             Solver::DpmPp2mSde { heun: true, .. } => "dpmpp_2m_sde_heun",
+            Solver::DpmPp3mSde { .. } => "dpmpp_3m_sde",
+            Solver::EulerChurn { .. } => "euler_churn",
+            Solver::HeunChurn { .. } => "heun_churn",
         }
         .into()
     }
@@ -255,13 +284,14 @@ impl fmt::Display for Solver {
                 let v = if *variant == unipc::Variant::Bh1 { "bh1" } else { "bh2" };
                 write!(f, "{}_{v}:{order}", if *corrector { "unipc" } else { "unip" })
             }
-            Solver::EulerAncestral { eta, s_noise } | Solver::Dpm2Ancestral { eta, s_noise } | Solver::DpmPp2sAncestral { eta, s_noise } | Solver::DpmPp2mSde { eta, s_noise, .. } => {
+            Solver::EulerAncestral { eta, s_noise } | Solver::Dpm2Ancestral { eta, s_noise } | Solver::DpmPp2sAncestral { eta, s_noise } | Solver::DpmPp2mSde { eta, s_noise, .. } | Solver::DpmPp3mSde { eta, s_noise } => {
                 write!(f, "{}:{eta}", self.name())?;
                 if *s_noise != 1.0 {
                     write!(f, ":{s_noise}")?;
                 }
                 Ok(())
             }
+            Solver::EulerChurn { churn, tmin, tmax, s_noise } | Solver::HeunChurn { churn, tmin, tmax, s_noise } => write!(f, "{}:{churn}:{tmin}:{tmax}:{s_noise}", self.name()),
             other => f.write_str(&other.name()),
         }
     }
@@ -284,7 +314,21 @@ impl FromStr for Solver {
             "euler" | "ddim" => no_arg(Solver::Euler)?,
             "heun" => no_arg(Solver::Heun)?,
             "rk4" => no_arg(Solver::Rk4)?,
-            "euler_ancestral" | "dpm_2_ancestral" | "dpm2_ancestral" | "dpmpp_2s_ancestral" | "dpmpp_2m_sde" | "dpmpp_2m_sde_heun" => {
+            "lms" => Solver::AbExact { max_order: int(4)? },
+            "euler_churn" | "heun_churn" => {
+                // churn[:tmin[:tmax[:s_noise]]], defaulting to EDM's ImageNet-64 settings.
+                let mut v = [40.0, 0.05, 50.0, 1.003];
+                let given: Vec<&str> = arg.map(|a| a.split(':').collect()).unwrap_or_default();
+                if given.len() > 4 {
+                    bail!("solver '{name}' takes churn[:tmin[:tmax[:s_noise]]], got '{s}'");
+                }
+                for (slot, text) in v.iter_mut().zip(given) {
+                    *slot = text.parse().map_err(|_| Error(format!("bad number '{text}' in solver '{s}'")))?;
+                }
+                let [churn, tmin, tmax, s_noise] = v;
+                if name == "euler_churn" { Solver::EulerChurn { churn, tmin, tmax, s_noise } } else { Solver::HeunChurn { churn, tmin, tmax, s_noise } }
+            }
+            "euler_ancestral" | "dpm_2_ancestral" | "dpm2_ancestral" | "dpmpp_2s_ancestral" | "dpmpp_2m_sde" | "dpmpp_2m_sde_heun" | "dpmpp_3m_sde" => {
                 // eta[:s_noise], both defaulting to 1 (k-diffusion's and ComfyUI's defaults).
                 let mut nums = arg.map(|a| a.split(':').map(|v| v.parse::<f64>().map_err(|_| Error(format!("bad number '{v}' in solver '{s}'")))).collect::<Result<Vec<f64>>>()).transpose()?.unwrap_or_default();
                 if nums.len() > 2 {
@@ -296,6 +340,7 @@ impl FromStr for Solver {
                     "euler_ancestral" => Solver::EulerAncestral { eta, s_noise },
                     "dpm_2_ancestral" | "dpm2_ancestral" => Solver::Dpm2Ancestral { eta, s_noise },
                     "dpmpp_2s_ancestral" => Solver::DpmPp2sAncestral { eta, s_noise },
+                    "dpmpp_3m_sde" => Solver::DpmPp3mSde { eta, s_noise },
                     _ => Solver::DpmPp2mSde { eta, s_noise, heun: name.ends_with("heun") },
                 }
             }
