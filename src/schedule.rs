@@ -23,6 +23,9 @@ pub enum Schedule {
     TimeUniform { rho_t: f64 },
     /// Uniform in sigma itself. Not a good grid; fixed-step multistep methods reach their order on it.
     UniformSigma,
+    /// ComfyUI's `kl_optimal` (Align Your Steps' KL-optimal schedule, Sabour et al. 2024):
+    /// uniform in arctan sigma, sigma_k = tan((1 - t) atan(sigma_max) + t atan(sigma_min)).
+    KlOptimal,
 }
 
 impl Schedule {
@@ -51,6 +54,10 @@ impl Schedule {
                 (0..=n).map(|i| vp.sigma((1.0 + frac(i) * (e - 1.0)).powf(rho_t))).collect()
             }
             Schedule::UniformSigma => (0..=n).map(|i| smax + frac(i) * (smin - smax)).collect(),
+            Schedule::KlOptimal => {
+                let (a, b) = (smax.atan(), smin.atan());
+                (0..=n).map(|i| (a + frac(i) * (b - a)).tan()).collect()
+            }
         };
         // Pin the endpoints exactly; pow/exp round-trips are off by an ulp or two.
         let mut sigmas = sigmas;
@@ -119,6 +126,7 @@ impl fmt::Display for Schedule {
             Schedule::Logsnr => write!(f, "logsnr"),
             Schedule::TimeUniform { rho_t } => write!(f, "time_uniform:{rho_t}"),
             Schedule::UniformSigma => write!(f, "uniform_sigma"),
+            Schedule::KlOptimal => write!(f, "kl_optimal"),
         }
     }
 }
@@ -146,8 +154,9 @@ impl FromStr for Schedule {
             "quadratic" => no_arg(Schedule::TimeUniform { rho_t: 2.0 }),
             "time_uniform" => Ok(Schedule::TimeUniform { rho_t: num(1.0)? }),
             "uniform_sigma" => no_arg(Schedule::UniformSigma),
+            "kl_optimal" => no_arg(Schedule::KlOptimal),
             _ => Err(format!(
-                "unknown schedule '{s}' (expected polynomial[:rho], logsnr, uniform, quadratic, time_uniform[:rho_t], uniform_sigma)"
+                "unknown schedule '{s}' (expected polynomial[:rho], logsnr, uniform, quadratic, time_uniform[:rho_t], uniform_sigma, kl_optimal)"
             )),
         }
     }

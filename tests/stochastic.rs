@@ -1,6 +1,7 @@
-//! The stochastic samplers of k-diffusion as plan compilers: with eta = 0 each is its ODE sibling,
-//! and with noise each equals a direct transcription of k-diffusion's loop (`sampling.py`) fed
-//! the same normal draws, on the exact Gaussian mixture in f64.
+//! The samplers and schedules people pick in k-diffusion and ComfyUI: each stochastic sampler
+//! with eta = 0 is its ODE sibling, and with noise it equals a direct transcription of
+//! k-diffusion's loop (`sampling.py`) fed the same normal draws, on the exact Gaussian mixture in
+//! f64; ComfyUI's schedules equal reference values computed with its formulas.
 
 use gits_sampler::denoiser::{DenoiserSpec, Gmm};
 use gits_sampler::plan::{Denoiser, Op, execute, execute_seeded};
@@ -229,4 +230,22 @@ fn edm_churn_is_k_diffusions_and_churn_zero_is_the_ode_solver() {
     for bad in ["euler_churn:-1", "heun_churn:1:2:1", "euler_churn:1:0:1:1:1"] {
         assert!(bad.parse::<Solver>().is_err(), "{bad} accepted");
     }
+}
+
+/// ComfyUI's kl_optimal_scheduler(steps, sigma_min, sigma_max), its points before the final 0,
+/// computed with its published formula (Python's math.atan/tan) for 5 and 11 points: our schedule
+/// with 4 and 10 steps on the same range.
+#[test]
+fn kl_optimal_is_comfyuis() {
+    let cases: [(f64, f64, &[f64]); 2] = [
+        (0.002, 80.0, &[79.99999999999964, 2.3548841736965183, 0.9895553832181438, 0.4123112234334025, 0.002]),
+        (0.0292, 14.6146, &[14.614600000000008, 4.565104551607427, 2.632938696051456, 1.786485981303679, 1.2948021089799795, 0.9616194201907788, 0.7116563565306641, 0.5094482654393182, 0.33566655492724656, 0.1783769113734464, 0.0292]),
+    ];
+    for (smin, smax, want) in cases {
+        let got = Schedule::KlOptimal.sigmas(want.len() - 1, smin, smax).unwrap();
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() <= 1e-12 * w, "{got:?} against {want:?}");
+        }
+    }
+    assert_eq!("kl_optimal".parse::<Schedule>().unwrap().to_string(), "kl_optimal");
 }

@@ -45,6 +45,7 @@ export const SCHEDULES: [string, string][] = [
   ['polynomial:7', 'polynomial (rho 7)'],
   ['logsnr', 'logSNR'],
   ['uniform', 'time-uniform'],
+  ['kl_optimal', 'KL-optimal (ComfyUI, AYS)'],
   ['gits', 'GITS (shipped for this model)'],
   ['gits-paper', "GITS, the paper's cost (shipped)"],
   ['gits-here', 'GITS (computed here)'],
