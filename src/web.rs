@@ -163,13 +163,7 @@ impl Sampler {
         if *m.device() != self.backend.device {
             crate::bail!("the model was loaded by a sampler on another device; load it with this sampler");
         }
-        let dim = m.dim();
-        let batch = check_noise(noise, dim)?;
-        check_trajectory(&plan.0, batch, dim)?;
-        if m.spec().is_none() && labels.len() != batch {
-            crate::bail!("{} class labels for a batch of {batch} samples", labels.len());
-        }
-        let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
+        let (_, labels) = check_request(&plan.0, m, noise, labels)?;
         m.denoiser(&labels, guidance)
     }
 
@@ -458,13 +452,8 @@ async fn run(device: &Device, plan: &plan::Plan, denoiser: &impl Denoiser<Tensor
 /// An ONNX model's run: the plan in f64, each evaluation awaited from the model's runtime.
 async fn run_onnx(plan: &plan::Plan, model: &model::Model, noise: Vec<f64>, labels: &[u32], guidance: f64, seed: u64, on_eval: Option<js_sys::Function>) -> Result<JsValue> {
     let graph = model.as_onnx().expect("only ONNX models come here");
+    let (batch, labels) = check_request(plan, model, &noise, labels)?;
     let dim = model.dim();
-    let batch = check_noise(&noise, dim)?;
-    check_trajectory(plan, batch, dim)?;
-    if model.classes() > 0 && labels.len() != batch {
-        crate::bail!("{} class labels for a batch of {batch} samples", labels.len());
-    }
-    let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
     let denoiser = crate::onnx::graph::denoiser(graph, &labels, guidance)?;
     let denoiser = Reporting { inner: &denoiser, nfe: plan.nfe, done: Cell::new(0), on_eval };
     let out = execute_async(plan, noise, &denoiser, true, seed).await?;
@@ -480,21 +469,24 @@ fn run_points<V>(out: &plan::Run<V>) -> (Vec<f64>, Vec<u32>, Vec<f64>) {
     (out.steps.iter().map(|s| s.sigma).collect(), out.steps.iter().map(|s| s.step).collect(), out.evals.iter().map(|e| e.sigma).collect())
 }
 
-/// The batch size of `noise`, checked: whole rows of `dim` finite numbers.
-fn check_noise(noise: &[f64], dim: usize) -> Result<usize> {
+/// A sampling request checked before any work: `noise` whole rows of the model's dimension,
+/// finite; the trajectory the page gets back (every step, every evaluation) within bounds; one
+/// label per row for every model but an analytic one. The batch size and the labels.
+fn check_request(plan: &plan::Plan, m: &model::Model, noise: &[f64], labels: &[u32]) -> Result<(usize, Vec<usize>)> {
+    let dim = m.dim();
     if noise.is_empty() || noise.len() % dim != 0 {
         crate::bail!("noise has {} numbers: not a whole batch of {dim}-dimensional samples", noise.len());
     }
     if noise.iter().any(|v| !v.is_finite()) {
         crate::bail!("noise must be finite");
     }
-    Ok(noise.len() / dim)
-}
-
-/// The page gets every step and every evaluation back: bound them all before running.
-fn check_trajectory(plan: &plan::Plan, batch: usize, dim: usize) -> Result<()> {
+    let batch = noise.len() / dim;
     let points = plan.steps() + 1 + plan.nfe as usize;
-    crate::limits::product("the trajectory (points x batch x dimension)", &[points, batch, dim], crate::limits::MAX_ELEMENTS).map(|_| ())
+    crate::limits::product("the trajectory (points x batch x dimension)", &[points, batch, dim], crate::limits::MAX_ELEMENTS)?;
+    if m.spec().is_none() && labels.len() != batch {
+        crate::bail!("{} class labels for a batch of {batch} samples", labels.len());
+    }
+    Ok((batch, labels.iter().map(|&l| l as usize).collect()))
 }
 
 /// What `Sampler.sample` resolves to, from x at every step and D at every evaluation.

@@ -83,9 +83,6 @@ function explain(e: unknown): string {
   return message;
 }
 
-/** Per-evaluation timings of the open models: onnxruntime's run and the whole round trip. */
-export const timings = { runs: 0, sessionMs: 0 };
-
 export async function openOnnx(wasm: Module, sampler: Wasm.Sampler, source: OnnxSource, onProgress: (done: number, total: number) => void): Promise<{ model: Wasm.Model; info: OnnxInfo }> {
   const { name } = source;
   try {
@@ -100,10 +97,7 @@ export async function openOnnx(wasm: Module, sampler: Wasm.Sampler, source: Onnx
       if (!session) throw new Error('the session is not open');
       const inputs: Record<string, Ort.Tensor> = {};
       for (const f of feeds) inputs[f.name] = new o.Tensor(f.type, f.data, f.dims);
-      const t0 = performance.now();
       const out = (await session.run(inputs, [output]))[output];
-      timings.sessionMs += performance.now() - t0;
-      timings.runs++;
       const data = out.location === 'cpu' ? out.data : await out.getData(true);
       if (!(data instanceof Float32Array || data instanceof Float64Array)) throw new Error(`output "${output}" is ${out.type}, not float32 or float64`);
       return data;

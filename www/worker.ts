@@ -142,9 +142,9 @@ function compile(wasm: Module, req: PlanRequest, url: string, model: Wasm.Model)
     return model.planOn(req.solver, Float64Array.from(req.sigmas), req.afs ?? false);
   }
   if (req.schedule !== 'gits') return model.plan(req.solver, req.schedule, req.nfe, false, false);
-  if (req.gits === '') throw new Error(`${req.gitsName ?? 'the GITS schedule file'} is empty: not a GITS schedule file`);
-  if (!req.gits) throw new Error('compute a GITS schedule first');
   const name = req.gitsName ?? 'the GITS schedule file';
+  if (req.gits === '') throw new Error(`${name} is empty: not a GITS schedule file`);
+  if (!req.gits) throw new Error('compute a GITS schedule first');
   try {
     return gitsFor(wasm, url, model, req.gits, name).plan(req.solver, req.nfe, req.afs, undefined);
   } catch (e) {
