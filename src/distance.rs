@@ -19,3 +19,48 @@ pub fn mean_l2(a: &[f64], b: &[f64], dim: usize) -> f64 {
 pub fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
+
+/// The kernel MMD between a batch of samples and an isotropic Gaussian mixture, with the
+/// mixture's side in closed form (no reference draws, so no reference noise): for the Gaussian
+/// kernel k_l(x, y) = exp(-|x - y|^2 / 2l^2), E_y k_l(x, y) over y ~ N(mu, v I) is
+/// (l^2 / (l^2 + v))^(d/2) exp(-|x - mu|^2 / 2(l^2 + v)). The kernel is the mean of k_l over
+/// l = (1/4, 1/2, 1, 2) x s sqrt(d), s the mixture's RMS standard deviation per coordinate, so
+/// it sees both the modes and their shapes. The sample term is the unbiased U-statistic, so
+/// MMD^2 is unbiased; returned as sqrt(max(MMD^2, 0)).
+pub fn mmd_to_mixture(x: &[f64], dim: usize, mixture: &crate::denoiser::Gmm) -> f64 {
+    let n = x.len() / dim;
+    assert!(n >= 2 && mixture.dim() == dim, "MMD needs two samples or more of the mixture's dimension");
+    let d = dim as f64;
+    let scale = mixture_rms_sd(mixture) * d.sqrt();
+    let lengths: Vec<f64> = [0.25, 0.5, 1.0, 2.0].iter().map(|c| c * scale).collect();
+    let sq = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| (p - q) * (p - q)).sum::<f64>();
+    // E k(y, y') for y, y' ~ mixture: components j, k combine with variance v_j + v_k.
+    let expect = |dist2: f64, v: f64| lengths.iter().map(|l| (l * l / (l * l + v)).powf(d / 2.0) * (-dist2 / (2.0 * (l * l + v))).exp()).sum::<f64>() / lengths.len() as f64;
+    let comps: Vec<(f64, &[f64], f64)> = mixture.weights.iter().zip(&mixture.means).zip(&mixture.variances).map(|((w, m), v)| (*w, m.as_slice(), *v)).collect();
+    let total: f64 = comps.iter().map(|c| c.0).sum();
+    let mut yy = 0.0;
+    for &(wj, mj, vj) in &comps {
+        for &(wk, mk, vk) in &comps {
+            yy += wj * wk * expect(sq(mj, mk), vj + vk);
+        }
+    }
+    yy /= total * total;
+    let rows: Vec<&[f64]> = x.chunks(dim).collect();
+    let xy = rows.iter().map(|r| comps.iter().map(|&(w, m, v)| w * expect(sq(r, m), v)).sum::<f64>() / total).sum::<f64>() / n as f64;
+    let mut xx = 0.0;
+    for i in 0..n {
+        for j in i + 1..n {
+            xx += expect(sq(rows[i], rows[j]), 0.0);
+        }
+    }
+    xx /= (n * (n - 1) / 2) as f64;
+    (xx - 2.0 * xy + yy).max(0.0).sqrt()
+}
+
+/// sqrt(trace(Cov) / d) of a mixture: its spread per coordinate.
+fn mixture_rms_sd(g: &crate::denoiser::Gmm) -> f64 {
+    let (d, total) = (g.dim(), g.weights.iter().sum::<f64>());
+    let mean: Vec<f64> = (0..d).map(|j| g.weights.iter().zip(&g.means).map(|(w, m)| w * m[j]).sum::<f64>() / total).collect();
+    let second: f64 = g.weights.iter().zip(&g.means).zip(&g.variances).map(|((w, m), v)| w * (d as f64 * v + m.iter().zip(&mean).map(|(a, b)| (a - b) * (a - b)).sum::<f64>())).sum::<f64>() / total;
+    (second / d as f64).sqrt()
+}

@@ -20,7 +20,8 @@
 //! - [`distance`], [`hash`] mean L2 between batches; the sha256 that names a model
 //! - [`tensor`]    burn tensors as an executor vector space
 //! - [`trajectory`] the 3-D projection of a trajectory (its own axis + top-2 principal components)
-//! - [`noise`]     seeded standard-normal noise
+//! - [`noise`]     seeded standard-normal noise: starting noise, per-sample step noise
+//! - [`brownian`]  a seeded Brownian path, a pure function of time (the SDE samplers' noise)
 //! - [`vp_discrete`] discrete VP (DDPM) schedules as diffusers defines them; timesteps <-> sigma
 //! - [`limits`]    bounds on every size a user or a file can ask for, checked before work starts
 //! - [`io`]        JSON batch and trajectory formats shared by the CLI and the browser
@@ -34,6 +35,7 @@
 pub mod classifier;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod data;
+pub mod brownian;
 pub mod denoiser;
 mod error;
 pub mod distance;

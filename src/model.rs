@@ -8,7 +8,7 @@ use crate::denoiser::weights::{self, Manifest, Weights};
 use crate::denoiser::{DenoiserSpec, TensorDenoiser};
 use crate::hash::sha256_hex;
 use crate::onnx::{Graph, graph};
-use crate::plan::{AsyncDenoiser, Denoiser, Plan, Run, execute, execute_async};
+use crate::plan::{AsyncDenoiser, Denoiser, Plan, Run, execute_async, execute_seeded};
 use crate::schedule::{SIGMA_MAX, SIGMA_MIN};
 use crate::tensor::{read_async, read_run, to_tensor};
 use crate::{Error, Result, bail};
@@ -186,15 +186,21 @@ impl Model {
 /// computes on (analytic denoisers in f64; networks on burn tensors). Async because reading a
 /// WebGPU tensor back is; everywhere else the futures are ready at once (see [`block_on`]).
 /// `first_row` is the index of the batch's first row in the whole run: a class-conditional
-/// network gives row r the class r mod classes, so the labels do not depend on chunking.
+/// network gives row r the class r mod classes, and a stochastic plan gives it the step noise of
+/// sample first_row + r of `seed`, so neither depends on chunking.
 #[allow(async_fn_in_trait)] // single-threaded callers only: the browser and a native loop
 pub trait BatchModel {
     /// Values per sample.
     fn dim(&self) -> usize;
     /// Runs `plan` from the starting batch `z` (row-major [batch, dim]).
-    async fn run(&self, plan: &Plan, z: Vec<f64>, first_row: usize, trajectory: bool) -> Result<Run<Vec<f64>>>;
+    async fn run(&self, plan: &Plan, z: Vec<f64>, first_row: usize, seed: u64, trajectory: bool) -> Result<Run<Vec<f64>>>;
     /// D(x; sigma) of a batch.
     async fn denoise(&self, x: &[f64], sigma: f64, first_row: usize) -> Result<Vec<f64>>;
+}
+
+/// The sample seeds of `rows` rows starting at `first_row` of a run seeded `seed`.
+fn row_seeds(rows: usize, first_row: usize, seed: u64) -> Vec<u64> {
+    crate::noise::sample_seeds(seed, first_row as u64..(first_row + rows) as u64)
 }
 
 /// An analytic denoiser in exact f64 arithmetic.
@@ -202,8 +208,9 @@ impl BatchModel for DenoiserSpec {
     fn dim(&self) -> usize {
         DenoiserSpec::dim(self)
     }
-    async fn run(&self, plan: &Plan, z: Vec<f64>, _first_row: usize, trajectory: bool) -> Result<Run<Vec<f64>>> {
-        execute(plan, z, self, trajectory)
+    async fn run(&self, plan: &Plan, z: Vec<f64>, first_row: usize, seed: u64, trajectory: bool) -> Result<Run<Vec<f64>>> {
+        let seeds = row_seeds(z.len() / self.dim(), first_row, seed);
+        execute_seeded(plan, z, self, trajectory, &seeds)
     }
     async fn denoise(&self, x: &[f64], sigma: f64, _first_row: usize) -> Result<Vec<f64>> {
         Denoiser::denoise(self, &x.to_vec(), sigma)
@@ -221,17 +228,18 @@ impl BatchModel for Guided<'_> {
         self.model.dim()
     }
 
-    async fn run(&self, plan: &Plan, z: Vec<f64>, first_row: usize, trajectory: bool) -> Result<Run<Vec<f64>>> {
+    async fn run(&self, plan: &Plan, z: Vec<f64>, first_row: usize, seed: u64, trajectory: bool) -> Result<Run<Vec<f64>>> {
         if let Some(spec) = self.model.spec() {
-            return spec.run(plan, z, first_row, trajectory).await;
+            return spec.run(plan, z, first_row, seed, trajectory).await;
         }
         let dim = self.dim();
+        let seeds = row_seeds(z.len() / dim, first_row, seed);
         if let Some(onnx) = self.model.as_onnx() {
             let labels = self.model.row_labels(z.len() / dim, first_row);
-            return execute_async(plan, z, &graph::denoiser(onnx, &labels, self.guidance)?, trajectory, 0).await;
+            return execute_async(plan, z, &graph::denoiser(onnx, &labels, self.guidance)?, trajectory, &seeds).await;
         }
         let den = self.model.row_denoiser(z.len() / dim, first_row, self.guidance)?;
-        read_run(execute(plan, to_tensor(&z, dim, &self.model.device), &den, trajectory)?).await
+        read_run(execute_seeded(plan, to_tensor(&z, dim, &self.model.device), &den, trajectory, &seeds)?).await
     }
 
     async fn denoise(&self, x: &[f64], sigma: f64, first_row: usize) -> Result<Vec<f64>> {
@@ -253,8 +261,8 @@ impl BatchModel for Model {
     fn dim(&self) -> usize {
         Model::dim(self)
     }
-    async fn run(&self, plan: &Plan, z: Vec<f64>, first_row: usize, trajectory: bool) -> Result<Run<Vec<f64>>> {
-        self.guided(1.0).run(plan, z, first_row, trajectory).await
+    async fn run(&self, plan: &Plan, z: Vec<f64>, first_row: usize, seed: u64, trajectory: bool) -> Result<Run<Vec<f64>>> {
+        self.guided(1.0).run(plan, z, first_row, seed, trajectory).await
     }
     async fn denoise(&self, x: &[f64], sigma: f64, first_row: usize) -> Result<Vec<f64>> {
         self.guided(1.0).denoise(x, sigma, first_row).await
@@ -266,8 +274,8 @@ impl<M: BatchModel + ?Sized> BatchModel for std::rc::Rc<M> {
     fn dim(&self) -> usize {
         (**self).dim()
     }
-    async fn run(&self, plan: &Plan, z: Vec<f64>, first_row: usize, trajectory: bool) -> Result<Run<Vec<f64>>> {
-        (**self).run(plan, z, first_row, trajectory).await
+    async fn run(&self, plan: &Plan, z: Vec<f64>, first_row: usize, seed: u64, trajectory: bool) -> Result<Run<Vec<f64>>> {
+        (**self).run(plan, z, first_row, seed, trajectory).await
     }
     async fn denoise(&self, x: &[f64], sigma: f64, first_row: usize) -> Result<Vec<f64>> {
         (**self).denoise(x, sigma, first_row).await

@@ -23,3 +23,96 @@ pub fn eval_seed(seed: u64) -> u64 {
     let digest = Sha256::new().chain_update(b"gits-sampler eval noise").chain_update(seed.to_le_bytes()).finalize();
     u64::from_le_bytes(digest[..8].try_into().expect("a sha256 digest has 32 bytes"))
 }
+
+/// The seed of sample `index` of a run seeded `seed`: its step noise comes from this alone, so a
+/// sample is the same at any batch size, in any row, and in any worker of a split batch.
+pub fn sample_seed(seed: u64, index: u64) -> u64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new().chain_update(b"gits-sampler step noise").chain_update(seed.to_le_bytes()).chain_update(index.to_le_bytes()).finalize();
+    u64::from_le_bytes(digest[..8].try_into().expect("a sha256 digest has 32 bytes"))
+}
+
+/// The seeds of samples `rows` of a run seeded `seed`.
+pub fn sample_seeds(seed: u64, rows: std::ops::Range<u64>) -> Vec<u64> {
+    rows.map(|i| sample_seed(seed, i)).collect()
+}
+
+/// Where the step noise of stochastic samplers comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoiseSource {
+    /// A fresh draw per noise op, from each sample's own generator in op order (k-diffusion's
+    /// default noise sampler, per sample).
+    Fresh,
+    /// Increments of each sample's Brownian path over the step's sigma interval (k-diffusion's
+    /// BrownianTreeNoiseSampler): refining the schedule refines the same path.
+    Brownian,
+}
+
+impl std::fmt::Display for NoiseSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(match self {
+            NoiseSource::Fresh => "fresh",
+            NoiseSource::Brownian => "brownian",
+        })
+    }
+}
+
+impl std::str::FromStr for NoiseSource {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s {
+            "fresh" => Ok(NoiseSource::Fresh),
+            "brownian" => Ok(NoiseSource::Brownian),
+            _ => crate::bail!("unknown noise source {s:?}: use fresh or brownian"),
+        }
+    }
+}
+
+/// The step noise of a batch: one source per row, each from that sample's seed.
+pub struct StepNoise {
+    rows: Vec<Row>,
+    dim: usize,
+}
+
+enum Row {
+    Fresh(StdRng),
+    /// The path and its last value, W(sigma_next) of one step being W(sigma) of the next.
+    Brownian(crate::brownian::BrownianPath, Option<(f64, Vec<f64>)>),
+}
+
+impl StepNoise {
+    /// `seeds`: one per row, from [`sample_seeds`].
+    pub fn new(source: NoiseSource, seeds: &[u64], dim: usize) -> Self {
+        let rows = seeds
+            .iter()
+            .map(|&s| match source {
+                NoiseSource::Fresh => Row::Fresh(StdRng::seed_from_u64(s)),
+                NoiseSource::Brownian => Row::Brownian(crate::brownian::BrownianPath::new(s, dim), None),
+            })
+            .collect();
+        StepNoise { rows, dim }
+    }
+
+    /// The next standard-normal draw of the batch (row-major), for the step sigma -> sigma_next.
+    pub fn next(&mut self, sigma: f64, sigma_next: f64) -> Vec<f64> {
+        let dim = self.dim;
+        self.rows
+            .iter_mut()
+            .flat_map(|row| match row {
+                Row::Fresh(rng) => draw(rng, dim),
+                Row::Brownian(path, last) => {
+                    let at = |t: f64| match &*last {
+                        Some((lt, w)) if *lt == t => w.clone(),
+                        _ => path.at(t),
+                    };
+                    let (hi, lo) = (at(sigma), at(sigma_next));
+                    let scale = 1.0 / (sigma - sigma_next).sqrt();
+                    let out = hi.iter().zip(&lo).map(|(h, l)| (h - l) * scale).collect::<Vec<f64>>();
+                    *last = Some((sigma_next, lo));
+                    out
+                }
+            })
+            .collect()
+    }
+}

@@ -4,10 +4,9 @@
 //! (by an `Eval` or a `Combine`), so a plan is easy to check and the executor can free a register
 //! after its last read. The sample is the register of the last `Emit`.
 
+use crate::noise::{NoiseSource, StepNoise};
 use crate::schedule::validate_sigmas;
 use crate::{Error, Result, bail};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 pub const PLAN_VERSION: u32 = 1;
@@ -32,9 +31,9 @@ pub enum Op {
     Combine { out: Reg, terms: Vec<(f64, Reg)> },
     /// The register holds x at schedule point `step` (a trajectory point).
     Emit { reg: Reg, step: u32 },
-    /// out = a fresh standard-normal draw shaped like the starting noise (stochastic samplers);
-    /// draws come from the seed given to the executor, in op order.
-    Noise { out: Reg },
+    /// out = standard-normal step noise shaped like the starting noise, for the step sigma ->
+    /// sigma_next (stochastic samplers), from each sample's own source (the plan's `noise`).
+    Noise { out: Reg, sigma: f64, sigma_next: f64 },
 }
 
 /// Dynamic thresholding of denoiser outputs (Imagen; DPM-Solver++): per sample,
@@ -78,6 +77,9 @@ pub struct Plan {
     /// Parameters of the evaluations marked `thresholding`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thresholding: Option<Thresholding>,
+    /// Where the `Noise` ops' draws come from (stochastic plans only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<NoiseSource>,
 }
 
 /// One operation of a plan in words, for the page's plan table ("solvers as data").
@@ -107,7 +109,10 @@ impl Plan {
                     let sum: Vec<String> = terms.iter().map(|(_, r)| format!("c·r{r}")).collect();
                     row("combine", format!("r{out} = {}", sum.join(" + ")), None, terms.iter().map(|&(c, r)| (r, c)).collect())
                 }
-                Op::Noise { out } => row("noise", format!("r{out} = fresh N(0, I) noise"), None, Vec::new()),
+                Op::Noise { out, sigma, sigma_next } => {
+                    let source = self.noise.map_or("", |n| if n == NoiseSource::Brownian { "Brownian " } else { "fresh " });
+                    row("noise", format!("r{out} = {source}N(0, I) noise, sigma {sigma:.4} -> {sigma_next:.4}"), Some(*sigma), Vec::new())
+                }
                 Op::Emit { reg, step } => row("emit", format!("x at step {step} = r{reg}"), self.sigmas.get(*step as usize).copied(), Vec::new()),
             })
             .collect()
@@ -185,7 +190,15 @@ impl Plan {
                     }
                     define(*out, at, &mut defined)?;
                 }
-                Op::Noise { out } => define(*out, at, &mut defined)?,
+                Op::Noise { out, sigma, sigma_next } => {
+                    if self.noise.is_none() {
+                        bail!("op {at}: the plan draws step noise but names no noise source (fresh or brownian)");
+                    }
+                    if !(sigma.is_finite() && sigma_next.is_finite() && *sigma > *sigma_next && *sigma_next >= 0.0) {
+                        bail!("op {at}: step noise over sigma {sigma} -> {sigma_next} (needs finite sigma > sigma_next >= 0)");
+                    }
+                    define(*out, at, &mut defined)?
+                }
                 Op::Emit { reg, step } => {
                     read(*reg, at, &defined)?;
                     if *step as usize > self.steps() {
@@ -211,9 +224,11 @@ impl Plan {
 /// A vector type the executor can run on: anything that forms linear combinations.
 pub trait Space: Clone {
     fn lincomb(terms: &[(f64, &Self)]) -> Self;
-    /// Standard-normal values shaped like `self`, drawn from `rng` on the host (so every vector
-    /// type gets the same numbers for the same seed).
-    fn standard_normal_like(&self, rng: &mut StdRng) -> Self;
+    /// Number of values (batch x dim).
+    fn len(&self) -> usize;
+    /// Host values (row-major) shaped like `self`: step noise is drawn on the host, so every
+    /// vector type gets the same numbers for the same seeds.
+    fn from_host(&self, values: Vec<f64>) -> Self;
     /// Whether every value is finite, when that is cheap to know here (host vectors); device
     /// tensors answer None and are checked when read back ([`check_finite`]).
     fn all_finite(&self) -> Option<bool>;
@@ -248,8 +263,12 @@ impl Space for Vec<f64> {
         out
     }
 
-    fn standard_normal_like(&self, rng: &mut StdRng) -> Self {
-        crate::noise::draw(rng, self.len())
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+
+    fn from_host(&self, values: Vec<f64>) -> Self {
+        values
     }
 
     fn all_finite(&self) -> Option<bool> {
@@ -310,22 +329,31 @@ pub fn now<F: std::future::Future>(future: F) -> F::Output {
 }
 
 /// Runs a plan from standard-normal `noise`. With `record`, keeps every emitted x and every
-/// denoiser output; without, only the sample (for long reference solves). Stochastic plans draw
-/// their step noise from seed 0; see [`execute_seeded`].
+/// denoiser output; without, only the sample (for long reference solves). For plans without step
+/// noise; stochastic ones take a seed per sample ([`execute_seeded`]).
 pub fn execute<V: Space, D: Denoiser<V> + ?Sized>(plan: &Plan, noise: V, denoiser: &D, record: bool) -> Result<Run<V>> {
-    execute_seeded(plan, noise, denoiser, record, 0)
+    execute_seeded(plan, noise, denoiser, record, &[])
 }
 
-/// As [`execute`], with the seed of the `Noise` ops of stochastic plans.
-pub fn execute_seeded<V: Space, D: Denoiser<V> + ?Sized>(plan: &Plan, noise: V, denoiser: &D, record: bool, seed: u64) -> Result<Run<V>> {
-    now(execute_async(plan, noise, &Ready(denoiser), record, seed))
+/// As [`execute`], with each row's sample seed (`noise::sample_seeds`) for the step noise of
+/// stochastic plans.
+pub fn execute_seeded<V: Space, D: Denoiser<V> + ?Sized>(plan: &Plan, noise: V, denoiser: &D, record: bool, seeds: &[u64]) -> Result<Run<V>> {
+    now(execute_async(plan, noise, &Ready(denoiser), record, seeds))
 }
 
 /// The one executor: as [`execute_seeded`], awaiting each evaluation.
-pub async fn execute_async<V: Space, D: AsyncDenoiser<V>>(plan: &Plan, noise: V, denoiser: &D, record: bool, seed: u64) -> Result<Run<V>> {
+pub async fn execute_async<V: Space, D: AsyncDenoiser<V>>(plan: &Plan, noise: V, denoiser: &D, record: bool, seeds: &[u64]) -> Result<Run<V>> {
     plan.validate()?;
     let frees = frees_after(plan);
-    let mut rng = StdRng::seed_from_u64(seed);
+    let mut step_noise = match plan.noise {
+        Some(source) if plan.ops.iter().any(|op| matches!(op, Op::Noise { .. })) => {
+            if seeds.is_empty() || noise.len() % seeds.len() != 0 {
+                bail!("this plan draws step noise: it needs one seed per sample ({} seeds for {} values)", seeds.len(), noise.len());
+            }
+            Some(StepNoise::new(source, seeds, noise.len() / seeds.len()))
+        }
+        _ => None,
+    };
     let template = noise.clone();
     let mut regs: Vec<Option<V>> = vec![None];
     regs[0] = Some(noise);
@@ -349,7 +377,10 @@ pub async fn execute_async<V: Space, D: AsyncDenoiser<V>>(plan: &Plan, noise: V,
                 let v = V::lincomb(&vs);
                 store(&mut regs, *out, v);
             }
-            Op::Noise { out } => store(&mut regs, *out, template.standard_normal_like(&mut rng)),
+            Op::Noise { out, sigma, sigma_next } => {
+                let draw = step_noise.as_mut().expect("a plan with noise ops has a source").next(*sigma, *sigma_next);
+                store(&mut regs, *out, template.from_host(draw));
+            }
             Op::Emit { reg, step } => {
                 let x = get(&regs, *reg);
                 let sigma = plan.sigmas[*step as usize];

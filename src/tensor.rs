@@ -3,7 +3,6 @@
 use crate::plan::{Space, check_finite};
 use crate::{Error, Result};
 use burn::prelude::{Device, Tensor, TensorData};
-use rand::rngs::StdRng;
 
 impl Space for Tensor<2> {
     fn lincomb(terms: &[(f64, &Self)]) -> Self {
@@ -11,9 +10,12 @@ impl Space for Tensor<2> {
         terms[1..].iter().fold(scaled(&terms[0]), |acc, term| acc + scaled(term))
     }
 
-    fn standard_normal_like(&self, rng: &mut StdRng) -> Self {
-        let [batch, dim] = self.dims();
-        to_tensor(&crate::noise::draw(rng, batch * dim), dim, &self.device())
+    fn len(&self) -> usize {
+        self.dims().iter().product()
+    }
+
+    fn from_host(&self, values: Vec<f64>) -> Self {
+        to_tensor(&values, self.dims()[1], &self.device())
     }
 
     fn all_finite(&self) -> Option<bool> {

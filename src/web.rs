@@ -138,23 +138,27 @@ impl Sampler {
     /// Runs `plan` on `model` from standard-normal `noise` (row-major [batch, dim]); `labels`
     /// holds one class per sample for networks with classes (the class count means
     /// unconditional; empty otherwise), `guidance` the classifier-free guidance scale; `seed`
-    /// seeds the step noise of stochastic solvers. Resolves to `{ dim, batch, nfe, samples,
+    /// seeds the step noise of stochastic solvers: row r is sample `firstRow` + r of the seed, so
+    /// a batch split over workers samples as one. Resolves to `{ dim, batch, nfe, samples,
     /// stepSigmas, steps, evalSigmas, evals }`: `steps` holds x at every step and `evals` every
     /// denoiser output, each [count, batch, dim] flattened. `onEval(done, nfe)` is called after
     /// each evaluation is issued (on WebGPU the device may still be running it).
     #[allow(clippy::too_many_arguments)]
-    pub fn sample(&self, plan: &Plan, model: &Model, noise: Vec<f64>, labels: Vec<u32>, guidance: f64, seed: Option<u64>, on_eval: Option<js_sys::Function>) -> js_sys::Promise {
+    pub fn sample(&self, plan: &Plan, model: &Model, noise: Vec<f64>, labels: Vec<u32>, guidance: f64, seed: Option<u64>, first_row: Option<u32>, on_eval: Option<js_sys::Function>) -> js_sys::Promise {
+        let first = first_row.unwrap_or(0) as u64;
+        let rows = (noise.len() / model.0.dim().max(1)) as u64;
+        let seeds = noise::sample_seeds(seed.unwrap_or(0), first..first + rows);
         if model.0.as_onnx().is_some() {
             let (plan, model) = (plan.0.clone(), model.0.clone());
             return wasm_bindgen_futures::future_to_promise(async move {
-                run_onnx(&plan, &model, noise, &labels, guidance, seed.unwrap_or(0), on_eval).await.map_err(|e| JsValue::from(js_err(e)))
+                run_onnx(&plan, &model, noise, &labels, guidance, &seeds, on_eval).await.map_err(|e| JsValue::from(js_err(e)))
             });
         }
         let prepared = self.prepare(plan, model, &noise, &labels, guidance);
         let (plan, model, device) = (plan.0.clone(), model.0.clone(), self.backend.device.clone());
         wasm_bindgen_futures::future_to_promise(async move {
             let denoiser = prepared.map_err(|e| JsValue::from(js_err(e)))?;
-            run(&device, &plan, &denoiser, model.dim(), &noise, seed.unwrap_or(0), on_eval).await.map_err(|e| JsValue::from(js_err(e)))
+            run(&device, &plan, &denoiser, model.dim(), &noise, &seeds, on_eval).await.map_err(|e| JsValue::from(js_err(e)))
         })
     }
 
@@ -315,7 +319,7 @@ impl Model {
     #[wasm_bindgen(js_name = planOn)]
     pub fn plan_on(&self, solver: &str, sigmas: Vec<f64>, afs: bool) -> std::result::Result<Plan, JsError> {
         let solver: Solver = solver.parse().map_err(js_err)?;
-        Ok(Plan(Rc::new(solver.compile(&sigmas, &CompileOptions { afs, thresholding: None }).map_err(js_err)?)))
+        Ok(Plan(Rc::new(solver.compile(&sigmas, &CompileOptions::afs(afs)).map_err(js_err)?)))
     }
 
     /// The plan of the teacher that compare mode measures L2 against (`eval`'s teacher).
@@ -359,6 +363,18 @@ pub struct Plan(Rc<plan::Plan>);
 
 #[wasm_bindgen]
 impl Plan {
+    /// This plan with its step noise from `source` (fresh or brownian); a plan without step
+    /// noise is returned as it is.
+    #[wasm_bindgen(js_name = withNoise)]
+    pub fn with_noise(&self, source: &str) -> std::result::Result<Plan, JsError> {
+        let source: noise::NoiseSource = source.parse().map_err(js_err)?;
+        let mut plan = (*self.0).clone();
+        if plan.noise.is_some() {
+            plan.noise = Some(source);
+        }
+        Ok(Plan(Rc::new(plan)))
+    }
+
     /// Parses and validates plan JSON (the CLI's `plan` output).
     #[wasm_bindgen(js_name = fromJson)]
     pub fn from_json(text: &str) -> std::result::Result<Plan, JsError> {
@@ -376,7 +392,7 @@ impl Plan {
     pub fn summary(&self) -> std::result::Result<JsValue, JsError> {
         let p = &self.0;
         let afs = p.options.get("afs").and_then(|a| a.as_bool()).unwrap_or(false);
-        let summary = serde_json::json!({ "solver": p.solver, "nfe": p.nfe, "afs": afs, "sigmas": p.sigmas, "rows": p.rows() });
+        let summary = serde_json::json!({ "solver": p.solver, "nfe": p.nfe, "afs": afs, "sigmas": p.sigmas, "noise": p.noise, "rows": p.rows() });
         summary.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&format!("cannot return the plan: {e}")))
     }
 }
@@ -439,9 +455,9 @@ impl<V, D: AsyncDenoiser<V>> AsyncDenoiser<V> for Reporting<'_, D> {
     }
 }
 
-async fn run(device: &Device, plan: &plan::Plan, denoiser: &impl Denoiser<Tensor<2>>, dim: usize, noise: &[f64], seed: u64, on_eval: Option<js_sys::Function>) -> Result<JsValue> {
+async fn run(device: &Device, plan: &plan::Plan, denoiser: &impl Denoiser<Tensor<2>>, dim: usize, noise: &[f64], seeds: &[u64], on_eval: Option<js_sys::Function>) -> Result<JsValue> {
     let denoiser = Reporting { inner: &Ready(denoiser), nfe: plan.nfe, done: Cell::new(0), on_eval };
-    let out = execute_async(plan, to_tensor(noise, dim, device), &denoiser, true, seed).await?;
+    let out = execute_async(plan, to_tensor(noise, dim, device), &denoiser, true, seeds).await?;
     let (sigmas, numbers, eval_sigmas) = run_points(&out);
     // One readback for all steps and one for all evaluations.
     let steps = read_all(out.steps.into_iter().map(|s| s.x).collect()).await?;
@@ -450,13 +466,13 @@ async fn run(device: &Device, plan: &plan::Plan, denoiser: &impl Denoiser<Tensor
 }
 
 /// An ONNX model's run: the plan in f64, each evaluation awaited from the model's runtime.
-async fn run_onnx(plan: &plan::Plan, model: &model::Model, noise: Vec<f64>, labels: &[u32], guidance: f64, seed: u64, on_eval: Option<js_sys::Function>) -> Result<JsValue> {
+async fn run_onnx(plan: &plan::Plan, model: &model::Model, noise: Vec<f64>, labels: &[u32], guidance: f64, seeds: &[u64], on_eval: Option<js_sys::Function>) -> Result<JsValue> {
     let graph = model.as_onnx().expect("only ONNX models come here");
     let (batch, labels) = check_request(plan, model, &noise, labels)?;
     let dim = model.dim();
     let denoiser = crate::onnx::graph::denoiser(graph, &labels, guidance)?;
     let denoiser = Reporting { inner: &denoiser, nfe: plan.nfe, done: Cell::new(0), on_eval };
-    let out = execute_async(plan, noise, &denoiser, true, seed).await?;
+    let out = execute_async(plan, noise, &denoiser, true, seeds).await?;
     let (sigmas, numbers, eval_sigmas) = run_points(&out);
     let narrow = |v: Vec<Vec<f64>>| v.into_iter().flatten().map(|x| x as f32).collect::<Vec<f32>>();
     let steps = narrow(out.steps.into_iter().map(|s| s.x).collect());

@@ -64,7 +64,7 @@ fn every_parameterization_equals_the_exact_mixture() {
             let plan = plan(solver, 14, model.sigma_range());
             let z = noise::standard_normal(7, 32, 2);
             let want = execute(&plan, z.clone(), &exact, true).unwrap();
-            let got = block_on(model.run(&plan, z, 0, true)).unwrap();
+            let got = block_on(model.run(&plan, z, 0, 0, true)).unwrap();
             let worst_eval = want.evals.iter().zip(&got.evals).map(|(a, b)| max_abs(&a.denoised, &b.denoised)).fold(0.0, f64::max);
             let err = max_abs(&want.sample, &got.sample);
             println!("{file} {solver}: sample {err:.2e}, worst evaluation {worst_eval:.2e} (sigma {} .. {})", plan.sigmas[plan.sigmas.len() - 1], plan.sigmas[0]);
@@ -82,7 +82,7 @@ fn float32_graphs_agree_to_float32_rounding() {
         let model = open(file);
         let plan = plan(Solver::Heun, 14, model.sigma_range());
         let z = noise::standard_normal(8, 32, 2);
-        let err = max_abs(&execute(&plan, z.clone(), &exact, false).unwrap().sample, &block_on(model.run(&plan, z, 0, false)).unwrap().sample);
+        let err = max_abs(&execute(&plan, z.clone(), &exact, false).unwrap().sample, &block_on(model.run(&plan, z, 0, 0, false)).unwrap().sample);
         println!("{file}: sample off by {err:.2e}");
         assert!(err < 1e-4, "{file}: {err:e}");
     }
@@ -319,7 +319,7 @@ fn bad_models_are_refused_by_name() {
 fn a_non_finite_output_names_the_evaluation() {
     let model = open("bad/nan-output.onnx");
     let plan = plan(Solver::Euler, 10, model.sigma_range());
-    let e = block_on(model.run(&plan, noise::standard_normal(1, 4, 2), 0, false)).map(|_| ()).unwrap_err().to_string();
+    let e = block_on(model.run(&plan, noise::standard_normal(1, 4, 2), 0, 0, false)).map(|_| ()).unwrap_err().to_string();
     let first_below_1 = plan.sigmas.iter().position(|&s| s < 1.0).unwrap() + 1;
     assert!(e.contains(&format!("evaluation {first_below_1} (sigma")) && e.contains("not finite"), "{e}");
 }
@@ -398,8 +398,8 @@ fn an_outside_runtime_samples_as_tract_does() {
     let b = Model::onnx(&path, sha, tract, &Device::flex());
     let p = plan(Solver::Ipndm { max_order: 4 }, 4, a.sigma_range());
     let z = noise::standard_normal(5, 3, a.dim());
-    let ra = block_on(a.guided(2.0).run(&p, z.clone(), 0, true)).unwrap();
-    let rb = block_on(b.guided(2.0).run(&p, z, 0, true)).unwrap();
+    let ra = block_on(a.guided(2.0).run(&p, z.clone(), 0, 0, true)).unwrap();
+    let rb = block_on(b.guided(2.0).run(&p, z, 0, 0, true)).unwrap();
     assert_eq!(ra.sample, rb.sample);
     assert_eq!(ra.evals.len(), 4);
 }

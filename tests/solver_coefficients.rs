@@ -148,14 +148,16 @@ fn ddim_eta_noise_registers() {
     assert!(ddim.iter().zip(&eta0).all(|(a, b)| (a - b).abs() < 1e-12));
 
     let plan = Solver::DdimEta { eta: 1.0 }.compile(&sigmas, &CompileOptions::PLAIN).unwrap();
+    let seeds = |seed| gits_sampler::noise::sample_seeds(seed, 0..4);
+    assert!(execute(&plan, z.clone(), &spec, false).unwrap_err().to_string().contains("one seed per sample"));
     assert_eq!(plan.ops.iter().filter(|op| matches!(op, Op::Noise { .. })).count(), 8);
-    let a = execute_seeded(&plan, z.clone(), &spec, false, 11).unwrap().sample;
-    let b = execute_seeded(&plan, z.clone(), &spec, false, 11).unwrap().sample;
-    let c = execute_seeded(&plan, z.clone(), &spec, false, 12).unwrap().sample;
+    let a = execute_seeded(&plan, z.clone(), &spec, false, &seeds(11)).unwrap().sample;
+    let b = execute_seeded(&plan, z.clone(), &spec, false, &seeds(11)).unwrap().sample;
+    let c = execute_seeded(&plan, z.clone(), &spec, false, &seeds(12)).unwrap().sample;
     assert_eq!(a, b);
     assert!(a.iter().zip(&c).any(|(x, y)| (x - y).abs() > 1e-3));
     let device = Device::flex();
-    let t = execute_seeded(&plan, to_tensor(&z, 8, &device), &spec.to_device(&device), false, 11).unwrap().sample;
+    let t = execute_seeded(&plan, to_tensor(&z, 8, &device), &spec.to_device(&device), false, &seeds(11)).unwrap().sample;
     let diff = a.iter().zip(read(t).unwrap()).map(|(x, y)| (x - y as f64).abs()).fold(0.0, f64::max);
     assert!(diff < 1e-4, "tensor and f64 stochastic runs differ by {diff}");
 }
@@ -183,7 +185,7 @@ fn dynamic_thresholding() {
     let mut sigmas = Schedule::Logsnr.sigmas(7, SIGMA_MIN, SIGMA_MAX).unwrap();
     sigmas.push(0.0);
     let t = Thresholding { ratio: 0.995, max: 1.0 };
-    let plan = Solver::DpmPp { order: 2, lower_order_final: true }.compile(&sigmas, &CompileOptions { afs: false, thresholding: Some(t) }).unwrap();
+    let plan = Solver::DpmPp { order: 2, lower_order_final: true }.compile(&sigmas, &CompileOptions { afs: false, noise: None, thresholding: Some(t) }).unwrap();
     assert!(plan.ops.iter().all(|op| !matches!(op, Op::Eval { thresholding: false, .. })));
     assert_eq!(Plan::from_json(&plan.to_json()).unwrap(), plan);
     let z = gits_sampler::noise::standard_normal(1, 16, 2);
@@ -196,8 +198,8 @@ fn dynamic_thresholding() {
     let mut bad = plan.clone();
     bad.thresholding = None;
     assert!(bad.validate().unwrap_err().to_string().contains("no thresholding parameters"));
-    assert!(Solver::Euler.compile(&sigmas, &CompileOptions { afs: false, thresholding: Some(t) }).unwrap_err().to_string().contains("DPM-Solver++ option"));
-    assert!(Solver::DpmPp { order: 2, lower_order_final: true }.compile(&sigmas, &CompileOptions { afs: false, thresholding: Some(Thresholding { ratio: 1.5, max: 1.0 }) }).is_err());
+    assert!(Solver::Euler.compile(&sigmas, &CompileOptions { afs: false, noise: None, thresholding: Some(t) }).unwrap_err().to_string().contains("DPM-Solver++ option"));
+    assert!(Solver::DpmPp { order: 2, lower_order_final: true }.compile(&sigmas, &CompileOptions { afs: false, noise: None, thresholding: Some(Thresholding { ratio: 1.5, max: 1.0 }) }).is_err());
     let device = burn::prelude::Device::flex();
     let zt = gits_sampler::tensor::to_tensor(&[0.1, 0.2], 2, &device);
     let err = execute(&plan, zt, &spec.to_device(&device), false).unwrap_err().to_string();

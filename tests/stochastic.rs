@@ -4,11 +4,10 @@
 //! f64; ComfyUI's schedules equal reference values computed with its formulas.
 
 use gits_sampler::denoiser::{DenoiserSpec, Gmm};
+use gits_sampler::noise::{NoiseSource, StepNoise, sample_seeds};
 use gits_sampler::plan::{Denoiser, Op, execute, execute_seeded};
 use gits_sampler::schedule::{SIGMA_MAX, SIGMA_MIN, Schedule};
 use gits_sampler::solver::{CompileOptions, Solver};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 
 const DIM: usize = 8;
 
@@ -19,7 +18,16 @@ fn setup() -> (DenoiserSpec, Vec<f64>, Vec<f64>) {
 }
 
 fn run(solver: Solver, sigmas: &[f64], z: &[f64], spec: &DenoiserSpec, seed: u64) -> Vec<f64> {
-    execute_seeded(&solver.compile(sigmas, &CompileOptions::PLAIN).unwrap(), z.to_vec(), spec, false, seed).unwrap().sample
+    run_with(solver, None, sigmas, z, spec, seed)
+}
+
+fn run_with(solver: Solver, source: Option<NoiseSource>, sigmas: &[f64], z: &[f64], spec: &DenoiserSpec, seed: u64) -> Vec<f64> {
+    let options = CompileOptions { noise: source, ..CompileOptions::PLAIN };
+    execute_seeded(&solver.compile(sigmas, &options).unwrap(), z.to_vec(), spec, false, &seeds(z, seed)).unwrap().sample
+}
+
+fn seeds(z: &[f64], seed: u64) -> Vec<u64> {
+    sample_seeds(seed, 0..(z.len() / DIM) as u64)
 }
 
 fn max_diff(a: &[f64], b: &[f64]) -> f64 {
@@ -33,6 +41,7 @@ fn eta_zero_is_the_ode_sibling() {
         ("euler_ancestral:0", Solver::Euler),
         ("dpm_2_ancestral:0", Solver::Dpm2 { r: 0.5 }),
         ("dpmpp_2m_sde:0", Solver::DpmPp { order: 2, lower_order_final: false }),
+        ("dpmpp_sde:0", "dpmpp_2s_ancestral:0".parse().unwrap()),
     ];
     for (name, sibling) in pairs {
         let a = run(name.parse().unwrap(), &sigmas, &z, &spec, 0);
@@ -40,7 +49,7 @@ fn eta_zero_is_the_ode_sibling() {
         let d = max_diff(&a, &b);
         assert!(d < 1e-12, "{name} against {sibling}: {d}");
     }
-    for name in ["euler_ancestral:0", "dpm_2_ancestral:0", "dpmpp_2s_ancestral:0", "dpmpp_2m_sde:0", "dpmpp_2m_sde_heun:0", "dpmpp_3m_sde:0", "euler_ancestral:1:0"] {
+    for name in ["euler_ancestral:0", "dpm_2_ancestral:0", "dpmpp_2s_ancestral:0", "dpmpp_2m_sde:0", "dpmpp_2m_sde_heun:0", "dpmpp_3m_sde:0", "dpmpp_sde:0", "euler_ancestral:1:0"] {
         let plan = name.parse::<Solver>().unwrap().compile(&sigmas, &CompileOptions::PLAIN).unwrap();
         assert!(!plan.ops.iter().any(|op| matches!(op, Op::Noise { .. })), "{name} draws noise");
     }
@@ -56,10 +65,11 @@ fn ancestral(s: f64, s_next: f64, eta: f64) -> (f64, f64) {
     ((s_next * s_next - up * up).sqrt(), up)
 }
 
-/// k-diffusion's loops, transcribed: `kind` picks the sampler; `noise()` gives the next draw.
-fn reference(kind: &str, eta: f64, s_noise: f64, sigmas: &[f64], z: &[f64], spec: &DenoiserSpec, seed: u64) -> Vec<f64> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut noise = || gits_sampler::noise::draw(&mut rng, z.len());
+/// k-diffusion's loops, transcribed: `kind` picks the sampler; `noise(sigma, sigma_next)` is its
+/// noise sampler, here fed the same per-sample draws as ours.
+fn reference(kind: &str, eta: f64, s_noise: f64, source: NoiseSource, sigmas: &[f64], z: &[f64], spec: &DenoiserSpec, seed: u64) -> Vec<f64> {
+    let mut step_noise = StepNoise::new(source, &seeds(z, seed), DIM);
+    let mut noise = |s: f64, sn: f64| step_noise.next(s, sn);
     let den = |x: &[f64], s: f64| spec.denoise(&x.to_vec(), s).unwrap();
     let axpy = |a: f64, x: &[f64], b: f64, y: &[f64]| x.iter().zip(y).map(|(u, v)| a * u + b * v).collect::<Vec<f64>>();
     let mut x: Vec<f64> = z.iter().map(|v| v * sigmas[0]).collect();
@@ -89,7 +99,23 @@ fn reference(kind: &str, eta: f64, s_noise: f64, sigmas: &[f64], z: &[f64], spec
                     }
                 };
                 if up > 0.0 {
-                    x = axpy(1.0, &x, s_noise * up, &noise());
+                    x = axpy(1.0, &x, s_noise * up, &noise(s, sn));
+                }
+            }
+            "dpmpp_sde" => {
+                // sample_dpmpp_sde with r = 1/2 in t = -ln sigma.
+                let (t, tn) = (-s.ln(), -sn.ln());
+                let sm = (-(t + 0.5 * (tn - t))).exp();
+                let (sd, su) = ancestral(s, sm, eta);
+                let mut x2 = axpy(sd / s, &x, -(t + sd.ln()).exp_m1(), &d0);
+                if su > 0.0 {
+                    x2 = axpy(1.0, &x2, s_noise * su, &noise(s, sm));
+                }
+                let d2 = den(&x2, sm);
+                let (sd, su) = ancestral(s, sn, eta);
+                x = axpy(sd / s, &x, -(t + sd.ln()).exp_m1(), &d2); // fac = 1: (1 - fac) D + fac D_2 = D_2
+                if su > 0.0 {
+                    x = axpy(1.0, &x, s_noise * su, &noise(s, sn));
                 }
             }
             "dpmpp_3m_sde" => {
@@ -115,7 +141,7 @@ fn reference(kind: &str, eta: f64, s_noise: f64, sigmas: &[f64], z: &[f64], spec
                     _ => {}
                 }
                 if eta > 0.0 {
-                    x = axpy(1.0, &x, sn * (-(-2.0 * h * eta).exp_m1()).sqrt() * s_noise, &noise());
+                    x = axpy(1.0, &x, sn * (-(-2.0 * h * eta).exp_m1()).sqrt() * s_noise, &noise(s, sn));
                 }
                 older = old.take();
                 old = Some((d0, h));
@@ -133,7 +159,7 @@ fn reference(kind: &str, eta: f64, s_noise: f64, sigmas: &[f64], z: &[f64], spec
                     x = axpy(1.0, &x, w / r, &axpy(1.0, &d0, -1.0, od));
                 }
                 if eta > 0.0 {
-                    x = axpy(1.0, &x, sn * (-(-2.0 * eta_h).exp_m1()).sqrt() * s_noise, &noise());
+                    x = axpy(1.0, &x, sn * (-(-2.0 * eta_h).exp_m1()).sqrt() * s_noise, &noise(s, sn));
                 }
                 old = Some((d0, h));
             }
@@ -156,14 +182,19 @@ fn each_equals_k_diffusion_on_the_same_draws() {
         ("dpmpp_2m_sde_heun", 1.0, 1.0),
         ("dpmpp_3m_sde", 1.0, 1.0),
         ("dpmpp_3m_sde", 0.5, 0.8),
+        ("dpmpp_sde", 1.0, 1.0),
+        ("dpmpp_sde", 0.4, 0.9),
     ] {
-        let ours = run(format!("{kind}:{eta}:{s_noise}").parse().unwrap(), &sigmas, &z, &spec, 7);
-        let theirs = reference(kind, eta, s_noise, &sigmas, &z, &spec, 7);
-        let d = max_diff(&ours, &theirs);
-        assert!(d < 1e-10, "{kind} eta {eta} s_noise {s_noise}: {d}");
-        // The draws matter: another seed moves the samples.
-        let other = run(format!("{kind}:{eta}:{s_noise}").parse().unwrap(), &sigmas, &z, &spec, 8);
-        assert!(max_diff(&ours, &other) > 1e-3, "{kind}: the seed does not matter");
+        for source in [NoiseSource::Fresh, NoiseSource::Brownian] {
+            let solver: Solver = format!("{kind}:{eta}:{s_noise}").parse().unwrap();
+            let ours = run_with(solver, Some(source), &sigmas, &z, &spec, 7);
+            let theirs = reference(kind, eta, s_noise, source, &sigmas, &z, &spec, 7);
+            let d = max_diff(&ours, &theirs);
+            assert!(d < 1e-10, "{kind} eta {eta} s_noise {s_noise} {source}: {d}");
+            // The draws matter: another seed moves the samples.
+            let other = run_with(solver, Some(source), &sigmas, &z, &spec, 8);
+            assert!(max_diff(&ours, &other) > 1e-3, "{kind} {source}: the seed does not matter");
+        }
     }
 }
 
@@ -186,7 +217,7 @@ fn names_round_trip_and_bad_parameters_are_refused() {
 
 /// EDM's churn (k-diffusion `sample_euler`/`sample_heun` with s_churn), transcribed.
 fn churn_reference(heun: bool, [churn, tmin, tmax, s_noise]: [f64; 4], sigmas: &[f64], z: &[f64], spec: &DenoiserSpec, seed: u64) -> Vec<f64> {
-    let mut rng = StdRng::seed_from_u64(seed);
+    let mut step_noise = StepNoise::new(NoiseSource::Fresh, &seeds(z, seed), DIM);
     let d_of = |x: &[f64], s: f64| -> Vec<f64> { x.iter().zip(spec.denoise(&x.to_vec(), s).unwrap()).map(|(a, b)| (a - b) / s).collect() };
     let mut x: Vec<f64> = z.iter().map(|v| v * sigmas[0]).collect();
     let steps = (sigmas.len() - 1) as f64;
@@ -195,7 +226,7 @@ fn churn_reference(heun: bool, [churn, tmin, tmax, s_noise]: [f64; 4], sigmas: &
         let gamma = if tmin <= s && s <= tmax { (churn / steps).min(2f64.sqrt() - 1.0) } else { 0.0 };
         let s_hat = s * (gamma + 1.0);
         if gamma > 0.0 {
-            let eps = gits_sampler::noise::draw(&mut rng, x.len());
+            let eps = step_noise.next(s_hat, s);
             x = x.iter().zip(&eps).map(|(a, e)| a + e * s_noise * (s_hat * s_hat - s * s).sqrt()).collect();
         }
         let d = d_of(&x, s_hat);

@@ -49,6 +49,16 @@ impl DenoiserSpec {
         }
     }
 
+    /// The exact distribution of x at noise level `sigma` (data plus N(0, sigma^2 I)) as a
+    /// mixture: what a sampler stopping at `sigma` should reproduce.
+    pub fn marginal(&self, sigma: f64) -> Gmm {
+        let s2 = sigma * sigma;
+        match self {
+            DenoiserSpec::Gmm(g) => Gmm { weights: g.weights.clone(), means: g.means.clone(), variances: g.variances.iter().map(|v| v + s2).collect() },
+            DenoiserSpec::Kde(k) => Gmm { weights: vec![1.0; k.points.len()], means: k.points.clone(), variances: vec![s2; k.points.len()] },
+        }
+    }
+
     /// Uploads the denoiser's constants to a device.
     pub fn to_device(&self, device: &Device) -> TensorDenoiser {
         match self {

@@ -117,7 +117,7 @@ pub async fn optimal_steps<M: BatchModel + ?Sized>(w: &Warmup, student: Solver, 
     // error is the cost kept.
     for (path, cost) in found.iter_mut() {
         let sigmas: Vec<f64> = path.iter().map(|&p| w.sigmas[p]).collect();
-        let x = model.run(&student.compile(&sigmas, &CompileOptions::PLAIN)?, z.clone(), 0, false).await?.sample;
+        let x = model.run(&student.compile(&sigmas, &CompileOptions::PLAIN)?, z.clone(), 0, 0, false).await?.sample;
         nfe += path.len() as u32 - 1;
         let real = mean_l2(&x, teacher(g - 1), dim);
         if (real - *cost).abs() > 1e-5 * real.max(1e-300) {

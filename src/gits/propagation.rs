@@ -48,8 +48,8 @@ pub async fn gain_at<M: BatchModel + ?Sized>(w: &Warmup, teacher: Solver, model:
     let jump: Vec<f64> = w.xs[0][rows.clone()].iter().zip(&w.ds[0][rows]).map(|(x, d)| x + h * d).collect();
     let plan = teacher.compile(&w.sigmas[k..], &CompileOptions::PLAIN)?;
     let from = |x: &[f64]| x.iter().map(|v| v / sk).collect::<Vec<f64>>();
-    let perturbed = model.run(&plan, from(&jump), 0, false).await?.sample;
-    let exact = model.run(&plan, from(xk), 0, false).await?.sample;
+    let perturbed = model.run(&plan, from(&jump), 0, 0, false).await?.sample;
+    let exact = model.run(&plan, from(xk), 0, 0, false).await?.sample;
     let (landing, left) = (mean_l2(&jump, xk, dim), mean_l2(&perturbed, &exact, dim));
     if !(landing.is_finite() && left.is_finite()) {
         bail!("propagation gain at grid point {k} is not finite");

@@ -359,7 +359,7 @@ impl<M: BatchModel> Search<M> {
         let w = self.acc.as_ref().expect("warmup ran");
         let n = samples.min(self.config.warmup) * w.dim;
         let sigmas: Vec<f64> = indices.iter().map(|&i| self.grid[i]).collect();
-        let x = self.denoiser.run(&student.compile(&sigmas, &CompileOptions::afs(afs))?, self.noise[..n].to_vec(), 0, false).await?.sample;
+        let x = self.denoiser.run(&student.compile(&sigmas, &CompileOptions::afs(afs))?, self.noise[..n].to_vec(), 0, 0, false).await?.sample;
         Ok(mean_l2(&x, &w.xs.last().expect("grid has points")[..n], w.dim))
     }
 

@@ -20,7 +20,7 @@ pub struct Warmup {
 pub async fn warmup<M: BatchModel + ?Sized>(teacher: Solver, grid: &[f64], denoiser: &M, z: Vec<f64>, first_row: usize) -> Result<Warmup> {
     let dim = denoiser.dim();
     let plan = teacher.compile(grid, &CompileOptions::PLAIN)?;
-    let run = denoiser.run(&plan, z, first_row, true).await?;
+    let run = denoiser.run(&plan, z, first_row, 0, true).await?;
     // Which evaluation (if any) denoised the emitted x of each step at that step's sigma.
     let mut emitted = std::collections::HashMap::new();
     let mut at_step: Vec<Option<usize>> = vec![None; grid.len()];

@@ -137,10 +137,11 @@ impl PlanBuilder {
         (x.clone() - den) * (1.0 / sigma)
     }
 
-    /// A fresh standard-normal vector (stochastic samplers).
-    pub fn noise(&mut self) -> Lin {
+    /// Standard-normal step noise for the step sigma -> sigma_next (stochastic samplers; with
+    /// Brownian noise, the normalized increment of the path over that interval).
+    pub fn noise(&mut self, sigma: f64, sigma_next: f64) -> Lin {
         let out = self.fresh();
-        self.ops.push(Op::Noise { out });
+        self.ops.push(Op::Noise { out, sigma, sigma_next });
         Lin::reg(out)
     }
 
@@ -155,7 +156,7 @@ impl PlanBuilder {
     }
 
     pub fn finish(self, solver: &str, options: serde_json::Value) -> Plan {
-        Plan { version: PLAN_VERSION, solver: solver.into(), options, sigmas: self.sigmas, nfe: self.nfe, ops: self.ops, thresholding: self.thresholding }
+        Plan { version: PLAN_VERSION, solver: solver.into(), options, sigmas: self.sigmas, nfe: self.nfe, ops: self.ops, thresholding: self.thresholding, noise: None }
     }
 }
 

@@ -19,7 +19,7 @@ pub fn step(b: &mut PlanBuilder, sigmas: &[f64], c: &Churn, heun: bool, x: Lin, 
     let steps = (sigmas.len() - 1) as f64;
     let gamma = if c.tmin <= s && s <= c.tmax { (c.churn / steps).min(2f64.sqrt() - 1.0) } else { 0.0 };
     let s_hat = s * (1.0 + gamma);
-    let x = if gamma > 0.0 && c.s_noise > 0.0 { x + b.noise() * (c.s_noise * (s_hat * s_hat - s * s).sqrt()) } else { x };
+    let x = if gamma > 0.0 && c.s_noise > 0.0 { x + b.noise(s_hat, s) * (c.s_noise * (s_hat * s_hat - s * s).sqrt()) } else { x };
     let d = b.derivative(&x, s_hat);
     let euler = x.clone() + d.clone() * (s_next - s_hat);
     if !heun {

@@ -10,5 +10,5 @@ pub fn step(b: &mut PlanBuilder, sigmas: &[f64], eta: f64, x: Lin, i: usize) -> 
     let den = b.denoise(&x, s);
     let keep = (s_next * s_next - c * c).max(0.0).sqrt() / s;
     let out = den.clone() + (x - den) * keep;
-    if c > 0.0 { out + b.noise() * c } else { out }
+    if c > 0.0 { out + b.noise(s, s_next) * c } else { out }
 }

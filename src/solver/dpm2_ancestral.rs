@@ -13,5 +13,5 @@ pub fn step(b: &mut PlanBuilder, sigmas: &[f64], eta: f64, s_noise: f64, x: Lin,
     let x_mid = x.clone() + d * (s_mid - s);
     let d_mid = b.derivative(&x_mid, s_mid);
     let out = x + d_mid * (down - s);
-    if up > 0.0 && s_noise > 0.0 { out + b.noise() * (s_noise * up) } else { out }
+    if up > 0.0 && s_noise > 0.0 { out + b.noise(s, s_next) * (s_noise * up) } else { out }
 }

@@ -33,7 +33,7 @@ impl DpmPp2mSde {
         }
         self.last = Some((den, h));
         if self.eta > 0.0 && self.s_noise > 0.0 {
-            out = out + b.noise() * (s_next * (-(-2.0 * eta_h).exp_m1()).sqrt() * self.s_noise);
+            out = out + b.noise(s, s_next) * (s_next * (-(-2.0 * eta_h).exp_m1()).sqrt() * self.s_noise);
         }
         out
     }

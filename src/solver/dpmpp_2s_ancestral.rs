@@ -14,5 +14,5 @@ pub fn step(b: &mut PlanBuilder, sigmas: &[f64], eta: f64, s_noise: f64, x: Lin,
     let x_mid = x.clone() * (s_mid / s) - den * (-0.5 * h).exp_m1();
     let den_mid = b.denoise(&x_mid, s_mid);
     let out = x * (down / s) - den_mid * (-h).exp_m1();
-    if up > 0.0 && s_noise > 0.0 { out + b.noise() * (s_noise * up) } else { out }
+    if up > 0.0 && s_noise > 0.0 { out + b.noise(s, s_next) * (s_noise * up) } else { out }
 }

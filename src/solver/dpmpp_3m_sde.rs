@@ -40,7 +40,7 @@ impl DpmPp3mSde {
         self.last.insert(0, (den, h));
         self.last.truncate(2);
         if self.eta > 0.0 && self.s_noise > 0.0 {
-            out = out + b.noise() * (s_next * (-(-2.0 * h * self.eta).exp_m1()).sqrt() * self.s_noise);
+            out = out + b.noise(s, s_next) * (s_next * (-(-2.0 * h * self.eta).exp_m1()).sqrt() * self.s_noise);
         }
         out
     }

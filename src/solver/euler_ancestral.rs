@@ -9,5 +9,5 @@ pub fn step(b: &mut PlanBuilder, sigmas: &[f64], eta: f64, s_noise: f64, x: Lin,
     let (down, up) = split(s, s_next, eta);
     let d = b.derivative(&x, s);
     let out = x + d * (down - s);
-    if up > 0.0 && s_noise > 0.0 { out + b.noise() * (s_noise * up) } else { out }
+    if up > 0.0 && s_noise > 0.0 { out + b.noise(s, s_next) * (s_noise * up) } else { out }
 }

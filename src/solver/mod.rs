@@ -12,6 +12,7 @@ pub mod dpmpp;
 pub mod dpmpp_2m_sde;
 pub mod dpmpp_2s_ancestral;
 pub mod dpmpp_3m_sde;
+pub mod dpmpp_sde;
 pub mod euler;
 pub mod euler_ancestral;
 pub mod heun;
@@ -21,7 +22,8 @@ pub mod lagrange;
 pub mod rk4;
 pub mod unipc;
 
-use crate::plan::{Plan, Thresholding};
+use crate::noise::NoiseSource;
+use crate::plan::{Op, Plan, Thresholding};
 use crate::schedule::{Schedule, VpTime, validate_sigmas};
 use crate::{Error, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -61,6 +63,9 @@ pub enum Solver {
     /// DPM-Solver++(2S) ancestral (k-diffusion). Stochastic, 2 NFE per step.
     #[serde(rename = "dpmpp_2s_ancestral")]
     DpmPp2sAncestral { eta: f64, s_noise: f64 },
+    /// DPM-Solver++ SDE (k-diffusion `dpmpp_sde`, r = 1/2). Stochastic, 2 NFE per step.
+    #[serde(rename = "dpmpp_sde")]
+    DpmPpSde { eta: f64, s_noise: f64 },
     /// DPM-Solver++(2M) SDE (k-diffusion), midpoint or heun correction. Stochastic.
     #[serde(rename = "dpmpp_2m_sde")]
     DpmPp2mSde { eta: f64, s_noise: f64, heun: bool },
@@ -89,6 +94,7 @@ pub const SOLVERS: &[(&str, &str)] = &[
     ("euler_ancestral[:eta[:s_noise]]", "Euler ancestral (k-diffusion), eta and s_noise in [0, 2] (default 1, 1), seeded step noise; eta 0 is Euler; NFE = steps"),
     ("dpm_2_ancestral[:eta[:s_noise]]", "DPM-Solver-2 ancestral (k-diffusion); eta 0 is dpm2; NFE = 2 x steps"),
     ("dpmpp_2s_ancestral[:eta[:s_noise]]", "DPM-Solver++(2S) ancestral (k-diffusion); NFE = 2 x steps"),
+    ("dpmpp_sde[:eta[:s_noise]]", "DPM-Solver++ SDE (k-diffusion), single-step, midpoint r = 1/2, Brownian noise by default; eta 0 is dpmpp_2s_ancestral:0; NFE = 2 x steps"),
     ("dpmpp_2m_sde[_heun][:eta[:s_noise]]", "DPM-Solver++(2M) SDE (k-diffusion), midpoint (default) or heun correction; eta 0 with midpoint is dpmpp_2m; NFE = steps"),
     ("dpmpp_3m_sde[:eta[:s_noise]]", "DPM-Solver++(3M) SDE (k-diffusion); NFE = steps"),
     ("euler_churn|heun_churn[:churn[:tmin[:tmax[:s_noise]]]]", "EDM's stochastic Euler or Heun (S_churn, S_tmin, S_tmax, S_noise; default EDM's ImageNet 40:0.05:50:1.003); churn 0 is Euler or Heun; NFE = steps or 2 x steps"),
@@ -102,7 +108,7 @@ impl Solver {
             Solver::Euler | Solver::DdimEta { .. } | Solver::Ipndm { .. } | Solver::IpndmV { .. } | Solver::AbExact { .. } | Solver::DeisTab { .. } | Solver::DpmPp { .. } | Solver::UniPc { .. } => 1,
             Solver::EulerAncestral { .. } | Solver::DpmPp2mSde { .. } | Solver::DpmPp3mSde { .. } | Solver::EulerChurn { .. } => 1,
             Solver::HeunChurn { .. } => 2,
-            Solver::Heun | Solver::Dpm2 { .. } | Solver::Dpm2Ancestral { .. } | Solver::DpmPp2sAncestral { .. } => 2,
+            Solver::Heun | Solver::Dpm2 { .. } | Solver::Dpm2Ancestral { .. } | Solver::DpmPp2sAncestral { .. } | Solver::DpmPpSde { .. } => 2,
             Solver::Rk4 => 4,
         }
     }
@@ -147,12 +153,28 @@ impl Solver {
             {
                 bail!("{} needs churn in [0, 1000], 0 <= tmin <= tmax <= {} and s_noise in [0, 2], got {churn}:{tmin}:{tmax}:{s_noise}", self.name(), crate::limits::MAX_SIGMA)
             }
-            Solver::EulerAncestral { eta, s_noise } | Solver::Dpm2Ancestral { eta, s_noise } | Solver::DpmPp2sAncestral { eta, s_noise } | Solver::DpmPp2mSde { eta, s_noise, .. } | Solver::DpmPp3mSde { eta, s_noise }
+            Solver::EulerAncestral { eta, s_noise } | Solver::Dpm2Ancestral { eta, s_noise } | Solver::DpmPp2sAncestral { eta, s_noise } | Solver::DpmPpSde { eta, s_noise } | Solver::DpmPp2mSde { eta, s_noise, .. } | Solver::DpmPp3mSde { eta, s_noise }
                 if !((0.0..=2.0).contains(&eta) && (0.0..=2.0).contains(&s_noise)) =>
             {
                 bail!("{} eta and s_noise must be in [0, 2], got {eta} and {s_noise}", self.name())
             }
             _ => Ok(()),
+        }
+    }
+
+    /// Whether the solver draws step noise (with its noise parameters, it may still draw none).
+    pub fn is_stochastic(&self) -> bool {
+        matches!(
+            self,
+            Solver::DdimEta { .. } | Solver::EulerAncestral { .. } | Solver::Dpm2Ancestral { .. } | Solver::DpmPp2sAncestral { .. } | Solver::DpmPpSde { .. } | Solver::DpmPp2mSde { .. } | Solver::DpmPp3mSde { .. } | Solver::EulerChurn { .. } | Solver::HeunChurn { .. }
+        )
+    }
+
+    /// k-diffusion's choice: Brownian-tree noise for its SDE samplers, fresh draws otherwise.
+    pub fn default_noise(&self) -> NoiseSource {
+        match self {
+            Solver::DpmPpSde { .. } | Solver::DpmPp2mSde { .. } | Solver::DpmPp3mSde { .. } => NoiseSource::Brownian,
+            _ => NoiseSource::Fresh,
         }
     }
 
@@ -164,7 +186,7 @@ impl Solver {
     /// Compiles the solver over an explicit sigma list (a final 0 means a last step to sigma = 0)
     /// with `options` (the analytic first step, DPM-Solver++'s dynamic thresholding).
     pub fn compile(&self, sigmas: &[f64], options: &CompileOptions) -> Result<Plan> {
-        let CompileOptions { afs, thresholding } = *options;
+        let CompileOptions { afs, thresholding, noise } = *options;
         validate_sigmas(sigmas).map_err(Error)?;
         if afs && !self.supports_afs() {
             bail!("{self} does not take the analytic first step (AFS is for euler, ipndm, ipndm_v, ab_exact and deis)");
@@ -186,6 +208,7 @@ impl Solver {
             Solver::EulerAncestral { eta, s_noise } => builder::build(sigmas, afs, |b, x, i| euler_ancestral::step(b, sigmas, eta, s_noise, x, i)),
             Solver::Dpm2Ancestral { eta, s_noise } => builder::build(sigmas, afs, |b, x, i| dpm2_ancestral::step(b, sigmas, eta, s_noise, x, i)),
             Solver::DpmPp2sAncestral { eta, s_noise } => builder::build(sigmas, afs, |b, x, i| dpmpp_2s_ancestral::step(b, sigmas, eta, s_noise, x, i)),
+            Solver::DpmPpSde { eta, s_noise } => builder::build(sigmas, afs, |b, x, i| dpmpp_sde::step(b, sigmas, eta, s_noise, x, i)),
             Solver::DpmPp2mSde { eta, s_noise, heun } => {
                 let mut s = dpmpp_2m_sde::DpmPp2mSde::new(eta, s_noise, heun);
                 builder::build(sigmas, afs, |b, x, i| s.step(b, sigmas, x, i))
@@ -238,7 +261,10 @@ impl Solver {
             if afs { ", minus 1 for the analytic first step" } else { "" }
         )
         .into();
-        let plan = b.finish(&self.name(), options);
+        let mut plan = b.finish(&self.name(), options);
+        if plan.ops.iter().any(|op| matches!(op, Op::Noise { .. })) {
+            plan.noise = Some(noise.unwrap_or(self.default_noise()));
+        }
         plan.validate()?;
         Ok(plan)
     }
@@ -263,6 +289,7 @@ impl Solver {
             Solver::DpmPp2mSde { heun: false, .. } => "dpmpp_2m_sde",
             Solver::DpmPp2mSde { heun: true, .. } => "dpmpp_2m_sde_heun",
             Solver::DpmPp3mSde { .. } => "dpmpp_3m_sde",
+            Solver::DpmPpSde { .. } => "dpmpp_sde",
             Solver::EulerChurn { .. } => "euler_churn",
             Solver::HeunChurn { .. } => "heun_churn",
         }
@@ -284,7 +311,7 @@ impl fmt::Display for Solver {
                 let v = if *variant == unipc::Variant::Bh1 { "bh1" } else { "bh2" };
                 write!(f, "{}_{v}:{order}", if *corrector { "unipc" } else { "unip" })
             }
-            Solver::EulerAncestral { eta, s_noise } | Solver::Dpm2Ancestral { eta, s_noise } | Solver::DpmPp2sAncestral { eta, s_noise } | Solver::DpmPp2mSde { eta, s_noise, .. } | Solver::DpmPp3mSde { eta, s_noise } => {
+            Solver::EulerAncestral { eta, s_noise } | Solver::Dpm2Ancestral { eta, s_noise } | Solver::DpmPp2sAncestral { eta, s_noise } | Solver::DpmPpSde { eta, s_noise } | Solver::DpmPp2mSde { eta, s_noise, .. } | Solver::DpmPp3mSde { eta, s_noise } => {
                 write!(f, "{}:{eta}", self.name())?;
                 if *s_noise != 1.0 {
                     write!(f, ":{s_noise}")?;
@@ -328,7 +355,7 @@ impl FromStr for Solver {
                 let [churn, tmin, tmax, s_noise] = v;
                 if name == "euler_churn" { Solver::EulerChurn { churn, tmin, tmax, s_noise } } else { Solver::HeunChurn { churn, tmin, tmax, s_noise } }
             }
-            "euler_ancestral" | "dpm_2_ancestral" | "dpm2_ancestral" | "dpmpp_2s_ancestral" | "dpmpp_2m_sde" | "dpmpp_2m_sde_heun" | "dpmpp_3m_sde" => {
+            "euler_ancestral" | "dpm_2_ancestral" | "dpm2_ancestral" | "dpmpp_2s_ancestral" | "dpmpp_sde" | "dpmpp_2m_sde" | "dpmpp_2m_sde_heun" | "dpmpp_3m_sde" => {
                 // eta[:s_noise], both defaulting to 1 (k-diffusion's and ComfyUI's defaults).
                 let mut nums = arg.map(|a| a.split(':').map(|v| v.parse::<f64>().map_err(|_| Error(format!("bad number '{v}' in solver '{s}'")))).collect::<Result<Vec<f64>>>()).transpose()?.unwrap_or_default();
                 if nums.len() > 2 {
@@ -341,6 +368,7 @@ impl FromStr for Solver {
                     "dpm_2_ancestral" | "dpm2_ancestral" => Solver::Dpm2Ancestral { eta, s_noise },
                     "dpmpp_2s_ancestral" => Solver::DpmPp2sAncestral { eta, s_noise },
                     "dpmpp_3m_sde" => Solver::DpmPp3mSde { eta, s_noise },
+                    "dpmpp_sde" => Solver::DpmPpSde { eta, s_noise },
                     _ => Solver::DpmPp2mSde { eta, s_noise, heun: name.ends_with("heun") },
                 }
             }
@@ -380,14 +408,16 @@ pub struct CompileOptions {
     pub afs: bool,
     /// DPM-Solver++ dynamic thresholding of every denoiser output.
     pub thresholding: Option<Thresholding>,
+    /// The step noise of stochastic solvers (default: [`Solver::default_noise`]).
+    pub noise: Option<NoiseSource>,
 }
 
 impl CompileOptions {
     /// No AFS, no thresholding.
-    pub const PLAIN: CompileOptions = CompileOptions { afs: false, thresholding: None };
+    pub const PLAIN: CompileOptions = CompileOptions { afs: false, thresholding: None, noise: None };
 
     pub fn afs(afs: bool) -> Self {
-        CompileOptions { afs, thresholding: None }
+        CompileOptions { afs, thresholding: None, noise: None }
     }
 }
 

@@ -66,7 +66,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         (Some(spec), _) => Box::new(|plan: &Plan| execute(plan, z.clone(), spec, false).map(|_| ())),
         (None, Some(onnx)) => {
             let den = graph::denoiser(onnx, &labels, 1.0)?;
-            Box::new(move |plan: &Plan| block_on(execute_async(plan, z.clone(), &den, false, 0)).map(|_| ()))
+            Box::new(move |plan: &Plan| block_on(execute_async(plan, z.clone(), &den, false, &[])).map(|_| ()))
         }
         (None, None) => {
             let den = model.denoiser(&labels, 1.0)?;

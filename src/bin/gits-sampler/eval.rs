@@ -187,7 +187,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
         let mut x = Vec::with_capacity(z.len());
         for first in (0..a.samples).step_by(a.chunk) {
             let rows = first..(first + a.chunk).min(a.samples);
-            x.extend(block_on(net.run(plan, z[rows.start * 784..rows.end * 784].to_vec(), first, false))?.sample);
+            x.extend(block_on(net.run(plan, z[rows.start * 784..rows.end * 784].to_vec(), first, noise_seed, false))?.sample);
             bar.inc(plan.nfe as u64 * rows.len() as u64);
         }
         Ok(x)

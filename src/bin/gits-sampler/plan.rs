@@ -49,6 +49,11 @@ pub struct PlanArgs {
     /// DPM-Solver++ dynamic thresholding at this quantile of |x0| (e.g. 0.995); f64 backend.
     #[arg(long)]
     thresholding: Option<f64>,
+    /// Step noise of stochastic solvers: fresh (a draw per step from each sample's seed) or
+    /// brownian (increments of each sample's Brownian path: the same path at any step count).
+    /// Default: k-diffusion's, brownian for the *_sde solvers, fresh for the others.
+    #[arg(long)]
+    step_noise: Option<gits_sampler::noise::NoiseSource>,
     /// The thresholding floor: s = max(quantile, this).
     #[arg(long, default_value_t = 1.0, requires = "thresholding")]
     threshold_max: f64,
@@ -86,6 +91,7 @@ impl PlanArgs {
             no_afs: afs == Some(false),
             thresholding: None,
             threshold_max: 1.0,
+            step_noise: None,
             sigmas: None,
             range: Range { sigma_min: None, sigma_max: None },
             model_range: None,
@@ -141,7 +147,7 @@ impl PlanArgs {
     pub fn plan(&self, model: Option<&ModelRef>) -> Result<Plan> {
         let (solver, sigmas, afs) = self.sigmas(model)?;
         let thresholding = self.thresholding.map(|ratio| Thresholding { ratio, max: self.threshold_max });
-        solver.compile(&sigmas, &CompileOptions { afs, thresholding })
+        solver.compile(&sigmas, &CompileOptions { afs, thresholding, noise: self.step_noise })
     }
 }
 

@@ -37,7 +37,8 @@ pub struct SampleArgs {
     /// Also write the samples as a PNG grid (image models).
     #[arg(long)]
     png: Option<PathBuf>,
-    /// Seed of the starting noise (unless --noise) and of stochastic solvers' step noise.
+    /// Seed of the starting noise (unless --noise) and of stochastic solvers' step noise: sample i
+    /// draws its step noise from (seed, i) alone, the same at any --batch.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Number of samples drawn with --seed.
@@ -82,19 +83,20 @@ pub fn run(a: SampleArgs) -> Result<()> {
             noise::standard_normal(a.seed, a.batch, dim)
         }
     };
+    let seeds = noise::sample_seeds(a.seed, 0..(z.len() / dim) as u64);
     let run = match (model.spec(), a.backend) {
-        (Some(spec), Backend::F64) => execute_seeded(&plan, z, spec, true, a.seed)?,
+        (Some(spec), Backend::F64) => execute_seeded(&plan, z, spec, true, &seeds)?,
         (None, Backend::F64) => match model.as_onnx() {
             Some(onnx) => {
                 let labels = labels(&a.class, z.len() / dim, model.classes())?;
-                block_on(execute_async(&plan, z, &graph::denoiser(onnx, &labels, a.guidance)?, true, a.seed))?
+                block_on(execute_async(&plan, z, &graph::denoiser(onnx, &labels, a.guidance)?, true, &seeds))?
             }
             None => bail!("trained networks run on burn tensors: pass --backend flex"),
         },
         (_, Backend::Flex) => {
             let labels = if model.spec().is_some() { Vec::new() } else { labels(&a.class, z.len() / dim, model.classes())? };
             let den = model.denoiser(&labels, a.guidance)?;
-            block_on(tensor::read_run(execute_seeded(&plan, tensor::to_tensor(&z, dim, model.device()), &den, true, a.seed)?))?
+            block_on(tensor::read_run(execute_seeded(&plan, tensor::to_tensor(&z, dim, model.device()), &den, true, &seeds)?))?
         }
     };
     let result = SampleOutput::new(&plan, &run, dim);
