@@ -2,6 +2,8 @@
 //!
 //! Crate map:
 //! - [`schedule`]  sigma grids (polynomial, logSNR, time-uniform) and their validation
+//! - [`model_sigmas`] ComfyUI's schedules over a model's training sigmas (simple, sgm_uniform,
+//!   normal, ddim_uniform, beta, linear_quadratic); [`special`] the Beta quantile they need
 //! - [`sigma_text`] sigma lists as ComfyUI, diffusers and k-diffusion write them: import, export
 //! - [`solver`]    one plan compiler per solver (Euler/DDIM, DDIM-eta, Heun, DPM-Solver-2, DPM-Solver++,
 //!   iPNDM, iPNDM_v, exact Adams–Bashforth, DEIS-tAB, UniPC, RK4) and the plan builder
@@ -46,6 +48,7 @@ pub mod limits;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod metrics;
 pub mod model;
+pub mod model_sigmas;
 pub mod noise;
 pub mod onnx;
 #[cfg(not(target_arch = "wasm32"))]
@@ -54,6 +57,7 @@ pub mod plan;
 pub mod schedule;
 pub mod sigma_text;
 pub mod solver;
+pub mod special;
 pub mod tensor;
 pub mod trajectory;
 #[cfg(not(target_arch = "wasm32"))]

@@ -8,6 +8,7 @@ use crate::denoiser::weights::{self, Manifest, Weights};
 use crate::denoiser::{DenoiserSpec, TensorDenoiser};
 use crate::hash::sha256_hex;
 use crate::onnx::{Graph, graph};
+use crate::model_sigmas::ModelSigmas;
 use crate::plan::{AsyncDenoiser, Denoiser, Plan, Run, execute_async, execute_seeded};
 use crate::schedule::{SIGMA_MAX, SIGMA_MIN};
 use crate::tensor::{read_async, read_run, to_tensor};
@@ -133,6 +134,18 @@ impl Model {
             Kind::Analytic { .. } => (SIGMA_MIN, SIGMA_MAX),
             Kind::Network { manifest, .. } => (manifest.model.sigma_min, manifest.model.sigma_max),
             Kind::Onnx(m) => (m.binding().schedule.sigma_min, m.binding().schedule.sigma_max),
+        }
+    }
+
+    /// The training sigmas ComfyUI's table schedules pick from: an ONNX card's schedule's, else
+    /// a continuous model's 1000 log-linear over the sigma range (ComfyUI's EDM models).
+    pub fn model_sigmas(&self) -> ModelSigmas {
+        match &self.kind {
+            Kind::Onnx(m) => m.binding().schedule.model_sigmas(),
+            _ => {
+                let (lo, hi) = self.sigma_range();
+                ModelSigmas::continuous(lo, hi)
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 //! Sigma grids (EDM / VE convention, sigma(t) = t), strictly decreasing from sigma_max to sigma_min.
 
+use crate::model_sigmas::ModelSigmas;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -26,12 +27,61 @@ pub enum Schedule {
     /// ComfyUI's `kl_optimal` (Align Your Steps' KL-optimal schedule, Sabour et al. 2024):
     /// uniform in arctan sigma, sigma_k = tan((1 - t) atan(sigma_max) + t atan(sigma_min)).
     KlOptimal,
+    /// Flow matching's shift (SD3; Flux's dynamic shift with mu is shift = e^mu): uniform in
+    /// unshifted flow time u, then t = s u / (1 + (s - 1) u), sigma = t / (1 - t); the range's
+    /// ends are kept (they are unshifted and shifted by the same s).
+    FlowShift { shift: f64 },
+    /// ComfyUI's `simple` over the model's training sigmas (ends at 0).
+    Simple,
+    /// ComfyUI's `sgm_uniform` (ends at 0).
+    SgmUniform,
+    /// ComfyUI's `normal` (ends at 0).
+    Normal,
+    /// ComfyUI's `ddim_uniform` (ends at 0).
+    DdimUniform,
+    /// ComfyUI's `beta` with Beta(alpha, beta) quantiles (ends at 0).
+    Beta { alpha: f64, beta: f64 },
+    /// ComfyUI's `linear_quadratic` (Mochi's; ends at 0).
+    LinearQuadratic { threshold: f64, linear_steps: Option<usize> },
 }
 
 impl Schedule {
-    /// `n + 1` sigmas from `smax` down to `smin` (n steps).
+    /// Whether the schedule is one of ComfyUI's lists over a model's training sigmas, which end
+    /// at 0 (its last step goes to sigma = 0) rather than at sigma_min.
+    pub fn ends_at_zero(&self) -> bool {
+        matches!(self, Schedule::Simple | Schedule::SgmUniform | Schedule::Normal | Schedule::DdimUniform | Schedule::Beta { .. } | Schedule::LinearQuadratic { .. })
+    }
+
+    /// `n + 1` sigmas from `smax` down to `smin` (n steps); for the schedules that
+    /// [end at zero](Self::ends_at_zero), ComfyUI's list for n steps on a continuous model's
+    /// table (use [`Self::sigmas_on`] for a model with training sigmas).
     pub fn sigmas(&self, n: usize, smin: f64, smax: f64) -> Result<Vec<f64>, String> {
+        self.sigmas_on(n, smin, smax, None)
+    }
+
+    /// As [`Self::sigmas`], with the model's training sigmas where it has them.
+    pub fn sigmas_on(&self, n: usize, smin: f64, smax: f64, model: Option<&ModelSigmas>) -> Result<Vec<f64>, String> {
         check_range(n, smin, smax)?;
+        if self.ends_at_zero() {
+            let table = match model {
+                Some(m) => m.clone(),
+                None => ModelSigmas::continuous(smin, smax),
+            };
+            if table.table.len() < 2 {
+                return Err("the model has fewer than 2 training sigmas".into());
+            }
+            let sigmas = match *self {
+                Schedule::Simple => table.simple(n),
+                Schedule::SgmUniform => table.normal(n, true),
+                Schedule::Normal => table.normal(n, false),
+                Schedule::DdimUniform => table.ddim_uniform(n),
+                Schedule::Beta { alpha, beta } => table.beta(n, alpha, beta),
+                Schedule::LinearQuadratic { threshold, linear_steps } => table.linear_quadratic(n, threshold, linear_steps),
+                _ => unreachable!("only the table schedules end at zero"),
+            };
+            validate_sigmas(&sigmas).map_err(|e| format!("{self} with {n} steps on [{smin}, {smax}]: {e}"))?;
+            return Ok(sigmas);
+        }
         let frac = |i: usize| i as f64 / n as f64;
         let sigmas: Vec<f64> = match *self {
             Schedule::Polynomial { rho } => {
@@ -58,6 +108,14 @@ impl Schedule {
                 let (a, b) = (smax.atan(), smin.atan());
                 (0..=n).map(|i| (a + frac(i) * (b - a)).tan()).collect()
             }
+            Schedule::FlowShift { shift } => {
+                let t = |sigma: f64| sigma / (1.0 + sigma);
+                let shifted = |u: f64| shift * u / (1.0 + (shift - 1.0) * u);
+                let unshifted = |t: f64| t / (shift - (shift - 1.0) * t);
+                let (a, b) = (unshifted(t(smax)), unshifted(t(smin)));
+                (0..=n).map(|i| shifted(a + frac(i) * (b - a))).map(|t| t / (1.0 - t)).collect()
+            }
+            _ => unreachable!("the table schedules returned above"),
         };
         // Pin the endpoints exactly; pow/exp round-trips are off by an ulp or two.
         let mut sigmas = sigmas;
@@ -127,12 +185,21 @@ impl fmt::Display for Schedule {
             Schedule::TimeUniform { rho_t } => write!(f, "time_uniform:{rho_t}"),
             Schedule::UniformSigma => write!(f, "uniform_sigma"),
             Schedule::KlOptimal => write!(f, "kl_optimal"),
+            Schedule::FlowShift { shift } => write!(f, "flow_shift:{shift}"),
+            Schedule::Simple => write!(f, "simple"),
+            Schedule::SgmUniform => write!(f, "sgm_uniform"),
+            Schedule::Normal => write!(f, "normal"),
+            Schedule::DdimUniform => write!(f, "ddim_uniform"),
+            Schedule::Beta { alpha, beta } => write!(f, "beta:{alpha}:{beta}"),
+            Schedule::LinearQuadratic { threshold, linear_steps: None } => write!(f, "linear_quadratic:{threshold}"),
+            Schedule::LinearQuadratic { threshold, linear_steps: Some(l) } => write!(f, "linear_quadratic:{threshold}:{l}"),
         }
     }
 }
 
 /// Parses `polynomial[:rho]`, `logsnr`, `uniform` (= `time_uniform:1`), `time_uniform[:rho_t]`,
-/// `quadratic` (= `time_uniform:2`) and `uniform_sigma`.
+/// `quadratic` (= `time_uniform:2`), `uniform_sigma`, `kl_optimal`, `flow_shift[:s]`,
+/// `flow_shift_mu:mu` and ComfyUI's table schedules.
 impl FromStr for Schedule {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -155,11 +222,61 @@ impl FromStr for Schedule {
             "time_uniform" => Ok(Schedule::TimeUniform { rho_t: num(1.0)? }),
             "uniform_sigma" => no_arg(Schedule::UniformSigma),
             "kl_optimal" => no_arg(Schedule::KlOptimal),
+            "flow_shift" => {
+                let shift = num(3.0)?;
+                if !(shift.is_finite() && shift > 0.0 && shift <= 1e3) {
+                    return Err(format!("flow_shift needs a shift in (0, 1000], got {shift}"));
+                }
+                Ok(Schedule::FlowShift { shift })
+            }
+            "flow_shift_mu" => {
+                let mu = arg.ok_or("flow_shift_mu needs mu, e.g. flow_shift_mu:1.15")?.parse::<f64>().map_err(|_| format!("bad number in schedule '{s}'"))?;
+                if !(mu.is_finite() && mu.abs() <= 6.9) {
+                    return Err(format!("flow_shift_mu needs |mu| <= 6.9 (a shift e^mu in (0.001, 1000)), got {mu}"));
+                }
+                Ok(Schedule::FlowShift { shift: mu.exp() })
+            }
+            "simple" => no_arg(Schedule::Simple),
+            "sgm_uniform" => no_arg(Schedule::SgmUniform),
+            "normal" => no_arg(Schedule::Normal),
+            "ddim_uniform" => no_arg(Schedule::DdimUniform),
+            "beta" => {
+                let v = numbers(arg, &[0.6, 0.6], s)?;
+                if !v.iter().all(|x| x.is_finite() && *x > 0.0 && *x <= 100.0) {
+                    return Err(format!("beta needs alpha and beta in (0, 100], got '{s}'"));
+                }
+                Ok(Schedule::Beta { alpha: v[0], beta: v[1] })
+            }
+            "linear_quadratic" => {
+                let v = numbers(arg, &[0.025, f64::NAN], s)?;
+                if !(v[0].is_finite() && v[0] > 0.0 && v[0] < 1.0) {
+                    return Err(format!("linear_quadratic needs a threshold in (0, 1), got {}", v[0]));
+                }
+                let linear_steps = match v[1] {
+                    l if l.is_nan() => None,
+                    l if l.fract() == 0.0 && l >= 1.0 && l <= crate::limits::MAX_STEPS as f64 => Some(l as usize),
+                    l => return Err(format!("linear_quadratic's linear steps must be a whole number >= 1, got {l}")),
+                };
+                Ok(Schedule::LinearQuadratic { threshold: v[0], linear_steps })
+            }
             _ => Err(format!(
-                "unknown schedule '{s}' (expected polynomial[:rho], logsnr, uniform, quadratic, time_uniform[:rho_t], uniform_sigma, kl_optimal)"
+                "unknown schedule '{s}' (expected polynomial[:rho], logsnr, uniform, quadratic, time_uniform[:rho_t], uniform_sigma, kl_optimal, flow_shift[:s], flow_shift_mu:mu, simple, sgm_uniform, normal, ddim_uniform, beta[:alpha[:beta]], linear_quadratic[:threshold[:linear_steps]])"
             )),
         }
     }
+}
+
+/// `a[:b...]` as numbers, each defaulting to `defaults`.
+fn numbers(arg: Option<&str>, defaults: &[f64], s: &str) -> Result<Vec<f64>, String> {
+    let mut v = defaults.to_vec();
+    let given: Vec<&str> = arg.map(|a| a.split(':').collect()).unwrap_or_default();
+    if given.len() > defaults.len() {
+        return Err(format!("schedule '{s}' takes at most {} parameters", defaults.len()));
+    }
+    for (slot, text) in v.iter_mut().zip(given) {
+        *slot = text.parse().map_err(|_| format!("bad number '{text}' in schedule '{s}'"))?;
+    }
+    Ok(v)
 }
 
 /// Resamples a schedule to `n` steps by interpolating ln sigma linearly in the step index; a

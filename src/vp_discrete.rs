@@ -66,6 +66,11 @@ impl DiscreteVp {
         Self::linear(1000, 1e-4, 0.02)
     }
 
+    /// The sigma of every timestep, ascending.
+    pub fn sigmas(&self) -> &[f64] {
+        &self.sigmas
+    }
+
     pub fn len(&self) -> usize {
         self.sigmas.len()
     }

@@ -301,7 +301,8 @@ impl Model {
         let solver: Solver = solver.parse().map_err(js_err)?;
         let schedule: Schedule = schedule.parse().map_err(|e: String| js_err(Error(e)))?;
         let (sigma_min, sigma_max) = self.0.sigma_range();
-        Ok(Plan(Rc::new(SamplingSpec { solver, schedule, nfe, sigma_min, sigma_max, to_zero, afs }.plan().map_err(js_err)?)))
+        let spec = SamplingSpec { solver, schedule, nfe, sigma_min, sigma_max, to_zero, afs };
+        Ok(Plan(Rc::new(spec.plan_on(Some(&self.0.model_sigmas())).map_err(js_err)?)))
     }
 
     /// The sigma range the model samples over (its schedules run from sigmaMax to sigmaMin).

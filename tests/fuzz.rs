@@ -355,7 +355,8 @@ fn weights_files() {
 fn arguments() {
     let ints = ["0", "1", "-1", "4294967295", "18446744073709551615", "18446744073709551616", "100000000", "0x10", " 7", "1e3", "NaN", ""];
     let floats = ["0", "-1", "1e308", "-1e308", "NaN", "inf", "-inf", "1e-320", "5e-324", "0x10", "1e5", "100001", ""];
-    let solvers = ["ipndm:99", "ipndm:0", "dpm2:1e308", "dpm2:NaN", "ddim_eta:-1", "unipc:18446744073709551616", "deis:", "<b>", ""];
+    let solvers = ["ipndm:99", "ipndm:0", "dpm2:1e308", "dpm2:NaN", "ddim_eta:-1", "unipc:18446744073709551616", "deis:", "<b>", "", "dpmpp_sde:NaN", "euler_churn:1e308", "dpmpp_3m_sde:2:2"];
+    let schedules = ["beta:{}", "beta:0.6:{}", "linear_quadratic:{}", "flow_shift:{}", "flow_shift_mu:{}"];
     let gmm = "gmm:models/eight-gaussians.gmm.json";
     let sample = ["sample", "--solver", "euler", "--denoiser", gmm, "--nfe", "4", "--batch", "2"];
     let mlp = ["sample", "--solver", "euler", "--denoiser", "models/toy-moons.int8.gsw", "--backend", "flex", "--nfe", "4", "--batch", "2"];
@@ -366,6 +367,9 @@ fn arguments() {
         (vec!["schedule", "--steps", "10", "--sigma-min", "{}"], &floats),
         (vec!["schedule", "--kind", "polynomial:{}", "--steps", "10"], &floats),
         (vec!["schedule", "--timesteps", "{},0"], &ints),
+        (vec!["schedule", "--kind", "simple", "--steps", "{}"], &ints),
+        (vec!["schedule", "--kind", "ddim_uniform", "--steps", "{}"], &ints),
+        (vec!["sample", "--solver", "dpmpp_sde", "--step-noise", "brownian", "--denoiser", gmm, "--nfe", "8", "--batch", "2", "--seed", "{}"], &ints),
         (vec!["plan", "--solver", "euler", "--nfe", "{}"], &ints),
         (vec!["plan", "--solver", "euler", "--nfe", "{}", "--afs"], &ints),
         (vec!["plan", "--solver", "{}", "--nfe", "10"], &solvers),
@@ -381,6 +385,10 @@ fn arguments() {
         ([&gits[..], &["--gamma", "{}"]].concat(), &floats),
         ([&gits[..], &["--nfe", "1..{}"]].concat(), &ints),
     ];
+    for kind in schedules {
+        templates.push((vec!["schedule", "--steps", "10", "--kind", kind], &floats));
+        templates.push(([&sample[..], &["--schedule", kind]].concat(), &floats));
+    }
     // A later flag overrides an earlier one with clap only for some; drop the duplicates.
     for (args, _) in &mut templates {
         if let Some(at) = args.iter().position(|a| a.contains("{}")) {

@@ -1,13 +1,10 @@
 // The page's side of the sampling worker: one worker (so one WebGPU device) for everything on
 // the page, requests as promises, progress as callbacks, cancel by id. On the CPU a sampling
 // job is split by rows over helper workers, each its own CPU wasm instance (every core without
-// cross-origin isolation); the rows equal the whole batch's, since each row's noise and class
-// are its own.
+// cross-origin isolation); the rows equal the whole batch's, since each row's noise, step noise
+// and class are its own.
 import { workerUrl } from './base.js';
 import type { BackendInfo, CostMap, GitsOptions, Imported, OnnxInfo, OnnxInterface, OnnxSource, Projection, Reply, Request, SampleArgs, SampledRows, SampleResult, WarmRows } from './protocol.js';
-
-/** Solvers whose plans draw step noise (for the rows in the job): sampled in one piece. */
-const STOCHASTIC = /^ddim_eta|_ancestral|_sde|_churn/;
 
 /** Most workers a CPU job is split over. */
 export const MAX_WORKERS = 16;
@@ -155,7 +152,7 @@ export class Engine {
   async sample(args: SampleArgs, onProgress?: (done: number, total: number) => void, onRows?: (rows: SampledRows) => void): Promise<SampleResult> {
     this.prefetch(args.model);
     const { backend, module } = await this.backend;
-    const engines = backend === 'cpu' && !STOCHASTIC.test(args.plan.solver) && args.batch > 1 && !this.alone(args.model) ? this.pool(module) : [this];
+    const engines = backend === 'cpu' && args.batch > 1 && !this.alone(args.model) ? this.pool(module) : [this];
     if (engines.length === 1) {
       const r = await this.one(args, onProgress);
       onRows?.({ start: 0, end: r.batch, samples: r.samples });

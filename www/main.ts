@@ -16,7 +16,7 @@ import { GitsMap } from './gits-map.js';
 import { MODELS, modelById, type CatalogueEntry } from './models.js';
 import { showInfo, wireOwnModel } from './own-model-panel.js';
 import { openHosted } from './own-model.js';
-import { FIELDS, SCHEDULES, SOLVERS, defaults, parseSettings, shippedGits, sigmaList, toParams, type Settings } from './settings.js';
+import { ENDS_AT_ZERO, FIELDS, SCHEDULES, SOLVERS, defaults, parseSettings, shippedGits, sigmaList, toParams, type Settings } from './settings.js';
 import type { Projection, SampledRows, SampleResult } from './protocol.js';
 
 const FRAME_MS = 350;
@@ -281,8 +281,9 @@ function comparePage(engine: Engine): ComparePage {
     sampleOptions,
     sweepSchedules: (s) => {
       const model = modelById(s.model);
-      // An edited schedule has one step count: it has no curve over NFE.
-      return SCHEDULES.filter(([v]) => v !== 'custom' && (v === 'gits-here' ? computed.has(model.id) : !v.startsWith('gits') || shippedGits(model, v)));
+      // An edited schedule has one step count: it has no curve over NFE. Schedules ending at 0
+      // end elsewhere than the teacher.
+      return SCHEDULES.filter(([v]) => v !== 'custom' && !ENDS_AT_ZERO.has(v) && (v === 'gits-here' ? computed.has(model.id) : !v.startsWith('gits') || shippedGits(model, v)));
     },
     show: (measured, curves) => {
       if (measured) window.compareLast = measured;

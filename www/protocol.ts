@@ -19,6 +19,9 @@ export interface PlanRequest {
   /** Analytic first step, or not; undefined: as the GITS file chose for the solver (AFS where
    * its search refined AFS schedules for it), none for other schedules. */
   afs?: boolean;
+  /** Step noise of stochastic solvers: 'fresh' or 'brownian'; undefined: the solver's default
+   * (k-diffusion's: brownian for the *_sde solvers). */
+  noise?: 'fresh' | 'brownian';
 }
 
 /** `model` is a URL: a weights file (*.gsw) or an analytic denoiser's JSON; or the key of an
@@ -32,8 +35,9 @@ export interface SampleArgs {
   label?: string;
   /** Classifier-free guidance scale (networks with classes). */
   guidance?: number;
-  /** Only rows [start, end) of the batch: their noise and classes are those rows of the whole
-   * batch's, so the rows equal the whole batch's (a CPU job split over workers). */
+  /** Only rows [start, end) of the batch: their noise, step noise (each sample has its own
+   * seed) and classes are those rows of the whole batch's, so the rows equal the whole batch's
+   * (a CPU job split over workers). */
   rows?: [number, number];
 }
 
@@ -78,6 +82,8 @@ export interface PlanSummary {
   /** The first step is analytic (no evaluation). */
   afs: boolean;
   sigmas: number[];
+  /** Where a stochastic plan's step noise comes from; null for plans without step noise. */
+  noise: 'fresh' | 'brownian' | null;
   rows: PlanRow[];
 }
 

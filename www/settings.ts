@@ -46,11 +46,22 @@ export const SCHEDULES: [string, string][] = [
   ['logsnr', 'logSNR'],
   ['uniform', 'time-uniform'],
   ['kl_optimal', 'KL-optimal (ComfyUI, AYS)'],
+  ['flow_shift:3', 'flow shift 3 (SD3)'],
+  ['beta', 'beta 0.6, 0.6 (ComfyUI)'],
+  ['simple', 'simple (ComfyUI)'],
+  ['sgm_uniform', 'sgm_uniform (ComfyUI)'],
+  ['normal', 'normal (ComfyUI)'],
+  ['ddim_uniform', 'ddim_uniform (ComfyUI)'],
+  ['linear_quadratic', 'linear-quadratic (ComfyUI, Mochi)'],
   ['gits', 'GITS (shipped for this model)'],
   ['gits-paper', "GITS, the paper's cost (shipped)"],
   ['gits-here', 'GITS (computed here)'],
   ['custom', 'edited in the schedule lab'],
 ];
+
+/** ComfyUI's schedules over a model's training sigmas: their last step goes to sigma = 0, not
+ * to sigma_min, so L2 to a teacher (which ends at sigma_min) does not compare them. */
+export const ENDS_AT_ZERO = new Set(['beta', 'simple', 'sgm_uniform', 'normal', 'ddim_uniform', 'linear_quadratic']);
 
 /** Most sigmas in an edited list (200 steps, the NFE field's limit). */
 export const MAX_SIGMAS = 201;

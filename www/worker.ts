@@ -134,7 +134,18 @@ function gitsFor(wasm: Module, url: string, model: Wasm.Model, text: string, nam
   return file;
 }
 
+/** The plan of `req`, with the step noise it asks for. */
 function compile(wasm: Module, req: PlanRequest, url: string, model: Wasm.Model): Wasm.Plan {
+  const plan = compiled(wasm, req, url, model);
+  if (!req.noise) return plan;
+  try {
+    return plan.withNoise(req.noise);
+  } finally {
+    plan.free();
+  }
+}
+
+function compiled(wasm: Module, req: PlanRequest, url: string, model: Wasm.Model): Wasm.Plan {
   if (req.schedule === 'teacher') return model.teacherPlan();
   if (req.schedule === 'reference') return model.referencePlan();
   if (req.schedule === 'custom') {
@@ -165,13 +176,9 @@ async function sample(id: number, args: SampleArgs): Promise<SampleResult> {
       throw new Error(`rows [${start}, ${end}) are not rows of a batch of ${args.batch}`);
     }
     const summary = plan.summary() as PlanSummary;
-    // Step noise is drawn for the rows in the job: a stochastic plan's rows need the whole batch.
-    if (end - start < args.batch && summary.rows.some((row) => row.kind === 'noise')) {
-      throw new Error(`${args.plan.solver} is stochastic: its batch cannot be split into rows`);
-    }
     const noise = wasm.standardNormal(seed, args.batch, model.dim).subarray(start * model.dim, end * model.dim);
     const classes = labels(args.label ?? 'none', args.batch, model.classes).subarray(start, end);
-    const r = (await sampler.sample(plan, model, noise, classes, args.guidance ?? 1, seed, onEval)) as Omit<SampleResult, 'plan'>;
+    const r = (await sampler.sample(plan, model, noise, classes, args.guidance ?? 1, seed, start, onEval)) as Omit<SampleResult, 'plan'>;
     return { ...r, sigmaRange: [model.sigmaMin, model.sigmaMax], plan: summary };
   } finally {
     plan.free();

@@ -4,6 +4,7 @@
 //! `sample` and `timestep`, output `out_sample`), nothing but its `scheduler_config.json`.
 //! Format and meaning: docs/own-model.md.
 
+use crate::model_sigmas::ModelSigmas;
 use crate::vp_discrete::DiscreteVp;
 use crate::{Error, Result, bail, limits};
 use serde::{Deserialize, Serialize};
@@ -193,6 +194,22 @@ pub struct Schedule {
 }
 
 impl Schedule {
+    /// The training sigmas ComfyUI's table schedules pick from (its `model_sampling.sigmas`):
+    /// the discrete VP schedule's; flow matching's T shifted times (the last, t = 1, is
+    /// sigma = infinity and is clamped to sigma_max); 1000 log-linear for EDM.
+    pub fn model_sigmas(&self) -> ModelSigmas {
+        let (lo, hi) = (self.sigma_min, self.sigma_max);
+        match &self.family {
+            Family::Edm => ModelSigmas::continuous(lo, hi),
+            Family::Vp(vp) => ModelSigmas::trained(vp.sigmas(), lo, hi, false),
+            Family::Flow { shift, timesteps } => {
+                let t = |i: usize| shift * (i as f64 / *timesteps as f64) / (1.0 + (shift - 1.0) * (i as f64 / *timesteps as f64));
+                let sigmas: Vec<f64> = (1..=*timesteps).map(|i| if i == *timesteps { f64::INFINITY } else { t(i) / (1.0 - t(i)) }).collect();
+                ModelSigmas::trained(&sigmas, lo, hi, true)
+            }
+        }
+    }
+
     /// `{"kind": "edm", "sigma_min", "sigma_max"}`, `{"kind": "vp", <diffusers keys>}`,
     /// `{"kind": "flow", "shift", "num_train_timesteps"}`, or a diffusers scheduler config (a
     /// FlowMatch one is flow matching, any other a discrete VP schedule). Optional

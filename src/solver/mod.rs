@@ -22,6 +22,7 @@ pub mod lagrange;
 pub mod rk4;
 pub mod unipc;
 
+use crate::model_sigmas::ModelSigmas;
 use crate::noise::NoiseSource;
 use crate::plan::{Op, Plan, Thresholding};
 use crate::schedule::{Schedule, VpTime, validate_sigmas};
@@ -450,16 +451,31 @@ impl SamplingSpec {
     }
 
     pub fn sigmas(&self) -> Result<Vec<f64>> {
-        let steps = self.solver.steps_for_nfe(self.nfe, self.to_zero, self.afs)?;
-        let n = steps - self.to_zero as usize;
+        self.sigmas_on(None)
+    }
+
+    /// The sigmas, with the model's training sigmas for ComfyUI's table schedules (which end at
+    /// 0 whatever `to_zero` says; ddim_uniform and beta may give another step count, as there).
+    pub fn sigmas_on(&self, model: Option<&ModelSigmas>) -> Result<Vec<f64>> {
+        let to_zero = self.to_zero || self.schedule.ends_at_zero();
+        let steps = self.solver.steps_for_nfe(self.nfe, to_zero, self.afs)?;
+        if self.schedule.ends_at_zero() {
+            return self.schedule.sigmas_on(steps, self.sigma_min, self.sigma_max, model).map_err(Error);
+        }
+        let n = steps - to_zero as usize;
         let mut sigmas = self.schedule.sigmas(n, self.sigma_min, self.sigma_max).map_err(Error)?;
-        if self.to_zero {
+        if to_zero {
             sigmas.push(0.0);
         }
         Ok(sigmas)
     }
 
     pub fn plan(&self) -> Result<Plan> {
-        self.solver.compile(&self.sigmas()?, &CompileOptions::afs(self.afs))
+        self.plan_on(None)
+    }
+
+    /// As [`Self::plan`], with the model's training sigmas (see [`Self::sigmas_on`]).
+    pub fn plan_on(&self, model: Option<&ModelSigmas>) -> Result<Plan> {
+        self.solver.compile(&self.sigmas_on(model)?, &CompileOptions::afs(self.afs))
     }
 }

@@ -115,7 +115,7 @@ test('trajectory views, progress and compare mode', { timeout: 600_000 }, async 
       await page.waitForFunction(() => document.body.dataset.compare !== 'running', null, { timeout: TIMEOUT });
       assert.equal(await page.getAttribute('body', 'data-compare'), 'done', await page.textContent('#compare-status'));
       const curves = await page.evaluate(() => window.sweepLast);
-      assert.deepEqual(curves.map((c) => c.schedule), ['polynomial:7', 'logsnr', 'uniform', 'kl_optimal', 'gits', 'gits-paper']);
+      assert.deepEqual(curves.map((c) => c.schedule), ['polynomial:7', 'logsnr', 'uniform', 'kl_optimal', 'flow_shift:3', 'gits', 'gits-paper']);
       const poly = curves[0];
       assert.deepEqual(poly.nfes, [3, 4, 5, 6, 7, 8, 9, 10]);
       assert.equal(poly.l2.at(-1), compared[0], 'iPNDM, polynomial, NFE 10: as in compare');

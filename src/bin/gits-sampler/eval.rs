@@ -174,7 +174,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
         for &nfe in &nfes {
             // The baseline first: every other schedule of this solver and NFE is compared with it.
             for schedule in std::iter::once(&a.baseline).chain(a.schedules.iter().filter(|s| **s != a.baseline)) {
-                let plan = PlanArgs::for_eval(*solver, schedule, nfe).and_then(|p| p.on_model(model.sigma_range()).plan(Some(&model_ref))).map_err(|e| Error(format!("{solver} on {schedule} at NFE {nfe}: {e}")))?;
+                let plan = PlanArgs::for_eval(*solver, schedule, nfe).and_then(|p| p.on_model(&model).plan(Some(&model_ref))).map_err(|e| Error(format!("{solver} on {schedule} at NFE {nfe}: {e}")))?;
                 plans.push((solver.to_string(), schedule.clone(), nfe, plan));
             }
         }

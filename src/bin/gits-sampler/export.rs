@@ -31,7 +31,7 @@ pub struct ExportArgs {
 pub fn run(a: ExportArgs) -> Result<()> {
     let Some(arg) = &a.model else { return write(a.out.as_deref(), &export(&a.spec.schedule_sigmas(None)?, a.format)?) };
     let model = load_model(arg, a.card.as_deref())?;
-    let mut sigmas = a.spec.on_model(model.sigma_range()).schedule_sigmas(Some(&model.model_ref()))?;
+    let mut sigmas = a.spec.on_model(&model).schedule_sigmas(Some(&model.model_ref()))?;
     let flow = model.as_onnx().is_some_and(|m| matches!(m.binding().schedule.family, Family::Flow { .. }));
     if flow && a.format != Format::Json {
         sigmas.iter_mut().for_each(|s| *s /= 1.0 + *s);

@@ -4,6 +4,8 @@
 use crate::common::{Range, read, write};
 use clap::Args;
 use gits_sampler::gits::{GitsFile, ModelRef};
+use gits_sampler::model::Model;
+use gits_sampler::model_sigmas::ModelSigmas;
 use gits_sampler::plan::{Plan, Thresholding};
 use gits_sampler::schedule::validate_sigmas;
 use gits_sampler::solver::{CompileOptions, SamplingSpec, Solver};
@@ -65,6 +67,9 @@ pub struct PlanArgs {
     /// The sigma range of the model sampled, where there is one (the flags' default).
     #[arg(skip)]
     model_range: Option<(f64, f64)>,
+    /// The training sigmas of the model sampled (ComfyUI's table schedules pick from them).
+    #[arg(skip)]
+    model_sigmas: Option<ModelSigmas>,
 }
 
 impl PlanArgs {
@@ -95,12 +100,13 @@ impl PlanArgs {
             sigmas: None,
             range: Range { sigma_min: None, sigma_max: None },
             model_range: None,
+            model_sigmas: None,
         })
     }
 
     /// These settings on a model with sigma range `range` (the default of --sigma-min/max).
-    pub fn on_model(self, range: (f64, f64)) -> Self {
-        PlanArgs { model_range: Some(range), ..self }
+    pub fn on_model(self, model: &Model) -> Self {
+        PlanArgs { model_range: Some(model.sigma_range()), model_sigmas: Some(model.model_sigmas()), ..self }
     }
 
     /// --afs / --no-afs; None: the GITS file's choice (without AFS for other schedules).
@@ -131,7 +137,9 @@ impl PlanArgs {
                 to_zero: self.to_zero,
                 afs,
             };
-            spec.sigmas()?
+            // Training sigmas clamped into the range sampled (the flags may narrow it).
+            let table = self.model_sigmas.as_ref().map(|m| ModelSigmas::trained(&m.table, sigma_min, sigma_max, m.flow));
+            spec.sigmas_on(table.as_ref())?
         };
         Ok((solver, sigmas, afs))
     }

@@ -65,7 +65,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
     let dim = model.dim();
     let plan = match &a.plan {
         Some(path) => Plan::from_json(&read(path)?).map_err(|e| Error(format!("{}: {e}", path.display())))?,
-        None => a.spec.on_model(model.sigma_range()).plan(Some(&model.model_ref()))?,
+        None => a.spec.on_model(&model).plan(Some(&model.model_ref()))?,
     };
     let z = match &a.noise {
         Some(path) => {
