@@ -76,7 +76,7 @@ pub struct StepNoise {
 }
 
 enum Row {
-    Fresh(StdRng),
+    Fresh(Box<StdRng>),
     /// The path and its last value, W(sigma_next) of one step being W(sigma) of the next.
     Brownian(crate::brownian::BrownianPath, Option<(f64, Vec<f64>)>),
 }
@@ -87,7 +87,7 @@ impl StepNoise {
         let rows = seeds
             .iter()
             .map(|&s| match source {
-                NoiseSource::Fresh => Row::Fresh(StdRng::seed_from_u64(s)),
+                NoiseSource::Fresh => Row::Fresh(Box::new(StdRng::seed_from_u64(s))),
                 NoiseSource::Brownian => Row::Brownian(crate::brownian::BrownianPath::new(s, dim), None),
             })
             .collect();

@@ -225,10 +225,10 @@ impl Plan {
 pub trait Space: Clone {
     fn lincomb(terms: &[(f64, &Self)]) -> Self;
     /// Number of values (batch x dim).
-    fn len(&self) -> usize;
+    fn numel(&self) -> usize;
     /// Host values (row-major) shaped like `self`: step noise is drawn on the host, so every
     /// vector type gets the same numbers for the same seeds.
-    fn from_host(&self, values: Vec<f64>) -> Self;
+    fn host_like(&self, values: Vec<f64>) -> Self;
     /// Whether every value is finite, when that is cheap to know here (host vectors); device
     /// tensors answer None and are checked when read back ([`check_finite`]).
     fn all_finite(&self) -> Option<bool>;
@@ -263,11 +263,11 @@ impl Space for Vec<f64> {
         out
     }
 
-    fn len(&self) -> usize {
-        Vec::len(self)
+    fn numel(&self) -> usize {
+        self.len()
     }
 
-    fn from_host(&self, values: Vec<f64>) -> Self {
+    fn host_like(&self, values: Vec<f64>) -> Self {
         values
     }
 
@@ -347,10 +347,10 @@ pub async fn execute_async<V: Space, D: AsyncDenoiser<V>>(plan: &Plan, noise: V,
     let frees = frees_after(plan);
     let mut step_noise = match plan.noise {
         Some(source) if plan.ops.iter().any(|op| matches!(op, Op::Noise { .. })) => {
-            if seeds.is_empty() || noise.len() % seeds.len() != 0 {
-                bail!("this plan draws step noise: it needs one seed per sample ({} seeds for {} values)", seeds.len(), noise.len());
+            if seeds.is_empty() || !noise.numel().is_multiple_of(seeds.len()) {
+                bail!("this plan draws step noise: it needs one seed per sample ({} seeds for {} values)", seeds.len(), noise.numel());
             }
-            Some(StepNoise::new(source, seeds, noise.len() / seeds.len()))
+            Some(StepNoise::new(source, seeds, noise.numel() / seeds.len()))
         }
         _ => None,
     };
@@ -379,7 +379,7 @@ pub async fn execute_async<V: Space, D: AsyncDenoiser<V>>(plan: &Plan, noise: V,
             }
             Op::Noise { out, sigma, sigma_next } => {
                 let draw = step_noise.as_mut().expect("a plan with noise ops has a source").next(*sigma, *sigma_next);
-                store(&mut regs, *out, template.from_host(draw));
+                store(&mut regs, *out, template.host_like(draw));
             }
             Op::Emit { reg, step } => {
                 let x = get(&regs, *reg);

@@ -10,11 +10,11 @@ impl Space for Tensor<2> {
         terms[1..].iter().fold(scaled(&terms[0]), |acc, term| acc + scaled(term))
     }
 
-    fn len(&self) -> usize {
+    fn numel(&self) -> usize {
         self.dims().iter().product()
     }
 
-    fn from_host(&self, values: Vec<f64>) -> Self {
+    fn host_like(&self, values: Vec<f64>) -> Self {
         to_tensor(&values, self.dims()[1], &self.device())
     }
 

@@ -67,6 +67,7 @@ fn ancestral(s: f64, s_next: f64, eta: f64) -> (f64, f64) {
 
 /// k-diffusion's loops, transcribed: `kind` picks the sampler; `noise(sigma, sigma_next)` is its
 /// noise sampler, here fed the same per-sample draws as ours.
+#[allow(clippy::too_many_arguments)] // a transcription: the loop's own parameters
 fn reference(kind: &str, eta: f64, s_noise: f64, source: NoiseSource, sigmas: &[f64], z: &[f64], spec: &DenoiserSpec, seed: u64) -> Vec<f64> {
     let mut step_noise = StepNoise::new(source, &seeds(z, seed), DIM);
     let mut noise = |s: f64, sn: f64| step_noise.next(s, sn);
