@@ -335,6 +335,20 @@ impl Model {
         self.0.spec().is_some()
     }
 
+    /// The kernel MMD of `samples` (row-major, f32 as the page holds them) to this exact model's
+    /// distribution at noise level `sigma` (the schedule's last; 0 for the data itself): the
+    /// distance compare mode shows for stochastic samplers (`distance::mmd_to_mixture`).
+    #[wasm_bindgen(js_name = mmdToExact)]
+    pub fn mmd_to_exact(&self, samples: Vec<f32>, sigma: f64) -> std::result::Result<f64, JsError> {
+        let spec = self.0.spec().ok_or_else(|| JsError::new("only exact models (a Gaussian mixture or a point set) have a distribution to measure against"))?;
+        let dim = spec.dim();
+        if samples.len() < 2 * dim || samples.len() % dim != 0 || !(sigma.is_finite() && sigma >= 0.0) {
+            return Err(JsError::new(&format!("mmdToExact needs two or more {dim}-dimensional samples and a sigma >= 0, got {} numbers and sigma {sigma}", samples.len())));
+        }
+        let x: Vec<f64> = samples.into_iter().map(f64::from).collect();
+        Ok(crate::distance::mmd_to_mixture(&x, dim, &spec.marginal(sigma)))
+    }
+
     /// What the schedule lab measures against: for exact models a 200-NFE solve of their ODE,
     /// for networks the 60-NFE teacher (iPNDM, polynomial rho 7, both).
     #[wasm_bindgen(js_name = referencePlan)]

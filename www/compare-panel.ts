@@ -1,7 +1,7 @@
 // The compare panel: A and B on the same noise against the teacher, and the error-vs-NFE sweep
 // of every schedule; what it needs of the page comes in a `ComparePage`.
 import type { Engine } from './engine.js';
-import { compare, sweep, type Curve, type Measured } from './compare.js';
+import { compare, metricFor, sweep, type Curve, type Measured } from './compare.js';
 import { drawShown, type SampleOptions } from './view.js';
 import { drawLines } from './chart.js';
 import type { Settings } from './settings.js';
@@ -53,14 +53,22 @@ export function runCompare(page: ComparePage): Promise<void> {
     const measured = await compare(page.engine, configs, page.sampleOptions);
     page.show(measured);
     $<HTMLElement>('#compare-view').hidden = false;
+    const metric = measured[0].metric;
+    const named = { l2: 'L2 to the teacher', mmd: 'MMD to the exact distribution', none: '' }[metric];
     measured.forEach((m, i) => {
       const id = i ? 'b' : 'a';
       const s = configs[i];
       drawShown($<HTMLCanvasElement>(`#compare-${id}`), m.shown, m.shown.r.stepSigmas.length - 1, false);
-      $<HTMLElement>(`#compare-${id}-caption`).textContent = `${id.toUpperCase()}: ${s.solver} on ${s.schedule}, NFE ${m.shown.r.nfe}; L2 to the teacher ${m.l2.toPrecision(3)}`;
+      const value = m.value === null ? '' : `; ${named} ${m.value.toPrecision(3)}`;
+      $<HTMLElement>(`#compare-${id}-caption`).textContent = `${id.toUpperCase()}: ${s.solver} on ${s.schedule}, NFE ${m.shown.r.nfe}${value}`;
     });
-    const [a, b] = measured.map((m) => m.l2);
-    return `Same noise, ${configs[0].batch} samples: B's error is ${(b / a).toPrecision(3)} x A's.`;
+    const [a, b] = measured.map((m) => m.value ?? NaN);
+    const same = `Same noise, ${configs[0].batch} samples (the same per-sample seeds: B reuses A's noise path)`;
+    if (metric === 'none') {
+      return `${same}. A stochastic sample is no solve of the teacher's ODE, so L2 to the teacher means nothing for it, and this model has no exact distribution to measure against; bench/RESULTS.md has the digits' FD.`;
+    }
+    const why = metric === 'mmd' ? ' A stochastic solver is compared, so both are measured by their kernel MMD to the exact distribution at the last sigma (L2 to an ODE teacher means nothing for a stochastic sample).' : '';
+    return `${same}: B's ${metric === 'mmd' ? 'MMD' : 'error'} is ${(b / a).toPrecision(3)} x A's.${why}`;
   });
 }
 
@@ -77,8 +85,11 @@ export function runSweep(page: ComparePage): Promise<void> {
     page.show(undefined, curves);
     $<HTMLElement>('#sweep-view').hidden = false;
     const series = curves.map((c, k) => ({ label: schedules[k][1].replace(' for this model', ''), color: COLORS[k % COLORS.length], xs: c.nfes, ys: c.l2 }));
-    drawLines($<HTMLCanvasElement>('#sweep'), series, 'NFE', `${s.solver}: mean L2 distance to the teacher (log)`);
-    $<HTMLElement>('#sweep-caption').textContent = `${s.solver} on every schedule, ${s.batch} samples of seed ${s.seed}; the teacher is iPNDM with 60 NFE from the same noise.`;
+    const mmd = metricFor([s]) === 'mmd';
+    drawLines($<HTMLCanvasElement>('#sweep'), series, 'NFE', `${s.solver}: ${mmd ? 'kernel MMD to the exact distribution' : 'mean L2 distance to the teacher'} (log)`);
+    $<HTMLElement>('#sweep-caption').textContent = mmd
+      ? `${s.solver} (stochastic) on every schedule, ${s.batch} samples of seed ${s.seed}; each measured by its kernel MMD to the exact distribution at its last sigma (L2 to an ODE teacher means nothing for a stochastic sample).`
+      : `${s.solver} on every schedule, ${s.batch} samples of seed ${s.seed}; the teacher is iPNDM with 60 NFE from the same noise.`;
     return `Done: ${curves.reduce((n, c) => n + c.nfes.length, 0)} runs.`;
   });
 }

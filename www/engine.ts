@@ -200,6 +200,12 @@ export class Engine {
     return this.call<number>({ op: 'l2', a, b, dim }).done as Promise<number>;
   }
 
+  /** The kernel MMD of `samples` to the exact model `model`'s distribution at noise level
+   * `sigma` (the crate's `mmd_to_mixture`): compare mode's distance for stochastic samples. */
+  mmdToExact(model: string, samples: Float32Array, sigma: number): Promise<number> {
+    return this.call<number>({ op: 'mmd', model, samples, sigma }).done as Promise<number>;
+  }
+
   /** The cost matrix of the GITS file `gits` (searched for `model`, a URL; `name` for messages)
    * and the DP's paths through it at `gamma`. */
   gitsMap(model: string, gits: string, name: string, gamma: number): Promise<CostMap> {

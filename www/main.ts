@@ -16,7 +16,7 @@ import { GitsMap } from './gits-map.js';
 import { MODELS, modelById, type CatalogueEntry } from './models.js';
 import { showInfo, wireOwnModel } from './own-model-panel.js';
 import { openHosted } from './own-model.js';
-import { ENDS_AT_ZERO, FIELDS, SCHEDULES, SOLVERS, defaults, parseSettings, shippedGits, sigmaList, toParams, type Settings } from './settings.js';
+import { ENDS_AT_ZERO, FIELDS, NOISE_SOURCES, ODE_SOLVERS, SCHEDULES, STOCHASTIC_SOLVERS, solverBase, stochasticParams, defaults, parseSettings, shippedGits, sigmaList, toParams, type Settings } from './settings.js';
 import type { Projection, SampledRows, SampleResult } from './protocol.js';
 
 const FRAME_MS = 350;
@@ -87,6 +87,40 @@ function fill(select: HTMLSelectElement, options: [string, string][]): void {
   for (const [value, label] of options) select.add(new Option(label, value));
 }
 
+/** A solver menu: ODE and stochastic solvers in groups of their own. */
+function fillSolvers(select: HTMLSelectElement): void {
+  for (const [label, solvers] of [['ODE', ODE_SOLVERS], ['stochastic', STOCHASTIC_SOLVERS]] as const) {
+    const group = document.createElement('optgroup');
+    group.label = label;
+    for (const [value, name] of solvers) group.append(new Option(name, value));
+    select.append(group);
+  }
+}
+
+/** Shows `solver` in the form: the menu's entry and, for a stochastic one, its parameters (the
+ * name's, else the defaults) in the stochastic fieldset. */
+function applySolver(solver: string): void {
+  const { base, stochastic } = solverBase(solver);
+  field('solver').value = base;
+  $<HTMLFieldSetElement>('#stochastic').hidden = !stochastic;
+  if (!stochastic) return;
+  const given = solver.split(':').slice(1);
+  const params = stochasticParams(base);
+  for (const el of form.querySelectorAll<HTMLElement>('#stochastic [data-param]')) el.hidden = !params.some(([name]) => name === el.dataset.param);
+  params.forEach(([name, def], i) => (field(`p-${name}`).value = given[i] ?? String(def)));
+}
+
+/** The form's solver: the menu's, with a stochastic solver's parameters (trailing defaults left
+ * off, so it reads as the CLI's name). */
+function formSolver(): string {
+  const base = field('solver').value;
+  if (!solverBase(base).stochastic) return base;
+  const params = stochasticParams(base);
+  const values = params.map(([name, def]) => field(`p-${name}`).value.trim() || String(def));
+  while (values.length && Number(values.at(-1)) === params[values.length - 1][1]) values.pop();
+  return values.length ? `${base}:${values.join(':')}` : base;
+}
+
 /** Puts settings into the form, with the options that make sense for the model. */
 function applySettings(s: Settings): void {
   const model = modelById(s.model);
@@ -101,6 +135,7 @@ function applySettings(s: Settings): void {
     }
   }
   for (const name of FIELDS) field(name).value = String(s[name]);
+  applySolver(s.solver);
   field('sigmas').value = s.sigmas?.join(',') ?? '';
   field<HTMLInputElement>('nfe-slider').value = String(Math.min(s.nfe, 50));
   field<HTMLInputElement>('batch').max = model.kind === 'image' ? '256' : '4096';
@@ -108,6 +143,7 @@ function applySettings(s: Settings): void {
 }
 
 function formValue(name: string): string | null {
+  if (name === 'solver') return formSolver();
   const el = field(name);
   return el.closest('[hidden]') ? null : el.value;
 }
@@ -158,7 +194,8 @@ function sampleOptions(s: Settings): SampleOptions {
 function switchModel(id: string): void {
   const model = modelById(id);
   const s = defaults(model);
-  s.solver = field('solver').value;
+  s.solver = formSolver();
+  s.noise = formValue('noise') ?? '';
   s.seed = Number(field('seed').value) || 0;
   s.nfe = Number(field('nfe').value) || s.nfe;
   const schedule = field('schedule').value;
@@ -329,9 +366,11 @@ async function adapterInfo(): Promise<string> {
 
 async function main(): Promise<void> {
   fill(field('model'), MODELS.map((m) => [m.id, m.label]));
-  fill(field('solver'), SOLVERS);
+  fillSolvers(field('solver'));
   fill(field('schedule'), SCHEDULES);
-  fill(field('b-solver'), SOLVERS);
+  fillSolvers(field('b-solver'));
+  fill(field('noise'), NOISE_SOURCES);
+  field('solver').addEventListener('change', () => applySolver(field('solver').value));
   fill(field('b-schedule'), SCHEDULES);
   const params = new URLSearchParams(location.search);
   let problem: string | undefined;
@@ -357,7 +396,7 @@ async function main(): Promise<void> {
     workers = parseWorkers(params.get('workers'));
     const s = parseSettings((name) => params.get(name));
     applySettings(s);
-    field('b-solver').value = s.solver;
+    field('b-solver').value = solverBase(s.solver).base;
     field('b-schedule').value = modelById(s.model).gits ? 'gits' : 'logsnr';
     field('b-nfe').value = String(s.nfe);
     if (B_FIELDS.some((name) => params.has(`b-${name}`))) {

@@ -212,6 +212,7 @@ export type Request =
   /** Warmup rows from `start` for the fed search of request `target`. */
   | { id: number; op: 'gitsAdd'; target: number; start: number; xs: Float64Array; ds: Float64Array }
   | { id: number; op: 'l2'; a: Float32Array; b: Float32Array; dim: number }
+  | { id: number; op: 'mmd'; model: string; samples: Float32Array; sigma: number }
   | { id: number; op: 'gitsMap'; model: string; gits: string; gitsName: string; gamma: number }
   | { id: number; op: 'importSigmas'; model: string; text: string; zeroToSigmaMin: boolean }
   | { id: number; op: 'exportSigmas'; sigmas: number[]; format: string }

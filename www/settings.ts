@@ -16,29 +16,74 @@ export interface Settings {
   /** A class, 'cycle' or 'none' (models with classes). */
   label: string;
   guidance: number;
+  /** Step noise of stochastic solvers: '' (the solver's default), 'fresh' or 'brownian'. */
+  noise: string;
 }
 
-export const SOLVERS: [string, string][] = [
+/** ODE solvers: the same noise gives the same sample at any step count, up to their error. */
+export const ODE_SOLVERS: [string, string][] = [
   ['euler', 'Euler / DDIM'],
-  ['ddim_eta:1', 'DDIM, eta = 1 (stochastic)'],
   ['heun', 'Heun (EDM)'],
   ['dpm2', 'DPM-Solver-2'],
   ['deis:3', 'DEIS-tAB3'],
-  ['ab_exact:4', 'Adams–Bashforth, exact weights'],
+  ['ab_exact:4', 'Adams–Bashforth, exact weights (LMS)'],
   ['ipndm', 'iPNDM'],
   ['ipndm_v', 'iPNDM_v'],
   ['dpmpp:2', 'DPM-Solver++(2M)'],
   ['dpmpp:3', 'DPM-Solver++(3M)'],
   ['unipc:3', 'UniPC-3 (bh2)'],
   ['unipc_bh1:2', 'UniPC-2 (bh1)'],
-  ['euler_ancestral', 'Euler ancestral (stochastic)'],
-  ['dpm_2_ancestral', 'DPM-Solver-2 ancestral (stochastic)'],
-  ['dpmpp_2s_ancestral', 'DPM-Solver++(2S) ancestral (stochastic)'],
-  ['dpmpp_2m_sde', 'DPM-Solver++(2M) SDE (stochastic)'],
-  ['dpmpp_2m_sde_heun', 'DPM-Solver++(2M) SDE, heun (stochastic)'],
-  ['dpmpp_3m_sde', 'DPM-Solver++(3M) SDE (stochastic)'],
-  ['euler_churn', "Euler with EDM's churn (stochastic)"],
-  ['heun_churn', "Heun with EDM's churn (stochastic)"],
+];
+
+/** Stochastic solvers (k-diffusion's and EDM's): each step also adds noise. Their parameters
+ * follow the name, `name:p1:p2...` (see STOCHASTIC_PARAMS). */
+export const STOCHASTIC_SOLVERS: [string, string][] = [
+  ['euler_ancestral', 'Euler ancestral'],
+  ['dpm_2_ancestral', 'DPM-Solver-2 ancestral'],
+  ['dpmpp_2s_ancestral', 'DPM-Solver++(2S) ancestral'],
+  ['dpmpp_sde', 'DPM-Solver++ SDE'],
+  ['dpmpp_2m_sde', 'DPM-Solver++(2M) SDE'],
+  ['dpmpp_2m_sde_heun', 'DPM-Solver++(2M) SDE, heun'],
+  ['dpmpp_3m_sde', 'DPM-Solver++(3M) SDE'],
+  ['ddim_eta', 'DDIM with eta'],
+  ['euler_churn', "Euler with EDM's churn"],
+  ['heun_churn', "Heun with EDM's churn"],
+];
+
+export const SOLVERS: [string, string][] = [...ODE_SOLVERS, ...STOCHASTIC_SOLVERS];
+
+/** A stochastic solver's parameters, in the order its name takes them: [name, default, min, max]. */
+export function stochasticParams(base: string): [string, number, number, number][] {
+  if (base === 'ddim_eta') return [['eta', 1, 0, 1]];
+  if (base.endsWith('_churn')) return [['churn', 40, 0, 1000], ['tmin', 0.05, 0, 1e5], ['tmax', 50, 0, 1e5], ['s_noise', 1.003, 0, 2]];
+  return [['eta', 1, 0, 2], ['s_noise', 1, 0, 2]];
+}
+
+/** The solver's name without its parameters, and whether it is stochastic. */
+export function solverBase(solver: string): { base: string; stochastic: boolean } {
+  const base = solver.split(':')[0];
+  return STOCHASTIC_SOLVERS.some(([v]) => v === base) ? { base, stochastic: true } : { base: solver, stochastic: false };
+}
+
+/** Checks a solver as the URL or a widget names it: an ODE solver of the menu, or a stochastic
+ * one with up to its number of parameters (each a decimal in range). */
+function checkSolver(solver: string): void {
+  const { base, stochastic } = solverBase(solver);
+  if (!stochastic) {
+    if (!ODE_SOLVERS.some(([v]) => v === solver)) throw new Error(`unknown solver "${solver}" (one of: ${SOLVERS.map(([v]) => v).join(', ')})`);
+    return;
+  }
+  const given = solver.split(':').slice(1);
+  const params = stochasticParams(base);
+  if (given.length > params.length) throw new Error(`${base} takes ${params.map((p) => p[0]).join(':')}, got "${solver}"`);
+  given.forEach((text, i) => decimal(`${base} ${params[i][0]}`, text, params[i][2], params[i][3]));
+}
+
+/** Where stochastic solvers' step noise comes from ('': the solver's default). */
+export const NOISE_SOURCES: [string, string][] = [
+  ['', "the solver's default (Brownian for the SDE solvers, as k-diffusion)"],
+  ['fresh', 'fresh draws per step'],
+  ['brownian', 'Brownian path (the same path at any step count)'],
 ];
 
 export const SCHEDULES: [string, string][] = [
@@ -71,11 +116,11 @@ export function shippedGits(model: CatalogueEntry, schedule: string): string | u
   return schedule === 'gits' ? model.gits : schedule === 'gits-paper' ? model.gitsPaper : undefined;
 }
 
-export const FIELDS = ['model', 'solver', 'schedule', 'nfe', 'seed', 'batch', 'label', 'guidance'] as const;
+export const FIELDS = ['model', 'solver', 'schedule', 'nfe', 'seed', 'batch', 'label', 'guidance', 'noise'] as const;
 
 export function defaults(model: CatalogueEntry = MODELS[0]): Settings {
   const image = model.kind === 'image';
-  return { model: model.id, solver: 'ipndm', schedule: 'polynomial:7', nfe: 10, seed: 0, batch: image ? 20 : 256, label: 'cycle', guidance: image ? 2 : 1 };
+  return { model: model.id, solver: 'ipndm', schedule: 'polynomial:7', nfe: 10, seed: 0, batch: image ? 20 : 256, label: 'cycle', guidance: image ? 2 : 1, noise: '' };
 }
 
 /** `text` as an integer in min..max, written plainly: digits only (no sign, hex, exponent,
@@ -108,7 +153,7 @@ export function parseSettings(get: (name: string) => string | null): Settings {
   const value = (name: (typeof FIELDS)[number]) => get(name) ?? undefined;
   const solver = value('solver');
   if (solver !== undefined) {
-    if (!SOLVERS.some(([v]) => v === solver)) throw new Error(`unknown solver "${solver}" (one of: ${SOLVERS.map(([v]) => v).join(', ')})`);
+    checkSolver(solver);
     s.solver = solver;
   }
   const schedule = value('schedule');
@@ -130,6 +175,11 @@ export function parseSettings(get: (name: string) => string | null): Settings {
     const ok = label === 'cycle' || label === 'none' || (/^\d+$/.test(label) && Number(label) < classes);
     if (!ok) throw new Error(`class must be ${classes ? `0..${classes - 1}, ` : ''}cycle or none, got "${label}"`);
     s.label = label;
+  }
+  const noise = value('noise');
+  if (noise !== undefined) {
+    if (!NOISE_SOURCES.some(([v]) => v === noise)) throw new Error(`noise must be fresh or brownian, got "${noise}"`);
+    s.noise = noise;
   }
   const guidance = value('guidance');
   if (guidance !== undefined) {

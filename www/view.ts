@@ -105,7 +105,8 @@ async function gitsFile(s: Settings, o: SampleOptions): Promise<{ text?: string;
 export async function sampleWith(engine: Engine, s: Settings, o: SampleOptions = {}): Promise<Shown> {
   const model = modelById(s.model);
   const { text: gits, name: gitsName } = await gitsFile(s, o);
-  const plan = { solver: s.solver, schedule: s.schedule.startsWith('gits') ? 'gits' : s.schedule, nfe: s.nfe, sigmas: s.sigmas, gits, gitsName, afs: o.afs };
+  const noise = s.noise === 'fresh' || s.noise === 'brownian' ? (s.noise as 'fresh' | 'brownian') : undefined;
+  const plan = { solver: s.solver, schedule: s.schedule.startsWith('gits') ? 'gits' : s.schedule, nfe: s.nfe, sigmas: s.sigmas, gits, gitsName, afs: o.afs, noise };
   const sampled = engine.sample({ model: model.url, plan, seed: s.seed, batch: s.batch, label: s.label, guidance: s.guidance }, o.onProgress, o.onRows);
   sampled.catch(() => {}); // its failure is thrown below, once the underlay is in
   // A bad underlay fails the sample only once the sampler is done: no progress may follow the error.

@@ -249,6 +249,8 @@ async function handle(req: Request): Promise<unknown> {
     }
     case 'l2':
       return meanL2(req.a, req.b, req.dim);
+    case 'mmd':
+      return (await load(req.model)).mmdToExact(req.samples, req.sigma);
     case 'gitsMap': {
       const { wasm } = await backend();
       return gitsFor(wasm, req.model, await load(req.model), req.gits, req.gitsName).costMap(req.gamma) as CostMap;

@@ -12,7 +12,7 @@ const MODEL = 'models/eight-gaussians.gmm.json';
 const PLAN = 'tests/fixtures/ipndm-10.plan.json';
 const NOISE = 'tests/fixtures/noise-64x2.json';
 const TOL = 1e-3;
-const SOLVERS = ['euler', 'ddim_eta:1', 'heun', 'dpm2', 'ipndm', 'ipndm_v', 'ab_exact', 'deis:3', 'dpmpp:2', 'dpmpp:3', 'unipc_bh1:3', 'unipc_bh2:2', 'rk4', 'euler_ancestral', 'dpm_2_ancestral', 'dpmpp_2s_ancestral', 'dpmpp_2m_sde', 'dpmpp_2m_sde_heun:0.5', 'dpmpp_3m_sde', 'euler_churn', 'heun_churn:10:0:100:1'];
+const SOLVERS = ['euler', 'ddim_eta:1', 'heun', 'dpm2', 'ipndm', 'ipndm_v', 'ab_exact', 'deis:3', 'dpmpp:2', 'dpmpp:3', 'unipc_bh1:3', 'unipc_bh2:2', 'rk4', 'euler_ancestral', 'dpm_2_ancestral', 'dpmpp_2s_ancestral', 'dpmpp_sde', 'dpmpp_2m_sde', 'dpmpp_2m_sde_heun:0.5', 'dpmpp_3m_sde', 'euler_churn', 'heun_churn:10:0:100:1'];
 const PAGE_TIMEOUT = 180_000;
 
 const tmp = mkdtempSync(join(tmpdir(), 'gits-browser-'));

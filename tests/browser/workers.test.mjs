@@ -1,7 +1,8 @@
 // A CPU sampling job split over several workers in headless Chromium: the samples, every step
 // and every evaluation are bit-identical to one worker's for the same seed; the digit grid
 // fills in piece by piece before the whole batch is done; the page's GITS warmup split the same
-// way gives the same file; stochastic plans and bad counts.
+// way gives the same file; stochastic plans (each sample its own step noise) split the same way;
+// bad counts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cancelGits, launch, openPage, runGits, serveDist } from './harness.mjs';
@@ -47,8 +48,13 @@ test('CPU jobs split over workers', { timeout: 900_000 }, async (t) => {
       assertIdentical(await run(page, 'model=gmm&batch=203&nfe=8&solver=dpmpp:2&workers=1'), await run(page, 'model=gmm&batch=203&nfe=8&solver=dpmpp:2&workers=2'), 'gmm');
     });
 
-    await t.test('a stochastic plan is sampled in one piece, so it too equals one worker', async () => {
-      assertIdentical(await run(page, 'model=gmm&batch=64&solver=ddim_eta:1&workers=1'), await run(page, 'model=gmm&batch=64&solver=ddim_eta:1&workers=4'), 'ddim_eta');
+    await t.test('stochastic plans split too: each sample has its own step noise, so four workers equal one', async () => {
+      for (const q of ['solver=ddim_eta:1', 'solver=euler_ancestral', 'solver=dpmpp_sde&nfe=8', 'solver=dpmpp_2m_sde:0.7&noise=fresh']) {
+        const one = await run(page, `model=gmm&batch=64&${q}&workers=1`);
+        const four = await run(page, `model=gmm&batch=64&${q}&workers=4`);
+        assert.equal(four.workers, 4);
+        assertIdentical(one, four, q);
+      }
     });
 
     await t.test("the page's GITS search with its warmup on three workers writes one worker's file", async () => {
