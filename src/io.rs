@@ -116,7 +116,16 @@ pub struct EvalRecord {
     pub denoised: Rows,
 }
 
-/// What `gits-sampler sample` writes: the final samples and the whole trajectory.
+/// One step-noise draw of a stochastic run: the standard-normal values its `noise` op added.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NoiseRecord {
+    pub sigma: f64,
+    pub sigma_next: f64,
+    pub noise: Rows,
+}
+
+/// What `gits-sampler sample` writes: the final samples and the whole trajectory (and a
+/// stochastic run's step noise, so another implementation can be fed the same draws).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SampleOutput {
     pub solver: String,
@@ -125,6 +134,8 @@ pub struct SampleOutput {
     pub samples: Rows,
     pub steps: Vec<StepRecord>,
     pub evals: Vec<EvalRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub step_noise: Vec<NoiseRecord>,
 }
 
 impl SampleOutput {
@@ -136,6 +147,13 @@ impl SampleOutput {
             samples: rows(&run.sample, dim),
             steps: run.steps.iter().map(|s| StepRecord { step: s.step, sigma: s.sigma, x: rows(&s.x, dim) }).collect(),
             evals: run.evals.iter().map(|e| EvalRecord { sigma: e.sigma, denoised: rows(&e.denoised, dim) }).collect(),
+            step_noise: Vec::new(),
         }
+    }
+
+    /// With the step noise the run drew for rows with `seeds` (see [`crate::plan::step_noise`]).
+    pub fn with_step_noise(mut self, plan: &Plan, seeds: &[u64], dim: usize) -> Self {
+        self.step_noise = crate::plan::step_noise(plan, seeds, dim).into_iter().map(|(sigma, sigma_next, x)| NoiseRecord { sigma, sigma_next, noise: rows(&x, dim) }).collect();
+        self
     }
 }

@@ -398,6 +398,21 @@ pub async fn execute_async<V: Space, D: AsyncDenoiser<V>>(plan: &Plan, noise: V,
     Ok(Run { sample: sample.expect("validated plans emit"), steps, evals, nfe })
 }
 
+/// The step noise a run of `plan` draws for rows with `seeds` (dim values each), op by op: the
+/// draws the executor feeds its `Noise` ops, as (sigma, sigma_next, draw). For records and for
+/// checking against other implementations fed the same draws.
+pub fn step_noise(plan: &Plan, seeds: &[u64], dim: usize) -> Vec<(f64, f64, Vec<f64>)> {
+    let Some(source) = plan.noise else { return Vec::new() };
+    let mut noise = StepNoise::new(source, seeds, dim);
+    plan.ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Noise { sigma, sigma_next, .. } => Some((*sigma, *sigma_next, noise.next(*sigma, *sigma_next))),
+            _ => None,
+        })
+        .collect()
+}
+
 fn store<V>(regs: &mut Vec<Option<V>>, r: Reg, v: V) {
     let i = r as usize;
     if i >= regs.len() {

@@ -99,7 +99,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
             block_on(tensor::read_run(execute_seeded(&plan, tensor::to_tensor(&z, dim, model.device()), &den, true, &seeds)?))?
         }
     };
-    let result = SampleOutput::new(&plan, &run, dim);
+    let result = SampleOutput::new(&plan, &run, dim).with_step_noise(&plan, &seeds, dim);
     eprintln!("{}: {} samples, NFE {}", plan.solver, result.samples.len(), result.nfe);
     if let Some(path) = &a.png {
         write_png(path, &result.samples, &model.sample_shape(), model.data_range())?;
