@@ -59,8 +59,6 @@ pub fn mmd_to_mixture(x: &[f64], dim: usize, mixture: &crate::denoiser::Gmm) -> 
 
 /// sqrt(trace(Cov) / d) of a mixture: its spread per coordinate.
 fn mixture_rms_sd(g: &crate::denoiser::Gmm) -> f64 {
-    let (d, total) = (g.dim(), g.weights.iter().sum::<f64>());
-    let mean: Vec<f64> = (0..d).map(|j| g.weights.iter().zip(&g.means).map(|(w, m)| w * m[j]).sum::<f64>() / total).collect();
-    let second: f64 = g.weights.iter().zip(&g.means).zip(&g.variances).map(|((w, m), v)| w * (d as f64 * v + m.iter().zip(&mean).map(|(a, b)| (a - b) * (a - b)).sum::<f64>())).sum::<f64>() / total;
-    (second / d as f64).sqrt()
+    let (d, cov) = (g.dim(), g.moments().1);
+    ((0..d).map(|i| cov[i * d + i]).sum::<f64>() / d as f64).sqrt()
 }

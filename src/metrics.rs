@@ -26,6 +26,13 @@ impl Frechet {
         Frechet { mu, trace: cov.trace(), root: psd_sqrt(&cov) }
     }
 
+    /// A reference given by its moments (an exact distribution's mean and covariance, row-major).
+    pub fn from_moments(mean: &[f64], cov: &[f64]) -> Self {
+        let d = mean.len();
+        let cov = DMatrix::from_row_slice(d, d, cov);
+        Frechet { mu: DVector::from_column_slice(mean), trace: cov.trace(), root: psd_sqrt(&cov) }
+    }
+
     /// FD of `rows` (or of the rows `pick` lists, repeats allowed) against the reference.
     pub fn distance(&self, rows: &[Vec<f64>], pick: Option<&[usize]>) -> f64 {
         let (mu, cov) = moments(rows, pick);

@@ -26,6 +26,21 @@ impl Gmm {
         Gmm { weights: vec![0.5, 0.3, 0.2], means: (0..3).map(mean).collect(), variances: vec![0.2, 0.35, 0.5] }
     }
 
+    /// The mixture's mean and covariance (row-major): sum_k w_k (s_k^2 I + mu_k mu_k^T) - mu mu^T.
+    pub fn moments(&self) -> (Vec<f64>, Vec<f64>) {
+        let (d, total) = (self.dim(), self.weights.iter().sum::<f64>());
+        let mean: Vec<f64> = (0..d).map(|j| self.weights.iter().zip(&self.means).map(|(w, m)| w * m[j]).sum::<f64>() / total).collect();
+        let mut cov = vec![0.0; d * d];
+        for ((w, m), v) in self.weights.iter().zip(&self.means).zip(&self.variances) {
+            for i in 0..d {
+                for j in 0..d {
+                    cov[i * d + j] += w / total * ((m[i] - mean[i]) * (m[j] - mean[j]) + if i == j { *v } else { 0.0 });
+                }
+            }
+        }
+        (mean, cov)
+    }
+
     pub fn dim(&self) -> usize {
         self.means.first().map_or(0, |m| m.len())
     }

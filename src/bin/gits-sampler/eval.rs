@@ -38,7 +38,11 @@ pub struct EvalArgs {
     /// Every other schedule is compared with this one on the same noise (same solver and NFE).
     #[arg(long, default_value = "polynomial:7")]
     baseline: String,
-    /// NFE budgets, A..B or N.
+    /// Compare every other solver with this one instead, on the same schedule, NFE and noise
+    /// (e.g. stochastic solvers beside iPNDM). A solver that cannot spend an NFE is left out there.
+    #[arg(long)]
+    baseline_solver: Option<Solver>,
+    /// NFE budgets: A..B, N, or a comma list of them (5,6,8..10).
     #[arg(long, default_value = "10")]
     nfe: String,
     /// Generated digits per configuration (classes 0-9 in turn).
@@ -148,7 +152,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
     }
     gits_sampler::limits::elements(a.samples, model.dim()).map_err(|e| gits_sampler::Error(format!("--samples: {e}")))?;
     gits_sampler::limits::at_most("--bootstrap", a.bootstrap, gits_sampler::limits::MAX_BATCH)?;
-    if !a.schedules.contains(&a.baseline) {
+    if a.baseline_solver.is_none() && !a.schedules.contains(&a.baseline) {
         bail!("--baseline {} must be one of --schedules", a.baseline);
     }
     let device = burn::prelude::Device::flex();
@@ -168,14 +172,33 @@ pub fn run(a: EvalArgs) -> Result<()> {
     let labels: Vec<usize> = (0..a.samples).map(|i| i % 10).collect();
     let net = model.guided(a.guidance);
 
-    let nfes: Vec<u32> = budgets(&a.nfe)?.map(|n| n as u32).collect();
+    let nfes: Vec<u32> = a.nfe.split(',').map(budgets).collect::<Result<Vec<_>>>()?.into_iter().flatten().map(|n| n as u32).collect();
     let mut plans = Vec::new();
-    for solver in &a.solvers {
-        for &nfe in &nfes {
-            // The baseline first: every other schedule of this solver and NFE is compared with it.
-            for schedule in std::iter::once(&a.baseline).chain(a.schedules.iter().filter(|s| **s != a.baseline)) {
-                let plan = PlanArgs::for_eval(*solver, schedule, nfe).and_then(|p| p.on_model(&model).plan(Some(&model_ref))).map_err(|e| Error(format!("{solver} on {schedule} at NFE {nfe}: {e}")))?;
-                plans.push((solver.to_string(), schedule.clone(), nfe, plan));
+    let plan_of = |solver: &Solver, schedule: &str, nfe: u32| PlanArgs::for_eval(*solver, schedule, nfe).and_then(|p| p.on_model(&model).plan(Some(&model_ref)));
+    match &a.baseline_solver {
+        None => {
+            for solver in &a.solvers {
+                for &nfe in &nfes {
+                    // The baseline first: every other schedule of this solver and NFE is compared with it.
+                    for schedule in std::iter::once(&a.baseline).chain(a.schedules.iter().filter(|s| **s != a.baseline)) {
+                        let plan = plan_of(solver, schedule, nfe).map_err(|e| Error(format!("{solver} on {schedule} at NFE {nfe}: {e}")))?;
+                        plans.push((solver.to_string(), schedule.clone(), nfe, plan));
+                    }
+                }
+            }
+        }
+        Some(base) => {
+            for schedule in &a.schedules {
+                for &nfe in &nfes {
+                    // The baseline solver first: every other solver on this schedule and NFE is compared with it.
+                    for solver in std::iter::once(base).chain(a.solvers.iter().filter(|s| *s != base)) {
+                        match plan_of(solver, schedule, nfe) {
+                            Ok(plan) => plans.push((solver.to_string(), schedule.clone(), nfe, plan)),
+                            Err(e) if solver != base && e.0.contains("is not reachable") => eprintln!("eval: {solver} cannot spend NFE {nfe}; left out"),
+                            Err(e) => bail!("{solver} on {schedule} at NFE {nfe}: {e}"),
+                        }
+                    }
+                }
             }
         }
     }
@@ -203,13 +226,14 @@ pub fn run(a: EvalArgs) -> Result<()> {
     let teacher_judged = judged(&teacher_x, &teacher_x)?;
     let teacher = teacher_judged.scores(&fd, None);
     let teacher_per_class: Vec<f64> = (0..10).map(|c| mean(&teacher_judged.correct[c..].iter().step_by(10).copied().collect::<Vec<_>>())).collect();
+    // Cells are compared within a solver (across schedules) or, with --baseline-solver, within a schedule.
     let mut baselines: HashMap<(String, u32), Judged> = HashMap::new();
     let mut cells = Vec::new();
     for (solver, schedule, nfe, plan) in &plans {
         bar.set_message(format!("{solver} {schedule} NFE {nfe}"));
         let j = judged(&run(plan)?, &teacher_x)?;
         let scores = j.scores(&fd, None);
-        let key = (solver.clone(), *nfe);
+        let key = (if a.baseline_solver.is_some() { schedule.clone() } else { solver.clone() }, *nfe);
         let vs_baseline = match baselines.get(&key) {
             None => {
                 baselines.insert(key, j);
@@ -237,7 +261,8 @@ pub fn run(a: EvalArgs) -> Result<()> {
     println!("teacher (iPNDM, {} NFE): FD {:.3}, accuracy {:.3}; {} real digits: FD {real_fd:.3}; judge on the held-out digits: accuracy {real_accuracy:.3}", a.teacher_nfe, teacher.fd, teacher.accuracy, a.samples);
     let per_class: Vec<String> = teacher_per_class.iter().enumerate().map(|(c, v)| format!("{c}: {v:.2}")).collect();
     println!("teacher accuracy by class: {}", per_class.join("  "));
-    println!("{:<14} {:<28} {:>4} {:>8} {:>6} {:>7}   vs {} (± paired bootstrap SE)", "solver", "schedule", "NFE", "FD", "acc", "L2", a.baseline);
+    let versus = a.baseline_solver.map_or(a.baseline.clone(), |s| s.to_string());
+    println!("{:<14} {:<28} {:>4} {:>8} {:>6} {:>7}   vs {versus} (± paired bootstrap SE)", "solver", "schedule", "NFE", "FD", "acc", "L2");
     for cell in &cells {
         println!("{}", cell_line(cell));
     }
@@ -249,7 +274,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
         seed: a.seed,
         noise_seed,
         guidance: a.guidance,
-        baseline: a.baseline,
+        baseline: a.baseline_solver.map_or(a.baseline, |s| format!("solver {s}")),
         bootstrap: a.bootstrap,
         teacher,
         teacher_per_class,
