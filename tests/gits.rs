@@ -249,6 +249,12 @@ fn optimal_steps_price_the_students_own_states() {
     assert_eq!(file.sigmas_for(&ipndm, 5, false, Some(false), None).unwrap().0, dp.sigmas, "other solvers keep the DP's schedule");
     let both = SearchConfig { refine: Some(Refine::default_for(vec![euler], 32)), ..config_with(euler) };
     assert!(both.check().unwrap_err().to_string().contains("both refined and given optimal steps"));
+    // GITS is about the ODE: no stochastic teacher or student, no grid that ends at 0.
+    let stochastic: Solver = "dpmpp_2m_sde".parse().unwrap();
+    assert!(config_with(stochastic).check().unwrap_err().to_string().contains("must be ODE solvers, not the stochastic dpmpp_2m_sde"));
+    assert!(SearchConfig { teacher: "euler_ancestral".parse().unwrap(), ..config_with(euler) }.check().is_err());
+    let grid = SearchConfig { grid_schedule: "simple".parse().unwrap(), ..config_with(euler) };
+    assert!(grid.check().unwrap_err().to_string().contains("the grid must run from sigma_max to sigma_min"));
 }
 
 fn config_with(student: Solver) -> gits_sampler::gits::SearchConfig {

@@ -80,6 +80,13 @@ impl SearchConfig {
         if self.grid_points < 3 {
             bail!("the grid needs at least 3 points, got {}", self.grid_points);
         }
+        if self.grid_schedule.ends_at_zero() {
+            bail!("the grid must run from sigma_max to sigma_min: {} is one of ComfyUI's lists, which end at 0 (use polynomial, logsnr, uniform, kl_optimal or flow_shift)", self.grid_schedule);
+        }
+        let students = self.afs_student.iter().chain(self.refine.iter().flat_map(|r| &r.students)).chain(self.optimal_steps.iter().flat_map(|o| &o.students));
+        if let Some(s) = std::iter::once(&self.teacher).chain(students).find(|s| s.is_stochastic()) {
+            bail!("GITS searches the ODE's trajectories: its teacher and students must be ODE solvers, not the stochastic {s}");
+        }
         limits::at_most("grid points", self.grid_points, limits::MAX_GRID)?;
         limits::at_most("warmup", self.warmup, limits::MAX_BATCH)?;
         if self.min_steps == 0 || self.min_steps > self.max_steps {
