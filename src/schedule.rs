@@ -43,13 +43,44 @@ pub enum Schedule {
     Beta { alpha: f64, beta: f64 },
     /// ComfyUI's `linear_quadratic` (Mochi's; ends at 0).
     LinearQuadratic { threshold: f64, linear_steps: Option<usize> },
+    /// Align Your Steps (Sabour et al. 2024): NVIDIA's 10-step table for a model family,
+    /// stretched log-linearly to the step count, its last sigma replaced by 0 (ComfyUI's
+    /// `AlignYourStepsScheduler`).
+    Ays { table: AysTable },
+}
+
+/// The Align Your Steps tables ComfyUI ships (`nodes_align_your_steps.py`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AysTable {
+    Sd1,
+    Sdxl,
+    Svd,
+}
+
+impl AysTable {
+    fn sigmas(self) -> &'static [f64] {
+        match self {
+            AysTable::Sd1 => &[14.6146412293, 6.4745760956, 3.8636745985, 2.6946151520, 1.8841921177, 1.3943805092, 0.9642583904, 0.6523686016, 0.3977456272, 0.1515232662, 0.0291671582],
+            AysTable::Sdxl => &[14.6146412293, 6.3184485287, 3.7681790315, 2.1811480769, 1.3405244945, 0.8620721141, 0.5550693289, 0.3798540708, 0.2332364134, 0.1114188177, 0.0291671582],
+            AysTable::Svd => &[700.00, 54.5, 15.886, 7.977, 4.248, 1.789, 0.981, 0.403, 0.173, 0.034, 0.002],
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            AysTable::Sd1 => "sd1",
+            AysTable::Sdxl => "sdxl",
+            AysTable::Svd => "svd",
+        }
+    }
 }
 
 impl Schedule {
     /// Whether the schedule is one of ComfyUI's lists over a model's training sigmas, which end
     /// at 0 (its last step goes to sigma = 0) rather than at sigma_min.
     pub fn ends_at_zero(&self) -> bool {
-        matches!(self, Schedule::Simple | Schedule::SgmUniform | Schedule::Normal | Schedule::DdimUniform | Schedule::Beta { .. } | Schedule::LinearQuadratic { .. })
+        matches!(self, Schedule::Simple | Schedule::SgmUniform | Schedule::Normal | Schedule::DdimUniform | Schedule::Beta { .. } | Schedule::LinearQuadratic { .. } | Schedule::Ays { .. })
     }
 
     /// `n + 1` sigmas from `smax` down to `smin` (n steps); for the schedules that
@@ -62,6 +93,11 @@ impl Schedule {
     /// As [`Self::sigmas`], with the model's training sigmas where it has them.
     pub fn sigmas_on(&self, n: usize, smin: f64, smax: f64, model: Option<&ModelSigmas>) -> Result<Vec<f64>, String> {
         check_range(n, smin, smax)?;
+        if let Schedule::Ays { table } = *self {
+            let mut sigmas = resample_loglinear(table.sigmas(), n)?;
+            sigmas[n] = 0.0;
+            return Ok(sigmas);
+        }
         if self.ends_at_zero() {
             let table = match model {
                 Some(m) => m.clone(),
@@ -193,6 +229,7 @@ impl fmt::Display for Schedule {
             Schedule::Beta { alpha, beta } => write!(f, "beta:{alpha}:{beta}"),
             Schedule::LinearQuadratic { threshold, linear_steps: None } => write!(f, "linear_quadratic:{threshold}"),
             Schedule::LinearQuadratic { threshold, linear_steps: Some(l) } => write!(f, "linear_quadratic:{threshold}:{l}"),
+            Schedule::Ays { table } => write!(f, "ays:{}", table.name()),
         }
     }
 }
@@ -236,6 +273,12 @@ impl FromStr for Schedule {
                 }
                 Ok(Schedule::FlowShift { shift: mu.exp() })
             }
+            "ays" => match arg.unwrap_or("sd1") {
+                "sd1" => Ok(Schedule::Ays { table: AysTable::Sd1 }),
+                "sdxl" => Ok(Schedule::Ays { table: AysTable::Sdxl }),
+                "svd" => Ok(Schedule::Ays { table: AysTable::Svd }),
+                other => Err(format!("ays takes sd1, sdxl or svd (Align Your Steps' tables), got '{other}'")),
+            },
             "simple" => no_arg(Schedule::Simple),
             "sgm_uniform" => no_arg(Schedule::SgmUniform),
             "normal" => no_arg(Schedule::Normal),
@@ -260,7 +303,7 @@ impl FromStr for Schedule {
                 Ok(Schedule::LinearQuadratic { threshold: v[0], linear_steps })
             }
             _ => Err(format!(
-                "unknown schedule '{s}' (expected polynomial[:rho], logsnr, uniform, quadratic, time_uniform[:rho_t], uniform_sigma, kl_optimal, flow_shift[:s], flow_shift_mu:mu, simple, sgm_uniform, normal, ddim_uniform, beta[:alpha[:beta]], linear_quadratic[:threshold[:linear_steps]])"
+                "unknown schedule '{s}' (expected polynomial[:rho], logsnr, uniform, quadratic, time_uniform[:rho_t], uniform_sigma, kl_optimal, flow_shift[:s], flow_shift_mu:mu, simple, sgm_uniform, normal, ddim_uniform, beta[:alpha[:beta]], linear_quadratic[:threshold[:linear_steps]], ays[:sd1|sdxl|svd])"
             )),
         }
     }

@@ -34,7 +34,15 @@ fn comfyui_schedules_equal_its_formulas() {
             checked += 1;
         }
     }
-    assert!(checked >= 80, "only {checked} lists checked");
+    // Align Your Steps: its tables, stretched log-linearly, the last sigma 0 (any model).
+    for (key, want) in &reference["ays"] {
+        let (schedule, steps) = key.rsplit_once(':').unwrap();
+        let got = schedule.parse::<Schedule>().unwrap().sigmas(steps.parse().unwrap(), 0.002, 80.0).unwrap();
+        assert_eq!(got.len(), want.len(), "{key}");
+        assert!(got.iter().zip(want).all(|(g, w)| (g - w).abs() <= 1e-12 * w.abs()), "{key}: {got:?} against {want:?}");
+        checked += 1;
+    }
+    assert!(checked >= 95, "only {checked} lists checked");
 }
 
 #[test]
@@ -60,10 +68,10 @@ fn flow_shift_keeps_the_ends_and_is_uniform_in_unshifted_time() {
     // Flux's dynamic shift with mu is the static shift e^mu.
     let mu: Schedule = "flow_shift_mu:1.15".parse().unwrap();
     assert_eq!(mu, Schedule::FlowShift { shift: 1.15f64.exp() });
-    for bad in ["flow_shift:0", "flow_shift:-2", "flow_shift_mu", "beta:0", "beta:1:2:3", "linear_quadratic:2", "linear_quadratic:0.1:0.5", "simple:3"] {
+    for bad in ["flow_shift:0", "flow_shift:-2", "flow_shift_mu", "beta:0", "beta:1:2:3", "linear_quadratic:2", "linear_quadratic:0.1:0.5", "simple:3", "ays:sd3"] {
         assert!(bad.parse::<Schedule>().is_err(), "{bad} accepted");
     }
-    for name in ["flow_shift:3", "beta:0.6:0.6", "simple", "sgm_uniform", "normal", "ddim_uniform", "linear_quadratic:0.025", "linear_quadratic:0.05:3"] {
+    for name in ["ays:sd1", "ays:svd", "flow_shift:3", "beta:0.6:0.6", "simple", "sgm_uniform", "normal", "ddim_uniform", "linear_quadratic:0.025", "linear_quadratic:0.05:3"] {
         assert_eq!(name.parse::<Schedule>().unwrap().to_string(), name);
     }
 }

@@ -98,6 +98,8 @@ export const SCHEDULES: [string, string][] = [
   ['normal', 'normal (ComfyUI)'],
   ['ddim_uniform', 'ddim_uniform (ComfyUI)'],
   ['linear_quadratic', 'linear-quadratic (ComfyUI, Mochi)'],
+  ['ays:sd1', 'Align Your Steps, SD1 table (ComfyUI)'],
+  ['ays:sdxl', 'Align Your Steps, SDXL table (ComfyUI)'],
   ['gits', 'GITS (shipped for this model)'],
   ['gits-paper', "GITS, the paper's cost (shipped)"],
   ['gits-here', 'GITS (computed here)'],
@@ -106,7 +108,7 @@ export const SCHEDULES: [string, string][] = [
 
 /** ComfyUI's schedules over a model's training sigmas: their last step goes to sigma = 0, not
  * to sigma_min, so L2 to a teacher (which ends at sigma_min) does not compare them. */
-export const ENDS_AT_ZERO = new Set(['beta', 'simple', 'sgm_uniform', 'normal', 'ddim_uniform', 'linear_quadratic']);
+export const ENDS_AT_ZERO = new Set(['beta', 'simple', 'sgm_uniform', 'normal', 'ddim_uniform', 'linear_quadratic', 'ays:sd1', 'ays:sdxl']);
 
 /** Most sigmas in an edited list (200 steps, the NFE field's limit). */
 export const MAX_SIGMAS = 201;

@@ -41,6 +41,15 @@ test('stochastic solvers in the page', { timeout: 600_000 }, async (t) => {
       assert.equal(await page.isHidden('#stochastic'), true);
     });
 
+    await t.test("ComfyUI's schedules from the menu: Align Your Steps' SD1 table, stretched, ends at 0", async () => {
+      const shown = await openPage(page, `${site.url}?backend=cpu&model=gmm&batch=64&nfe=10&solver=euler_ancestral&schedule=ays:sd1`, TIMEOUT);
+      assert.equal(shown.state, 'ready', shown.result);
+      const sigmas = await page.evaluate(() => Array.from(window.last.stepSigmas));
+      assert.equal(sigmas.length, 11);
+      assert.equal(sigmas[0], 14.6146412293);
+      assert.equal(sigmas[10], 0);
+    });
+
     await t.test('a bad parameter in the URL is refused, naming it', async () => {
       const shown = await openPage(page, `${site.url}?backend=cpu&model=gmm&solver=euler_ancestral:5`, TIMEOUT);
       assert.match(shown.result, /euler_ancestral eta must be a number in 0\.\.2, got "5"/);

@@ -12,7 +12,7 @@ pub struct ScheduleArgs {
     /// polynomial[:rho], logsnr, uniform, quadratic, time_uniform[:rho_t], uniform_sigma,
     /// kl_optimal, flow_shift[:s], flow_shift_mu:mu; ComfyUI's simple, sgm_uniform, normal,
     /// ddim_uniform, beta[:alpha[:beta]], linear_quadratic (on a continuous model's 1000-sigma
-    /// table over the range; they end at 0: docs/schedules.md)
+    /// table over the range), ays[:sd1|sdxl|svd] (these end at 0: docs/schedules.md)
     #[arg(long, default_value = "polynomial:7")]
     kind: Schedule,
     /// Number of steps (the list has steps + 1 sigmas; ComfyUI's ddim_uniform and beta may give
