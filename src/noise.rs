@@ -19,16 +19,19 @@ pub fn draw(rng: &mut StdRng, n: usize) -> Vec<f64> {
 /// with a small integer, so no GITS search, sampling run or training step (all seeded with the
 /// plain seed) shares its noise.
 pub fn eval_seed(seed: u64) -> u64 {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::new().chain_update(b"gits-sampler eval noise").chain_update(seed.to_le_bytes()).finalize();
-    u64::from_le_bytes(digest[..8].try_into().expect("a sha256 digest has 32 bytes"))
+    tagged_seed(b"gits-sampler eval noise", &[seed])
 }
 
 /// The seed of sample `index` of a run seeded `seed`: its step noise comes from this alone, so a
 /// sample is the same at any batch size, in any row, and in any worker of a split batch.
 pub fn sample_seed(seed: u64, index: u64) -> u64 {
+    tagged_seed(b"gits-sampler step noise", &[seed, index])
+}
+
+/// A generator seed from sha256 of a tag and numbers: streams with different tags never meet.
+fn tagged_seed(tag: &[u8], parts: &[u64]) -> u64 {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::new().chain_update(b"gits-sampler step noise").chain_update(seed.to_le_bytes()).chain_update(index.to_le_bytes()).finalize();
+    let digest = parts.iter().fold(Sha256::new().chain_update(tag), |h, p| h.chain_update(p.to_le_bytes())).finalize();
     u64::from_le_bytes(digest[..8].try_into().expect("a sha256 digest has 32 bytes"))
 }
 

@@ -251,6 +251,7 @@ impl FromStr for Schedule {
             None => Ok(sched),
             Some(_) => Err(format!("schedule '{name}' takes no parameter")),
         };
+        let numbers = |defaults: &[f64]| colon_numbers(arg, defaults, &format!("schedule '{s}'"), || format!("schedule '{s}' takes at most {} parameters", defaults.len()));
         match name {
             "polynomial" | "edm" => Ok(Schedule::Polynomial { rho: num(7.0)? }),
             "logsnr" => no_arg(Schedule::Logsnr),
@@ -284,14 +285,14 @@ impl FromStr for Schedule {
             "normal" => no_arg(Schedule::Normal),
             "ddim_uniform" => no_arg(Schedule::DdimUniform),
             "beta" => {
-                let v = numbers(arg, &[0.6, 0.6], s)?;
+                let v = numbers(&[0.6, 0.6])?;
                 if !v.iter().all(|x| x.is_finite() && *x > 0.0 && *x <= 100.0) {
                     return Err(format!("beta needs alpha and beta in (0, 100], got '{s}'"));
                 }
                 Ok(Schedule::Beta { alpha: v[0], beta: v[1] })
             }
             "linear_quadratic" => {
-                let v = numbers(arg, &[0.025, f64::NAN], s)?;
+                let v = numbers(&[0.025, f64::NAN])?;
                 if !(v[0].is_finite() && v[0] > 0.0 && v[0] < 1.0) {
                     return Err(format!("linear_quadratic needs a threshold in (0, 1), got {}", v[0]));
                 }
@@ -309,15 +310,17 @@ impl FromStr for Schedule {
     }
 }
 
-/// `a[:b...]` as numbers, each defaulting to `defaults`.
-fn numbers(arg: Option<&str>, defaults: &[f64], s: &str) -> Result<Vec<f64>, String> {
+/// The parameters after a name (`a[:b...]`) as numbers, each defaulting to `defaults`: the one
+/// parser of schedule and solver parameters. `what` names the whole text in a bad-number
+/// message ("schedule 'beta:x'"); `too_many` is the message for a list longer than `defaults`.
+pub(crate) fn colon_numbers(arg: Option<&str>, defaults: &[f64], what: &str, too_many: impl FnOnce() -> String) -> Result<Vec<f64>, String> {
     let mut v = defaults.to_vec();
     let given: Vec<&str> = arg.map(|a| a.split(':').collect()).unwrap_or_default();
     if given.len() > defaults.len() {
-        return Err(format!("schedule '{s}' takes at most {} parameters", defaults.len()));
+        return Err(too_many());
     }
     for (slot, text) in v.iter_mut().zip(given) {
-        *slot = text.parse().map_err(|_| format!("bad number '{text}' in schedule '{s}'"))?;
+        *slot = text.parse().map_err(|_| format!("bad number '{text}' in {what}"))?;
     }
     Ok(v)
 }

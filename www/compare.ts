@@ -6,6 +6,7 @@
 // not at all (networks; their FD is in bench/RESULTS.md).
 import type { Engine } from './engine.js';
 import { sampleWith, type SampleOptions, type Shown } from './view.js';
+import type { SampleResult } from './protocol.js';
 import { solverBase, type Settings } from './settings.js';
 import { modelById } from './models.js';
 import { memo } from './memo.js';
@@ -42,6 +43,12 @@ export function metricFor(configs: Settings[]): Metric {
   return kind === 'gmm' || kind === 'kde' ? 'mmd' : 'none';
 }
 
+/** The distance of `r`'s samples: L2 to the teacher's samples `t`, or without a teacher (a
+ * stochastic comparison on an exact model) the MMD to the exact distribution at the last sigma. */
+function distance(engine: Engine, r: SampleResult, url: string, t: Float32Array | undefined): Promise<number> {
+  return t ? engine.meanL2(r.samples, t, r.dim) : engine.mmdToExact(url, r.samples, r.stepSigmas[r.stepSigmas.length - 1]);
+}
+
 /** Runs each configuration (they share the noise of the first: the same per-sample seeds, so
  * with Brownian noise the same paths) and measures them (see [`metricFor`]). */
 export async function compare(engine: Engine, configs: Settings[], o: (s: Settings) => SampleOptions): Promise<Measured[]> {
@@ -50,10 +57,8 @@ export async function compare(engine: Engine, configs: Settings[], o: (s: Settin
   const out: Measured[] = [];
   for (const s of configs) {
     const shown = await sampleWith(engine, s, o(s));
-    const { r } = shown;
-    const l2 = t ? await engine.meanL2(r.samples, t, r.dim) : NaN;
-    const value = metric === 'l2' ? l2 : metric === 'mmd' ? await engine.mmdToExact(shown.model.url, r.samples, r.stepSigmas[r.stepSigmas.length - 1]) : null;
-    out.push({ shown, metric, value, l2 });
+    const value = metric === 'none' ? null : await distance(engine, shown.r, shown.model.url, t);
+    out.push({ shown, metric, value, l2: metric === 'l2' ? (value as number) : NaN });
   }
   return out;
 }
@@ -89,7 +94,7 @@ export async function sweep(engine: Engine, s: Settings, schedules: string[], nf
         const config = { ...s, schedule, nfe };
         const { r } = await sampleWith(engine, config, o(config));
         curve.nfes.push(nfe);
-        curve.l2.push(t ? await engine.meanL2(r.samples, t, r.dim) : await engine.mmdToExact(modelById(s.model).url, r.samples, r.stepSigmas[r.stepSigmas.length - 1]));
+        curve.l2.push(await distance(engine, r, modelById(s.model).url, t));
       } catch (e) {
         if (!unreachable(e)) throw e;
       }

@@ -25,7 +25,7 @@ pub mod unipc;
 use crate::model_sigmas::ModelSigmas;
 use crate::noise::NoiseSource;
 use crate::plan::{Op, Plan, Thresholding};
-use crate::schedule::{Schedule, VpTime, validate_sigmas};
+use crate::schedule::{Schedule, VpTime, colon_numbers, validate_sigmas};
 use crate::{Error, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -338,6 +338,11 @@ impl FromStr for Solver {
             None => Ok(solver),
             Some(_) => Err(Error(format!("solver '{name}' takes no parameter"))),
         };
+        // A solver's numbers after its name, `usage` naming them for a list too long.
+        fn params<const N: usize>(arg: Option<&str>, defaults: [f64; N], name: &str, s: &str, usage: &str) -> Result<[f64; N]> {
+            let v = colon_numbers(arg, &defaults, &format!("solver '{s}'"), || format!("solver '{name}' takes {usage}, got '{s}'")).map_err(Error)?;
+            Ok(v.try_into().expect("colon_numbers gives one number per default"))
+        }
         let solver = match name {
             "euler" | "ddim" => no_arg(Solver::Euler)?,
             "heun" => no_arg(Solver::Heun)?,
@@ -345,25 +350,12 @@ impl FromStr for Solver {
             "lms" => Solver::AbExact { max_order: int(4)? },
             "euler_churn" | "heun_churn" => {
                 // churn[:tmin[:tmax[:s_noise]]], defaulting to EDM's ImageNet-64 settings.
-                let mut v = [40.0, 0.05, 50.0, 1.003];
-                let given: Vec<&str> = arg.map(|a| a.split(':').collect()).unwrap_or_default();
-                if given.len() > 4 {
-                    bail!("solver '{name}' takes churn[:tmin[:tmax[:s_noise]]], got '{s}'");
-                }
-                for (slot, text) in v.iter_mut().zip(given) {
-                    *slot = text.parse().map_err(|_| Error(format!("bad number '{text}' in solver '{s}'")))?;
-                }
-                let [churn, tmin, tmax, s_noise] = v;
+                let [churn, tmin, tmax, s_noise] = params(arg, [40.0, 0.05, 50.0, 1.003], name, s, "churn[:tmin[:tmax[:s_noise]]]")?;
                 if name == "euler_churn" { Solver::EulerChurn { churn, tmin, tmax, s_noise } } else { Solver::HeunChurn { churn, tmin, tmax, s_noise } }
             }
             "euler_ancestral" | "dpm_2_ancestral" | "dpm2_ancestral" | "dpmpp_2s_ancestral" | "dpmpp_sde" | "dpmpp_2m_sde" | "dpmpp_2m_sde_heun" | "dpmpp_3m_sde" => {
                 // eta[:s_noise], both defaulting to 1 (k-diffusion's and ComfyUI's defaults).
-                let mut nums = arg.map(|a| a.split(':').map(|v| v.parse::<f64>().map_err(|_| Error(format!("bad number '{v}' in solver '{s}'")))).collect::<Result<Vec<f64>>>()).transpose()?.unwrap_or_default();
-                if nums.len() > 2 {
-                    bail!("solver '{name}' takes eta[:s_noise], got '{s}'");
-                }
-                nums.resize(2, 1.0);
-                let (eta, s_noise) = (nums[0], nums[1]);
+                let [eta, s_noise] = params(arg, [1.0, 1.0], name, s, "eta[:s_noise]")?;
                 match name {
                     "euler_ancestral" => Solver::EulerAncestral { eta, s_noise },
                     "dpm_2_ancestral" | "dpm2_ancestral" => Solver::Dpm2Ancestral { eta, s_noise },
